@@ -1,0 +1,99 @@
+//! Turns command-line options into watermarks.
+
+use edgemark::{Bits, Classic, Convention, EmbedStyle, Scheme, Watermark};
+
+/// Which watermarks `detect` looks for.
+#[derive(clap::Args, Debug)]
+pub struct Selection {
+    /// Built-in preset(s) to look for (default: all presets, i.e. sdxl).
+    #[arg(long = "preset")]
+    presets: Vec<String>,
+    /// Also look for a scheme (dwtDct, dwtDctSvd) with your own message or bit length.
+    #[arg(long)]
+    scheme: Option<String>,
+    /// The message --scheme should carry (0xHEX, bits:..., text:...); gives a p-value.
+    #[arg(long, requires = "scheme")]
+    message: Option<String>,
+    /// Bit length for --scheme when no message is given (bits are read, nothing decided).
+    #[arg(long, requires = "scheme")]
+    bits: Option<usize>,
+}
+
+impl Selection {
+    pub fn watermarks(&self) -> Result<Vec<Watermark>, String> {
+        let mut out = Vec::new();
+        let presets: Vec<String> = if self.presets.is_empty() && self.scheme.is_none() {
+            edgemark::PRESETS.iter().map(|p| p.0.to_string()).collect()
+        } else {
+            self.presets.clone()
+        };
+        for p in &presets {
+            out.push(Watermark::preset(p).map_err(|e| e.to_string())?);
+        }
+        if let Some(s) = &self.scheme {
+            let message = self
+                .message
+                .as_deref()
+                .map(Bits::parse)
+                .transpose()
+                .map_err(|e| e.to_string())?;
+            let n = match (&message, self.bits) {
+                (Some(m), _) => m.len(),
+                (None, Some(n)) => n,
+                (None, None) => return Err("--scheme needs --message or --bits".into()),
+            };
+            let scheme = classic(s, n)?;
+            out.push(
+                Watermark::new(scheme.name().to_string(), scheme, message)
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        Ok(out)
+    }
+}
+
+fn classic(name: &str, nbits: usize) -> Result<Classic, String> {
+    match name.to_ascii_lowercase().as_str() {
+        "dwtdct" => Classic::dwt_dct(nbits),
+        "dwtdctsvd" => Classic::dwt_dct_svd(nbits),
+        _ => return Err(format!("unknown scheme '{name}' (see `edgemark schemes`)")),
+    }
+    .map_err(|e| e.to_string())
+}
+
+/// The watermark `embed` writes.
+pub fn for_embedding(
+    scheme: &str,
+    message: Option<&str>,
+    style: Option<&str>,
+    convention: Option<&str>,
+) -> Result<Watermark, String> {
+    let message = message
+        .map(Bits::parse)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    if let Ok(preset) = Watermark::preset(scheme) {
+        if message.is_some() || style.is_some() || convention.is_some() {
+            return Err(format!("preset '{scheme}' fixes its message and style"));
+        }
+        return Ok(preset);
+    }
+    let message = message.ok_or("--message is required for this scheme")?;
+    let compat = match style.unwrap_or("clean") {
+        "clean" => false,
+        "compat" => true,
+        other => return Err(format!("--style must be clean or compat, not '{other}'")),
+    };
+    let convention = match convention.unwrap_or("uint8") {
+        "uint8" => Convention::Uint8,
+        "float" => Convention::Float,
+        other => {
+            return Err(format!(
+                "--convention must be uint8 or float, not '{other}'"
+            ))
+        }
+    };
+    let scheme =
+        classic(scheme, message.len())?.with_embed_style(EmbedStyle { convention, compat });
+    Watermark::new(scheme.name().to_string(), scheme, Some(message)).map_err(|e| e.to_string())
+}

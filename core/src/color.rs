@@ -1,0 +1,275 @@
+//! RGB <-> YUV exactly as OpenCV's `cvtColor(COLOR_BGR2YUV / COLOR_YUV2BGR)` computes it, in
+//! both of its arithmetic paths, because watermark bits depend on them:
+//!
+//! * 8-bit: fixed point with 14 fractional bits, chroma offset 128 (`uchar` images);
+//! * float: `f32` arithmetic, chroma offset 0.5 (`float32` images, as Stable Diffusion XL's
+//!   watermarking step feeds them).
+
+// OpenCV's coefficients (modules/imgproc/src/color_yuv.simd.hpp).
+const SHIFT: i32 = 14;
+const R2Y: i32 = 4899;
+const G2Y: i32 = 9617;
+const B2Y: i32 = 1868;
+const R2VI: i32 = 14369;
+const B2UI: i32 = 8061;
+const V2RI: i32 = 18678;
+const V2GI: i32 = -9519;
+const U2GI: i32 = -6472;
+const U2BI: i32 = 33292;
+
+const R2YF: f32 = 0.299;
+const G2YF: f32 = 0.587;
+const B2YF: f32 = 0.114;
+const R2VF: f32 = 0.877;
+const B2UF: f32 = 0.492;
+const V2RF: f32 = 1.140;
+const V2GF: f32 = -0.581;
+const U2GF: f32 = -0.395;
+const U2BF: f32 = 2.032;
+
+#[inline]
+fn descale(x: i32) -> i32 {
+    (x + (1 << (SHIFT - 1))) >> SHIFT
+}
+
+#[inline]
+fn sat_u8(x: i32) -> u8 {
+    x.clamp(0, 255) as u8
+}
+
+/// One RGB pixel to YUV with OpenCV's 8-bit fixed-point arithmetic.
+#[inline]
+pub fn rgb_to_yuv_u8(r: u8, g: u8, b: u8) -> [u8; 3] {
+    let (r, g, b) = (i32::from(r), i32::from(g), i32::from(b));
+    let delta = 128 << SHIFT;
+    let y = descale(b * B2Y + g * G2Y + r * R2Y);
+    let v = descale((r - y) * R2VI + delta);
+    let u = descale((b - y) * B2UI + delta);
+    [sat_u8(y), sat_u8(u), sat_u8(v)]
+}
+
+/// One YUV pixel back to RGB with OpenCV's 8-bit fixed-point arithmetic.
+#[inline]
+pub fn yuv_to_rgb_u8(y: u8, u: u8, v: u8) -> [u8; 3] {
+    let (y, u, v) = (i32::from(y), i32::from(u) - 128, i32::from(v) - 128);
+    let b = y + descale(u * U2BI);
+    let g = y + descale(u * U2GI + v * V2GI);
+    let r = y + descale(v * V2RI);
+    [sat_u8(r), sat_u8(g), sat_u8(b)]
+}
+
+/// `a * b + c` rounded once to `f32` (a fused multiply-add), computed portably and fast in
+/// `f64`: the product is exact there, and the one case where rounding the `f64` sum to `f32`
+/// could differ from rounding the exact sum (an `f64` sum on an `f32` midpoint with a
+/// non-zero rounding error) is resolved with the error's sign.
+#[inline]
+pub fn fma32(a: f32, b: f32, c: f32) -> f32 {
+    let p = f64::from(a) * f64::from(b);
+    let c = f64::from(c);
+    let s = p + c;
+    let r = s as f32;
+    if f64::from(r) == s {
+        return r;
+    }
+    // TwoSum: the exact error of s = p + c.
+    let bb = s - p;
+    let err = (p - (s - bb)) + (c - bb);
+    if err == 0.0 {
+        return r;
+    }
+    let up = f64::from_bits(s.to_bits() + 1);
+    let down = f64::from_bits(s.to_bits() - 1);
+    if (up as f32) == (down as f32) {
+        return r; // not a midpoint: s and the exact sum round alike
+    }
+    // s is a midpoint: step one f64 ulp towards the exact sum.
+    let toward_larger_magnitude = (err > 0.0) == (s > 0.0);
+    if toward_larger_magnitude {
+        up as f32
+    } else {
+        down as f32
+    }
+}
+
+/// One RGB pixel (0..=255 as `f32`) to YUV with OpenCV's float arithmetic (chroma offset 0.5).
+///
+/// OpenCV's vectorised path (AVX2 on x86-64, NEON on ARM: every current CPU) uses fused
+/// multiply-adds; so does this, bit for bit.
+#[inline]
+pub fn rgb_to_yuv_f32(r: f32, g: f32, b: f32) -> [f32; 3] {
+    let y = fma32(b, B2YF, fma32(g, G2YF, r * R2YF));
+    let v = fma32(r - y, R2VF, 0.5);
+    let u = fma32(b - y, B2UF, 0.5);
+    [y, u, v]
+}
+
+/// One YUV pixel back to RGB with OpenCV's float arithmetic (chroma offset 0.5, fused
+/// multiply-adds as in its vectorised path).
+#[inline]
+pub fn yuv_to_rgb_f32(y: f32, u: f32, v: f32) -> [f32; 3] {
+    let (u, v) = (u - 0.5, v - 0.5);
+    let b = fma32(u, U2BF, y);
+    let g = fma32(v, V2GF, fma32(u, U2GF, y));
+    let r = fma32(v, V2RF, y);
+    [r, g, b]
+}
+
+/// Planar YUV of a whole image, in the precision of the arithmetic path that made it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct YuvPlanes<T> {
+    pub width: usize,
+    pub height: usize,
+    pub y: Vec<T>,
+    pub u: Vec<T>,
+    pub v: Vec<T>,
+}
+
+/// Converts interleaved RGB to YUV planes, 8-bit path.
+pub fn planes_u8(rgb: &[u8], width: usize, height: usize) -> YuvPlanes<u8> {
+    let n = width * height;
+    let (mut y, mut u, mut v) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for p in rgb.chunks_exact(3).take(n) {
+        let [yy, uu, vv] = rgb_to_yuv_u8(p[0], p[1], p[2]);
+        y.push(yy);
+        u.push(uu);
+        v.push(vv);
+    }
+    YuvPlanes {
+        width,
+        height,
+        y,
+        u,
+        v,
+    }
+}
+
+/// Converts interleaved RGB to YUV planes, float path.
+pub fn planes_f32(rgb: &[u8], width: usize, height: usize) -> YuvPlanes<f32> {
+    let n = width * height;
+    let (mut y, mut u, mut v) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for p in rgb.chunks_exact(3).take(n) {
+        let [yy, uu, vv] = rgb_to_yuv_f32(f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
+        y.push(yy);
+        u.push(uu);
+        v.push(vv);
+    }
+    YuvPlanes {
+        width,
+        height,
+        y,
+        u,
+        v,
+    }
+}
+
+/// One channel (0 = Y, 1 = U, 2 = V) of the 8-bit path, widened to `f64` as pywt widens it.
+pub fn channel_u8(rgb: &[u8], channel: usize, out: &mut Vec<f64>) {
+    out.clear();
+    out.extend(
+        rgb.chunks_exact(3)
+            .map(|p| f64::from(rgb_to_yuv_u8(p[0], p[1], p[2])[channel])),
+    );
+}
+
+/// One channel (0 = Y, 1 = U, 2 = V) of the float path.
+pub fn channel_f32(rgb: &[u8], channel: usize, out: &mut Vec<f32>) {
+    out.clear();
+    match channel {
+        1 => out.extend(rgb.chunks_exact(3).map(|p| {
+            let (r, g, b) = (f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
+            let y = fma32(b, B2YF, fma32(g, G2YF, r * R2YF));
+            fma32(b - y, B2UF, 0.5)
+        })),
+        _ => {
+            out.extend(rgb.chunks_exact(3).map(|p| {
+                rgb_to_yuv_f32(f32::from(p[0]), f32::from(p[1]), f32::from(p[2]))[channel]
+            }))
+        }
+    }
+}
+
+/// Change in RGB that moves one YUV channel by `d` and leaves the other two unchanged
+/// (the columns of the YUV -> RGB matrix).
+pub fn rgb_delta(channel: usize, d: f64) -> [f64; 3] {
+    match channel {
+        0 => [d, d, d],
+        1 => [0.0, f64::from(U2GF) * d, f64::from(U2BF) * d],
+        _ => [f64::from(V2RF) * d, f64::from(V2GF) * d, 0.0],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fma32_is_a_correctly_rounded_fused_multiply_add() {
+        let mut x = 0x1234_5678u32;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        };
+        for i in 0..200_000 {
+            let a = (next() % 25_600) as f32 / 100.0;
+            let b = [B2YF, G2YF, R2YF, B2UF, R2VF, U2BF, V2GF][i % 7];
+            let c = if i % 3 == 0 {
+                0.5
+            } else {
+                (next() % 2_000_000) as f32 / 7777.0 - 100.0
+            };
+            assert_eq!(fma32(a, b, c), a.mul_add(b, c), "{a} * {b} + {c}");
+        }
+        // Products far below c: the f64 sum rounds, and f32 midpoints get hit.
+        for k in 0..5_000u32 {
+            let a = 1.0 + k as f32 * f32::EPSILON;
+            let b = 2f32.powi(-25) * (1.0 + (k % 97) as f32 * f32::EPSILON);
+            let c = 1.0 + (k % 5) as f32 * f32::EPSILON;
+            assert_eq!(fma32(a, b, c), a.mul_add(b, c));
+            assert_eq!(fma32(-a, b, c), (-a).mul_add(b, c));
+        }
+    }
+
+    #[test]
+    fn grey_has_neutral_chroma() {
+        assert_eq!(rgb_to_yuv_u8(77, 77, 77), [77, 128, 128]);
+        let [y, u, v] = rgb_to_yuv_f32(77.0, 77.0, 77.0);
+        assert!((y - 77.0).abs() < 1e-4 && (u - 0.5).abs() < 1e-4 && (v - 0.5).abs() < 1e-4);
+    }
+
+    #[test]
+    fn u8_round_trip_is_close() {
+        let mut worst = 0;
+        for r in (0..=255).step_by(15) {
+            for g in (0..=255).step_by(15) {
+                for b in (0..=255).step_by(15) {
+                    let [y, u, v] = rgb_to_yuv_u8(r, g, b);
+                    let back = yuv_to_rgb_u8(y, u, v);
+                    for (a, c) in back.iter().zip([r, g, b]) {
+                        worst = worst.max((i32::from(*a) - i32::from(c)).abs());
+                    }
+                }
+            }
+        }
+        // YUV does not span RGB in 8 bits (U/V saturate for saturated colours), but most
+        // colours come back within a few levels.
+        assert!(worst < 80, "worst {worst}");
+        assert_eq!(yuv_to_rgb_u8(100, 128, 128), [100, 100, 100]);
+    }
+
+    #[test]
+    fn f32_round_trip_is_exactish() {
+        let [y, u, v] = rgb_to_yuv_f32(10.0, 200.0, 99.0);
+        let [r, g, b] = yuv_to_rgb_f32(y, u, v);
+        assert!((r - 10.0).abs() < 0.05 && (g - 200.0).abs() < 0.05 && (b - 99.0).abs() < 0.05);
+    }
+}

@@ -1,0 +1,209 @@
+//! The [`Detector`]: runs every configured [`Watermark`] on an image and turns soft bits into
+//! findings with a calibrated false-positive rate.
+
+use crate::error::{Error, Result};
+use crate::image::{Image, Limits};
+use crate::payload::Bits;
+use crate::stats;
+use crate::watermark::Watermark;
+
+/// Default theoretical false-positive rate per watermark and image.
+pub const DEFAULT_FPR: f64 = 1e-6;
+
+/// Runs several watermarks on images.
+#[derive(Clone, Debug)]
+pub struct Detector {
+    watermarks: Vec<Watermark>,
+    fpr: f64,
+    limits: Limits,
+}
+
+/// The payload in readable forms.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Payload {
+    /// `0x`-prefixed hex.
+    pub hex: String,
+    /// The bytes as text, when they are printable ASCII.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// What one watermark found in one image.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Finding {
+    /// The watermark's name (e.g. `"sdxl"`).
+    pub scheme: String,
+    /// The underlying method (e.g. `"dwtDct"`).
+    pub method: String,
+    /// Decoded bits, `0`/`1` characters.
+    pub bits: Bits,
+    /// True when the p-value is at or below the detector's false-positive rate.
+    pub detected: bool,
+    /// Probability that an unmarked image matches the expected message this well (corrected
+    /// for the number of readings tried). `None` when no message is known.
+    pub p_value: Option<f64>,
+    /// Bits agreeing with the expected message.
+    pub matched_bits: Option<usize>,
+    /// Bits read.
+    pub total_bits: usize,
+    /// The decoded payload.
+    pub payload: Payload,
+    /// Which reading won (e.g. `"uint8"`, `"float"`).
+    pub variant: String,
+    /// Mean soft-bit certainty in `[0, 1]`.
+    pub certainty: f32,
+    /// Why this watermark could not be read (e.g. the image is too small); then nothing else
+    /// in the finding is meaningful and `detected` is false.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// All findings for one image.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Report {
+    pub width: u32,
+    pub height: u32,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// True when any watermark was detected.
+    pub fn any_detected(&self) -> bool {
+        self.findings.iter().any(|f| f.detected)
+    }
+}
+
+impl Default for Detector {
+    /// The built-in presets (SDXL) at the default false-positive rate.
+    fn default() -> Self {
+        Detector::new().with(Watermark::sdxl())
+    }
+}
+
+impl Detector {
+    /// A detector with no watermarks yet.
+    pub fn new() -> Detector {
+        Detector {
+            watermarks: Vec::new(),
+            fpr: DEFAULT_FPR,
+            limits: Limits::default(),
+        }
+    }
+
+    /// Adds a watermark to look for.
+    pub fn with(mut self, watermark: Watermark) -> Detector {
+        self.watermarks.push(watermark);
+        self
+    }
+
+    /// Sets the theoretical false-positive rate (0 < fpr < 1).
+    pub fn with_fpr(mut self, fpr: f64) -> Result<Detector> {
+        if !(fpr > 0.0 && fpr < 1.0) {
+            return Err(Error::config(format!(
+                "false-positive rate {fpr} must be in (0, 1)"
+            )));
+        }
+        self.fpr = fpr;
+        Ok(self)
+    }
+
+    /// Sets the decode limits used by [`Detector::detect_bytes`].
+    pub fn with_limits(mut self, limits: Limits) -> Detector {
+        self.limits = limits;
+        self
+    }
+
+    /// The watermarks looked for.
+    pub fn watermarks(&self) -> &[Watermark] {
+        &self.watermarks
+    }
+    /// The false-positive rate.
+    pub fn fpr(&self) -> f64 {
+        self.fpr
+    }
+
+    /// Decodes encoded bytes (with the detector's limits) and detects.
+    pub fn detect_bytes(&self, bytes: &[u8]) -> Result<Report> {
+        Ok(self.detect(&Image::decode_with_limits(bytes, &self.limits)?))
+    }
+
+    /// Runs every watermark on the image. A watermark that cannot read this image (too
+    /// small, say) reports that in its finding's `error`; the others still run.
+    pub fn detect(&self, image: &Image) -> Report {
+        Report {
+            width: image.width(),
+            height: image.height(),
+            findings: self.watermarks.iter().map(|w| self.run(w, image)).collect(),
+        }
+    }
+
+    fn run(&self, w: &Watermark, image: &Image) -> Finding {
+        let n = w.scheme().bit_len();
+        let readings = match w.scheme().decode(image) {
+            Ok(r) if !r.is_empty() => r,
+            Ok(_) => return failed(w, n, "scheme produced no reading".into()),
+            Err(e) => return failed(w, n, e.to_string()),
+        };
+        let tries = readings.len();
+        let scored: Vec<(f64, Option<usize>)> = readings
+            .iter()
+            .map(|r| match w.message() {
+                Some(m) => {
+                    let k = r.bits.matches(m);
+                    (stats::binomial_tail(k as u64, n as u64), Some(k))
+                }
+                None => (1.0, None),
+            })
+            .collect();
+        // Keep the most significant reading; ties go to the more certain one.
+        let best = (0..tries)
+            .min_by(|&a, &b| {
+                scored[a]
+                    .0
+                    .total_cmp(&scored[b].0)
+                    .then(readings[b].certainty().total_cmp(&readings[a].certainty()))
+            })
+            .unwrap_or(0);
+        let reading = &readings[best];
+        let p_value = w
+            .message()
+            .map(|_| stats::correct_for_tries(scored[best].0, tries));
+        Finding {
+            scheme: w.name().to_string(),
+            method: w.scheme().name().to_string(),
+            bits: reading.bits.clone(),
+            detected: p_value.is_some_and(|p| p <= self.fpr),
+            p_value,
+            matched_bits: scored[best].1,
+            total_bits: n,
+            payload: payload(&reading.bits),
+            variant: reading.variant.clone(),
+            certainty: reading.certainty(),
+            error: None,
+        }
+    }
+}
+
+fn payload(bits: &Bits) -> Payload {
+    Payload {
+        hex: bits.to_hex(),
+        text: bits.to_text(),
+    }
+}
+
+fn failed(w: &Watermark, n: usize, error: String) -> Finding {
+    Finding {
+        scheme: w.name().to_string(),
+        method: w.scheme().name().to_string(),
+        bits: Bits::default(),
+        detected: false,
+        p_value: None,
+        matched_bits: None,
+        total_bits: n,
+        payload: payload(&Bits::default()),
+        variant: String::new(),
+        certainty: 0.0,
+        error: Some(error),
+    }
+}

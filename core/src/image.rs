@@ -1,0 +1,365 @@
+//! Image input: encoded files (through the `image` crate, with limits against decompression
+//! bombs) and raw pixel buffers with a stride, as cameras and browsers hand them over.
+//!
+//! Everything becomes an [`Image`]: 8-bit RGB, row-major, no padding, plus the alpha plane
+//! when the source had one (so that embedding can write it back untouched).
+
+use crate::error::{Error, Result};
+use std::io::Cursor;
+
+/// An 8-bit RGB image, row-major, `3 * width` bytes per row, no padding.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Image {
+    width: u32,
+    height: u32,
+    rgb: Vec<u8>,
+    alpha: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Image {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Image")
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .field("alpha", &self.alpha.is_some())
+            .finish()
+    }
+}
+
+/// Bounds applied before any pixel is decoded or allocated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted width in pixels.
+    pub max_width: u32,
+    /// Largest accepted height in pixels.
+    pub max_height: u32,
+    /// Largest accepted `width * height`.
+    pub max_pixels: u64,
+}
+
+impl Default for Limits {
+    /// 16384 x 16384 at most, and 64 megapixels in all (about 200 MB of RGB).
+    fn default() -> Self {
+        Limits {
+            max_width: 16_384,
+            max_height: 16_384,
+            max_pixels: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl Limits {
+    /// Returns an error when `width x height` breaks these limits.
+    pub fn check(&self, width: u64, height: u64) -> Result<()> {
+        if width > u64::from(self.max_width)
+            || height > u64::from(self.max_height)
+            || width.saturating_mul(height) > self.max_pixels
+        {
+            return Err(Error::TooLarge {
+                width,
+                height,
+                max_width: self.max_width,
+                max_height: self.max_height,
+                max_pixels: self.max_pixels,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Layout of one pixel in a raw interleaved buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PixelFormat {
+    /// R, G, B: 3 bytes a pixel.
+    Rgb8,
+    /// R, G, B, A: 4 bytes a pixel (browser `ImageData`).
+    Rgba8,
+    /// B, G, R: 3 bytes a pixel (OpenCV).
+    Bgr8,
+    /// B, G, R, A: 4 bytes a pixel.
+    Bgra8,
+    /// One luma byte a pixel.
+    Gray8,
+}
+
+impl PixelFormat {
+    /// Bytes per pixel.
+    pub fn bytes_per_pixel(self) -> usize {
+        match self {
+            PixelFormat::Rgb8 | PixelFormat::Bgr8 => 3,
+            PixelFormat::Rgba8 | PixelFormat::Bgra8 => 4,
+            PixelFormat::Gray8 => 1,
+        }
+    }
+}
+
+impl Image {
+    /// Wraps an RGB buffer of exactly `3 * width * height` bytes.
+    pub fn from_rgb(width: u32, height: u32, rgb: Vec<u8>) -> Result<Image> {
+        let expected = pixel_count(width, height)?.checked_mul(3);
+        if expected != Some(rgb.len()) {
+            return Err(Error::frame(format!(
+                "RGB buffer of {} bytes does not match {width}x{height} (needs {} bytes)",
+                rgb.len(),
+                3 * u64::from(width) * u64::from(height)
+            )));
+        }
+        if width == 0 || height == 0 {
+            return Err(Error::frame("zero width or height"));
+        }
+        Ok(Image {
+            width,
+            height,
+            rgb,
+            alpha: None,
+        })
+    }
+
+    /// Copies a raw interleaved frame. `stride` is the number of bytes from one row to the
+    /// next (`None`: tightly packed). Checks every size before reading a byte.
+    pub fn from_raw(
+        data: &[u8],
+        width: u32,
+        height: u32,
+        stride: Option<usize>,
+        format: PixelFormat,
+        limits: &Limits,
+    ) -> Result<Image> {
+        if width == 0 || height == 0 {
+            return Err(Error::frame("zero width or height"));
+        }
+        limits.check(width.into(), height.into())?;
+        let bpp = format.bytes_per_pixel();
+        let row_bytes = (width as usize)
+            .checked_mul(bpp)
+            .ok_or_else(|| Error::frame("row size overflows"))?;
+        let stride = stride.unwrap_or(row_bytes);
+        if stride < row_bytes {
+            return Err(Error::frame(format!(
+                "stride {stride} is smaller than a row ({row_bytes} bytes for {width} pixels of {format:?})"
+            )));
+        }
+        let needed = stride
+            .checked_mul(height as usize - 1)
+            .and_then(|v| v.checked_add(row_bytes))
+            .ok_or_else(|| Error::frame("buffer size overflows"))?;
+        if data.len() < needed {
+            return Err(Error::frame(format!(
+                "buffer of {} bytes is too short for {width}x{height} {format:?} with stride {stride} (needs {needed})",
+                data.len()
+            )));
+        }
+        let n = width as usize * height as usize;
+        let mut rgb = Vec::with_capacity(n * 3);
+        let has_alpha = matches!(format, PixelFormat::Rgba8 | PixelFormat::Bgra8);
+        let mut alpha = if has_alpha {
+            Vec::with_capacity(n)
+        } else {
+            Vec::new()
+        };
+        for y in 0..height as usize {
+            let row = &data[y * stride..y * stride + row_bytes];
+            match format {
+                PixelFormat::Rgb8 => rgb.extend_from_slice(row),
+                PixelFormat::Bgr8 => {
+                    for p in row.chunks_exact(3) {
+                        rgb.extend_from_slice(&[p[2], p[1], p[0]]);
+                    }
+                }
+                PixelFormat::Rgba8 => {
+                    for p in row.chunks_exact(4) {
+                        rgb.extend_from_slice(&p[..3]);
+                        alpha.push(p[3]);
+                    }
+                }
+                PixelFormat::Bgra8 => {
+                    for p in row.chunks_exact(4) {
+                        rgb.extend_from_slice(&[p[2], p[1], p[0]]);
+                        alpha.push(p[3]);
+                    }
+                }
+                PixelFormat::Gray8 => {
+                    for &v in row {
+                        rgb.extend_from_slice(&[v, v, v]);
+                    }
+                }
+            }
+        }
+        Ok(Image {
+            width,
+            height,
+            rgb,
+            alpha: has_alpha.then_some(alpha),
+        })
+    }
+
+    /// Decodes an encoded image (PNG, JPEG, WebP, GIF, BMP, TIFF) with the default [`Limits`].
+    pub fn decode(bytes: &[u8]) -> Result<Image> {
+        Image::decode_with_limits(bytes, &Limits::default())
+    }
+
+    /// Decodes an encoded image; the header's dimensions are checked against `limits` before
+    /// any pixel buffer is allocated.
+    pub fn decode_with_limits(bytes: &[u8], limits: &Limits) -> Result<Image> {
+        if bytes.is_empty() {
+            return Err(Error::Empty);
+        }
+        let reader = image::ImageReader::new(Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| Error::Decode(e.to_string()))?;
+        if reader.format().is_none() {
+            return Err(Error::Decode(
+                "unrecognised format (not PNG, JPEG, WebP, GIF, BMP or TIFF)".into(),
+            ));
+        }
+        let (w, h) = reader
+            .into_dimensions()
+            .map_err(|e| Error::Decode(e.to_string()))?;
+        limits.check(w.into(), h.into())?;
+        if w == 0 || h == 0 {
+            return Err(Error::Decode("image has zero width or height".into()));
+        }
+        let mut reader = image::ImageReader::new(Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| Error::Decode(e.to_string()))?;
+        let mut il = image::Limits::default();
+        il.max_image_width = Some(limits.max_width);
+        il.max_image_height = Some(limits.max_height);
+        // Room for the decoded frame in its widest native layout (16-bit RGBA) plus slack.
+        il.max_alloc = Some(limits.max_pixels.saturating_mul(8).saturating_add(64 << 20));
+        reader.limits(il);
+        let dynimg = reader.decode().map_err(|e| Error::Decode(e.to_string()))?;
+        Ok(Image::from_dynamic(dynimg))
+    }
+
+    /// Reads and decodes a file.
+    pub fn open(path: impl AsRef<std::path::Path>) -> Result<Image> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Image::decode(&bytes)
+    }
+
+    fn from_dynamic(img: image::DynamicImage) -> Image {
+        let (width, height) = (img.width(), img.height());
+        if img.color().has_alpha() {
+            let rgba = img.into_rgba8();
+            let mut rgb = Vec::with_capacity(width as usize * height as usize * 3);
+            let mut alpha = Vec::with_capacity(width as usize * height as usize);
+            for p in rgba.pixels() {
+                rgb.extend_from_slice(&p.0[..3]);
+                alpha.push(p.0[3]);
+            }
+            Image {
+                width,
+                height,
+                rgb,
+                alpha: Some(alpha),
+            }
+        } else {
+            Image {
+                width,
+                height,
+                rgb: img.into_rgb8().into_raw(),
+                alpha: None,
+            }
+        }
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+    /// The RGB bytes, `3 * width * height` of them.
+    pub fn rgb(&self) -> &[u8] {
+        &self.rgb
+    }
+    /// The alpha plane, when the source had one.
+    pub fn alpha(&self) -> Option<&[u8]> {
+        self.alpha.as_deref()
+    }
+    /// Takes the RGB bytes out.
+    pub fn into_rgb(self) -> Vec<u8> {
+        self.rgb
+    }
+
+    /// A copy with new RGB pixels and the same alpha plane (what embedding returns).
+    pub(crate) fn with_rgb(&self, rgb: Vec<u8>) -> Image {
+        debug_assert_eq!(rgb.len(), self.rgb.len());
+        Image {
+            width: self.width,
+            height: self.height,
+            rgb,
+            alpha: self.alpha.clone(),
+        }
+    }
+
+    /// Encodes as PNG (RGBA when there is an alpha plane).
+    pub fn to_png(&self) -> Result<Vec<u8>> {
+        self.encode(image::ImageFormat::Png)
+    }
+
+    /// Encodes in the format that the file name's extension names (png, jpg/jpeg, webp, bmp, tiff).
+    /// JPEG is written at quality 95 with the `image` crate's encoder.
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let path = path.as_ref();
+        let format = image::ImageFormat::from_path(path)
+            .map_err(|_| Error::config(format!("unknown output format for {}", path.display())))?;
+        let bytes = self.encode(format)?;
+        std::fs::write(path, bytes).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// Encodes in the given format.
+    pub fn encode(&self, format: image::ImageFormat) -> Result<Vec<u8>> {
+        let mut out = Cursor::new(Vec::new());
+        let err = |e: image::ImageError| Error::Decode(format!("cannot encode: {e}"));
+        match format {
+            image::ImageFormat::Jpeg => {
+                let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 95);
+                image::ImageEncoder::write_image(
+                    enc,
+                    &self.rgb,
+                    self.width,
+                    self.height,
+                    image::ExtendedColorType::Rgb8,
+                )
+                .map_err(err)?;
+            }
+            _ => match &self.alpha {
+                Some(a) => {
+                    let mut rgba = Vec::with_capacity(a.len() * 4);
+                    for (p, &al) in self.rgb.chunks_exact(3).zip(a) {
+                        rgba.extend_from_slice(&[p[0], p[1], p[2], al]);
+                    }
+                    image::RgbaImage::from_raw(self.width, self.height, rgba)
+                        .ok_or_else(|| Error::frame("RGBA buffer size"))?
+                        .write_to(&mut out, format)
+                        .map_err(err)?;
+                }
+                None => {
+                    image::RgbImage::from_raw(self.width, self.height, self.rgb.clone())
+                        .ok_or_else(|| Error::frame("RGB buffer size"))?
+                        .write_to(&mut out, format)
+                        .map_err(err)?;
+                }
+            },
+        }
+        Ok(out.into_inner())
+    }
+}
+
+fn pixel_count(width: u32, height: u32) -> Result<usize> {
+    (width as usize)
+        .checked_mul(height as usize)
+        .ok_or_else(|| Error::frame("dimensions overflow"))
+}

@@ -1,0 +1,52 @@
+//! # EdgeMark
+//!
+//! Finds invisible watermarks in images on the CPU: in the browser (WebAssembly), in apps and
+//! on cameras (C ABI), and on the command line.
+//!
+//! ```no_run
+//! use edgemark::{Detector, Image};
+//!
+//! let image = Image::open("photo.png")?;
+//! let report = Detector::default().detect(&image); // built-in presets (Stable Diffusion XL)
+//! for f in &report.findings {
+//!     println!("{}: detected={} p={:?} bits={}", f.scheme, f.detected, f.p_value, f.bits);
+//! }
+//! # Ok::<(), edgemark::Error>(())
+//! ```
+//!
+//! Embedding uses the same [`Watermark`]s:
+//!
+//! ```
+//! use edgemark::{Bits, Classic, Detector, Image, Watermark};
+//!
+//! # let rgb: Vec<u8> = (0..256 * 256 * 3).map(|i| ((i * 7919) % 251) as u8).collect();
+//! let cover = Image::from_rgb(256, 256, rgb)?;
+//! let message = Bits::parse("text:EdgeMark")?; // 64 bits
+//! let mark = Watermark::new("mine", Classic::dwt_dct(64)?, Some(message))?;
+//! let marked = mark.embed(&cover, None)?;
+//! let report = Detector::new().with(mark).detect(&marked);
+//! assert!(report.findings[0].detected);
+//! # Ok::<(), edgemark::Error>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_debug_implementations)]
+
+pub mod color;
+pub mod detector;
+pub mod dwt;
+mod error;
+pub mod image;
+pub mod payload;
+pub mod scheme;
+pub mod schemes;
+pub mod stats;
+pub mod watermark;
+
+pub use detector::{Detector, Finding, Payload, Report, DEFAULT_FPR};
+pub use error::{Error, Result};
+pub use image::{Image, Limits, PixelFormat};
+pub use payload::Bits;
+pub use scheme::{Reading, Scheme};
+pub use schemes::{Classic, ClassicKind, Convention, EmbedStyle};
+pub use watermark::{Watermark, PRESETS, SDXL_MESSAGE};

@@ -1,0 +1,530 @@
+//! The classical schemes of `invisible-watermark` 0.2.0, bit-compatible with it:
+//!
+//! 1. convert to YUV (OpenCV arithmetic, 8-bit or float path, see [`Convention`]);
+//! 2. take the top-left `floor(h/4)*4 x floor(w/4)*4` region of each channel with a positive
+//!    scale (imwatermark's loop only ever reaches Y and U; Y's default scale is 0);
+//! 3. one level of the Haar DWT; cut the approximation band into `block x block` blocks in
+//!    raster order; block `i` carries bit `i mod n`;
+//! 4. a per-block rule reads or writes the bit ("dwtDct": largest-magnitude element;
+//!    "dwtDctSvd": largest singular value of the block's DCT), and the votes of all blocks
+//!    of a bit are averaged: bit = `mean * 255 > 127`.
+
+use super::kernels::{dct_svd, max_abs};
+use super::linalg;
+use crate::color;
+use crate::dwt::{self, Sample};
+use crate::error::{Error, Result};
+use crate::image::Image;
+use crate::payload::Bits;
+use crate::scheme::{Reading, Scheme};
+
+/// Which of OpenCV's two YUV arithmetic paths an image goes through.
+///
+/// The same uint8 file gives different watermark bits through each: the 8-bit path offsets
+/// chroma by 128, the float path by 0.5, so blocks whose float chroma is negative read
+/// differently. `imwatermark` on a `cv2.imread` image uses [`Convention::Uint8`]; Stable
+/// Diffusion XL embeds on a float32 image, i.e. [`Convention::Float`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Convention {
+    /// `uint8` image: fixed-point YUV, chroma offset 128, `f64` transform.
+    Uint8,
+    /// `float32` image: float YUV, chroma offset 0.5, `f32` transform.
+    Float,
+}
+
+impl Convention {
+    /// `"uint8"` or `"float"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Convention::Uint8 => "uint8",
+            Convention::Float => "float",
+        }
+    }
+}
+
+/// How [`Scheme::embed`] writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EmbedStyle {
+    /// The colour arithmetic whose decoder must read the result.
+    pub convention: Convention,
+    /// `true`: reproduce imwatermark pixel for pixel, its flaws included (the inverse DWT
+    /// with horizontal and vertical detail bands swapped; for 8-bit images the YUV round trip
+    /// of every pixel and truncation to integers; for float images rounding at the end, as
+    /// Stable Diffusion XL's pipeline does). `false` (clean): only the watermark's change to
+    /// the carrying channel is added to the original RGB pixels, with rounding; same bits,
+    /// much higher PSNR.
+    pub compat: bool,
+}
+
+impl Default for EmbedStyle {
+    /// Clean embedding readable by imwatermark on `cv2.imread` images.
+    fn default() -> Self {
+        EmbedStyle {
+            convention: Convention::Uint8,
+            compat: false,
+        }
+    }
+}
+
+/// Which per-block rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ClassicKind {
+    /// imwatermark's `dwtDct` (module `maxDct`).
+    DwtDct,
+    /// imwatermark's `dwtDctSvd`.
+    DwtDctSvd,
+}
+
+/// A classical DWT-domain scheme (see the module documentation).
+#[derive(Clone, Debug)]
+pub struct Classic {
+    kind: ClassicKind,
+    nbits: usize,
+    /// Quantisation step for Y and U (0 = channel unused). imwatermark's third scale (V) is
+    /// never reached by its loop, so it is not offered.
+    scales: [f64; 2],
+    block: usize,
+    embed_style: EmbedStyle,
+    conventions: Vec<Convention>,
+    dct: Vec<f64>,
+}
+
+impl Classic {
+    /// imwatermark's `dwtDct` with its defaults: scales `[0, 36]`, block 4.
+    pub fn dwt_dct(nbits: usize) -> Result<Classic> {
+        Classic::new(ClassicKind::DwtDct, nbits, [0.0, 36.0], 4)
+    }
+
+    /// imwatermark's `dwtDctSvd` with its defaults: scales `[0, 36]`, block 4.
+    pub fn dwt_dct_svd(nbits: usize) -> Result<Classic> {
+        Classic::new(ClassicKind::DwtDctSvd, nbits, [0.0, 36.0], 4)
+    }
+
+    /// Any bit length, Y/U scales and block size, as imwatermark accepts them.
+    pub fn new(kind: ClassicKind, nbits: usize, scales: [f64; 2], block: usize) -> Result<Classic> {
+        if nbits == 0 || nbits > 4096 {
+            return Err(Error::config(format!(
+                "bit length {nbits} out of range 1..=4096"
+            )));
+        }
+        if !(2..=32).contains(&block) {
+            return Err(Error::config(format!(
+                "block size {block} out of range 2..=32"
+            )));
+        }
+        if scales.iter().any(|s| !s.is_finite() || *s < 0.0) || scales.iter().all(|s| *s == 0.0) {
+            return Err(Error::config(format!(
+                "scales {scales:?}: need finite, non-negative, at least one positive"
+            )));
+        }
+        Ok(Classic {
+            kind,
+            nbits,
+            scales,
+            block,
+            embed_style: EmbedStyle::default(),
+            conventions: vec![Convention::Uint8, Convention::Float],
+            dct: linalg::dct_matrix(block),
+        })
+    }
+
+    /// Sets how [`Scheme::embed`] writes.
+    pub fn with_embed_style(mut self, style: EmbedStyle) -> Classic {
+        self.embed_style = style;
+        self
+    }
+
+    /// Sets which conventions [`Scheme::decode`] reads with (default: both, 8-bit first).
+    pub fn with_conventions(mut self, conventions: &[Convention]) -> Result<Classic> {
+        if conventions.is_empty() {
+            return Err(Error::config("at least one convention is needed"));
+        }
+        self.conventions = conventions.to_vec();
+        Ok(self)
+    }
+
+    /// The per-block rule.
+    pub fn kind(&self) -> ClassicKind {
+        self.kind
+    }
+    /// The embedding style.
+    pub fn embed_style(&self) -> EmbedStyle {
+        self.embed_style
+    }
+
+    /// Blocks available in a `width x height` image.
+    pub fn capacity(&self, width: u32, height: u32) -> usize {
+        let (rows, cols) = (height as usize / 4 * 4, width as usize / 4 * 4);
+        (rows / 2 / self.block) * (cols / 2 / self.block)
+    }
+
+    fn check_size(&self, image: &Image) -> Result<()> {
+        if self.capacity(image.width(), image.height()) < self.nbits {
+            let side = ((self.nbits as f64).sqrt().ceil() as usize) * 2 * self.block;
+            return Err(Error::TooSmall {
+                width: image.width(),
+                height: image.height(),
+                scheme: self.name().to_string(),
+                needed: format!(
+                    "{} blocks of {b}x{b} in the half-resolution band (about {side}x{side} pixels)",
+                    self.nbits,
+                    b = self.block
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn infer<T: Sample>(&self, block: &[T], scale: T) -> bool {
+        match self.kind {
+            ClassicKind::DwtDct => max_abs::infer(block, scale),
+            ClassicKind::DwtDctSvd => dct_svd::infer(block, scale, self.block, &self.dct),
+        }
+    }
+
+    fn diffuse<T: Sample>(&self, block: &mut [T], bit: bool, scale: T, clean: bool) {
+        match self.kind {
+            ClassicKind::DwtDct => max_abs::diffuse(block, bit, scale, clean),
+            ClassicKind::DwtDctSvd => dct_svd::diffuse(block, bit, scale, self.block, &self.dct),
+        }
+    }
+
+    /// Adds the votes of one channel's approximation band (`w2 x h2`) to `votes`/`counts`.
+    fn vote<T: Sample>(
+        &self,
+        ll: &[T],
+        w2: usize,
+        h2: usize,
+        scale: T,
+        votes: &mut [u32],
+        counts: &mut [u32],
+    ) {
+        let b = self.block;
+        let mut buf = vec![T::ZERO; b * b];
+        let mut num = 0usize;
+        for bi in 0..h2 / b {
+            for bj in 0..w2 / b {
+                for r in 0..b {
+                    let src = &ll[(bi * b + r) * w2 + bj * b..(bi * b + r) * w2 + bj * b + b];
+                    buf[r * b..r * b + b].copy_from_slice(src);
+                }
+                let bit = num % self.nbits;
+                votes[bit] += u32::from(self.infer(&buf, scale));
+                counts[bit] += 1;
+                num += 1;
+            }
+        }
+    }
+
+    /// Writes the message into one channel's approximation band.
+    fn mark<T: Sample>(
+        &self,
+        ll: &mut [T],
+        w2: usize,
+        h2: usize,
+        scale: T,
+        message: &Bits,
+        clean: bool,
+    ) {
+        let b = self.block;
+        let mut buf = vec![T::ZERO; b * b];
+        let mut num = 0usize;
+        for bi in 0..h2 / b {
+            for bj in 0..w2 / b {
+                for r in 0..b {
+                    let at = (bi * b + r) * w2 + bj * b;
+                    buf[r * b..r * b + b].copy_from_slice(&ll[at..at + b]);
+                }
+                let bit = message.get(num % self.nbits).unwrap_or(false);
+                self.diffuse(&mut buf, bit, scale, clean);
+                for r in 0..b {
+                    let at = (bi * b + r) * w2 + bj * b;
+                    ll[at..at + b].copy_from_slice(&buf[r * b..r * b + b]);
+                }
+                num += 1;
+            }
+        }
+    }
+
+    fn channels(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
+        self.scales
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, s)| *s > 0.0)
+    }
+
+    fn decode_with(&self, image: &Image, convention: Convention) -> Reading {
+        let (w, h) = (image.width() as usize, image.height() as usize);
+        let (rows, cols) = (h / 4 * 4, w / 4 * 4);
+        let mut votes = vec![0u32; self.nbits];
+        let mut counts = vec![0u32; self.nbits];
+        for (ch, scale) in self.channels() {
+            match convention {
+                Convention::Uint8 => {
+                    let (mut plane, mut ll) = (Vec::new(), Vec::new());
+                    color::channel_u8(image.rgb(), ch, &mut plane);
+                    dwt::forward_ll(&plane, w, cols, rows, &mut ll);
+                    self.vote(&ll, cols / 2, rows / 2, scale, &mut votes, &mut counts);
+                }
+                Convention::Float => {
+                    let (mut plane, mut ll) = (Vec::new(), Vec::new());
+                    color::channel_f32(image.rgb(), ch, &mut plane);
+                    dwt::forward_ll(&plane, w, cols, rows, &mut ll);
+                    self.vote(
+                        &ll,
+                        cols / 2,
+                        rows / 2,
+                        scale as f32,
+                        &mut votes,
+                        &mut counts,
+                    );
+                }
+            }
+        }
+        let soft: Vec<f32> = votes
+            .iter()
+            .zip(&counts)
+            .map(|(&v, &c)| if c == 0 { 0.5 } else { v as f32 / c as f32 })
+            .collect();
+        // numpy: np.array(votes).mean() * 255 > 127, in f64.
+        let bits = votes
+            .iter()
+            .zip(&counts)
+            .map(|(&v, &c)| c > 0 && (f64::from(v) / f64::from(c)) * 255.0 > 127.0)
+            .collect();
+        Reading {
+            variant: convention.as_str().to_string(),
+            bits: Bits::new(bits),
+            soft,
+        }
+    }
+
+    /// imwatermark's own pipeline on a `uint8` image.
+    fn embed_compat_u8(&self, image: &Image, message: &Bits) -> Vec<u8> {
+        let (w, h) = (image.width() as usize, image.height() as usize);
+        let (rows, cols) = (h / 4 * 4, w / 4 * 4);
+        let mut yuv = color::planes_u8(image.rgb(), w, h);
+        for (ch, scale) in self.channels() {
+            let plane = if ch == 0 { &mut yuv.y } else { &mut yuv.u };
+            let wide: Vec<f64> = plane.iter().map(|&v| f64::from(v)).collect();
+            let mut bands = dwt::forward(&wide, w, cols, rows);
+            self.mark(&mut bands.ll, bands.w, bands.h, scale, message, false);
+            let rec = dwt::inverse(&bands, true);
+            for r in 0..rows {
+                for c in 0..cols {
+                    plane[r * w + c] = numpy_cast_u8(rec[r * cols + c]);
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(w * h * 3);
+        for i in 0..w * h {
+            out.extend_from_slice(&color::yuv_to_rgb_u8(yuv.y[i], yuv.u[i], yuv.v[i]));
+        }
+        out
+    }
+
+    /// imwatermark's pipeline on a `float32` image (Stable Diffusion XL), rounded to 8 bits at
+    /// the end as the diffusers pipeline does.
+    fn embed_compat_f32(&self, image: &Image, message: &Bits) -> Vec<u8> {
+        let (w, h) = (image.width() as usize, image.height() as usize);
+        let (rows, cols) = (h / 4 * 4, w / 4 * 4);
+        let mut yuv = color::planes_f32(image.rgb(), w, h);
+        for (ch, scale) in self.channels() {
+            let plane = if ch == 0 { &mut yuv.y } else { &mut yuv.u };
+            let mut bands = dwt::forward(plane, w, cols, rows);
+            self.mark(
+                &mut bands.ll,
+                bands.w,
+                bands.h,
+                scale as f32,
+                message,
+                false,
+            );
+            let rec = dwt::inverse(&bands, true);
+            for r in 0..rows {
+                plane[r * w..r * w + cols].copy_from_slice(&rec[r * cols..r * cols + cols]);
+            }
+        }
+        let mut out = Vec::with_capacity(w * h * 3);
+        for i in 0..w * h {
+            let rgb = color::yuv_to_rgb_f32(yuv.y[i], yuv.u[i], yuv.v[i]);
+            out.extend(rgb.iter().map(|v| v.clamp(0.0, 255.0).round() as u8));
+        }
+        out
+    }
+
+    /// Clean embedding: the change the watermark makes to the carrying channel(s), converted
+    /// to RGB and added to the original pixels.
+    fn embed_clean(&self, image: &Image, message: &Bits, convention: Convention) -> Vec<u8> {
+        let (w, h) = (image.width() as usize, image.height() as usize);
+        let (rows, cols) = (h / 4 * 4, w / 4 * 4);
+        let mut delta = vec![0.0f64; w * h * 3];
+        for (ch, scale) in self.channels() {
+            let change: Vec<f64> = match convention {
+                Convention::Uint8 => {
+                    let mut plane = Vec::new();
+                    color::channel_u8(image.rgb(), ch, &mut plane);
+                    self.channel_change(&plane, w, rows, cols, scale, message)
+                }
+                Convention::Float => {
+                    let mut plane = Vec::new();
+                    color::channel_f32(image.rgb(), ch, &mut plane);
+                    self.channel_change(&plane, w, rows, cols, scale as f32, message)
+                }
+            };
+            for r in 0..rows {
+                for c in 0..cols {
+                    let d = color::rgb_delta(ch, change[r * cols + c]);
+                    let at = (r * w + c) * 3;
+                    for k in 0..3 {
+                        delta[at + k] += d[k];
+                    }
+                }
+            }
+        }
+        image
+            .rgb()
+            .iter()
+            .zip(&delta)
+            .map(|(&p, &d)| (f64::from(p) + d).round().clamp(0.0, 255.0) as u8)
+            .collect()
+    }
+
+    /// New minus old values of the `cols x rows` region after marking, with a correct inverse.
+    fn channel_change<T: Sample>(
+        &self,
+        plane: &[T],
+        w: usize,
+        rows: usize,
+        cols: usize,
+        scale: T,
+        message: &Bits,
+    ) -> Vec<f64> {
+        let mut bands = dwt::forward(plane, w, cols, rows);
+        self.mark(&mut bands.ll, bands.w, bands.h, scale, message, true);
+        let rec = dwt::inverse(&bands, false);
+        let mut change = Vec::with_capacity(rows * cols);
+        for r in 0..rows {
+            for c in 0..cols {
+                change.push(rec[r * cols + c].to_f64() - plane[r * w + c].to_f64());
+            }
+        }
+        change
+    }
+}
+
+/// numpy's unsafe cast of a float to `uint8` on x86-64: truncation toward zero, then the low
+/// 8 bits (so -1.5 becomes 255).
+fn numpy_cast_u8(v: f64) -> u8 {
+    (v as i64) as u8
+}
+
+impl Scheme for Classic {
+    fn name(&self) -> &str {
+        match self.kind {
+            ClassicKind::DwtDct => "dwtDct",
+            ClassicKind::DwtDctSvd => "dwtDctSvd",
+        }
+    }
+
+    fn bit_len(&self) -> usize {
+        self.nbits
+    }
+
+    fn decode(&self, image: &Image) -> Result<Vec<Reading>> {
+        self.check_size(image)?;
+        Ok(self
+            .conventions
+            .iter()
+            .map(|&c| self.decode_with(image, c))
+            .collect())
+    }
+
+    fn embed(&self, image: &Image, message: &Bits) -> Result<Image> {
+        if message.len() != self.nbits {
+            return Err(Error::message(format!(
+                "{} is set up for {} bits, the message has {}",
+                self.name(),
+                self.nbits,
+                message.len()
+            )));
+        }
+        self.check_size(image)?;
+        let style = self.embed_style;
+        let rgb = match (style.compat, style.convention) {
+            (true, Convention::Uint8) => self.embed_compat_u8(image, message),
+            (true, Convention::Float) => self.embed_compat_f32(image, message),
+            (false, c) => self.embed_clean(image, message, c),
+        };
+        Ok(image.with_rgb(rgb))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn textured(w: u32, h: u32) -> Image {
+        let mut rgb = Vec::new();
+        for y in 0..h {
+            for x in 0..w {
+                let v = |k: u32| ((x * 7 + y * 13 + k * 50 + (x * y) % 23) % 200 + 20) as u8;
+                rgb.extend_from_slice(&[v(0), v(1), v(2)]);
+            }
+        }
+        Image::from_rgb(w, h, rgb).unwrap()
+    }
+
+    #[test]
+    fn every_style_reads_back() {
+        let msg = Bits::from_hex("0xB3EC907BB19E").unwrap();
+        for kind in [ClassicKind::DwtDct, ClassicKind::DwtDctSvd] {
+            for convention in [Convention::Uint8, Convention::Float] {
+                for compat in [false, true] {
+                    let s = Classic::new(kind, 48, [0.0, 36.0], 4)
+                        .unwrap()
+                        .with_embed_style(EmbedStyle { convention, compat });
+                    let img = textured(256, 200);
+                    let marked = s.embed(&img, &msg).unwrap();
+                    let readings = s.decode(&marked).unwrap();
+                    let r = readings
+                        .iter()
+                        .find(|r| r.variant == convention.as_str())
+                        .unwrap();
+                    let acc = r.bits.matches(&msg);
+
+                    assert!(
+                        compat || acc >= 46,
+                        "{kind:?} {convention:?} compat={compat}: {acc}/48"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn too_small_and_wrong_length_are_errors() {
+        let s = Classic::dwt_dct(48).unwrap();
+        let tiny = textured(40, 40);
+        assert!(matches!(s.decode(&tiny), Err(Error::TooSmall { .. })));
+        let img = textured(128, 128);
+        assert!(matches!(
+            s.embed(&img, &Bits::from_hex("0xAB").unwrap()),
+            Err(Error::InvalidMessage(_))
+        ));
+        assert!(Classic::dwt_dct(0).is_err());
+        assert!(Classic::new(ClassicKind::DwtDct, 8, [0.0, 0.0], 4).is_err());
+    }
+
+    #[test]
+    fn numpy_cast_wraps_like_x86() {
+        assert_eq!(numpy_cast_u8(12.9), 12);
+        assert_eq!(numpy_cast_u8(-0.5), 0);
+        assert_eq!(numpy_cast_u8(-1.5), 255);
+        assert_eq!(numpy_cast_u8(256.2), 0);
+    }
+}

@@ -1,0 +1,102 @@
+//! A [`Watermark`]: a scheme, optionally bound to the message it should carry, under a name.
+//! Built-in presets live here too.
+
+use crate::error::{Error, Result};
+use crate::image::Image;
+use crate::payload::Bits;
+use crate::scheme::Scheme;
+use crate::schemes::{Classic, Convention, EmbedStyle};
+use std::sync::Arc;
+
+/// The 48-bit message Stable Diffusion XL embeds (`WATERMARK_MESSAGE` in diffusers' and
+/// Stability's code), most significant bit first.
+pub const SDXL_MESSAGE: &str = "0xB3EC907BB19E";
+
+/// What to look for in an image: a scheme, and the message it should carry when known.
+#[derive(Clone, Debug)]
+pub struct Watermark {
+    name: String,
+    scheme: Arc<dyn Scheme>,
+    message: Option<Bits>,
+}
+
+/// Names [`Watermark::preset`] knows, with one line each.
+pub const PRESETS: &[(&str, &str)] = &[(
+    "sdxl",
+    "Stable Diffusion XL: dwtDct, 48 bits 0xB3EC907BB19E, embedded on the float image",
+)];
+
+impl Watermark {
+    /// A scheme bound to a known message (the detector then reports a p-value), or to none
+    /// (the detector only reads the bits).
+    pub fn new(
+        name: impl Into<String>,
+        scheme: impl Scheme + 'static,
+        message: Option<Bits>,
+    ) -> Result<Watermark> {
+        if let Some(m) = &message {
+            if m.len() != scheme.bit_len() {
+                return Err(Error::message(format!(
+                    "message has {} bits, {} carries {}",
+                    m.len(),
+                    scheme.name(),
+                    scheme.bit_len()
+                )));
+            }
+        }
+        Ok(Watermark {
+            name: name.into(),
+            scheme: Arc::new(scheme),
+            message,
+        })
+    }
+
+    /// Stable Diffusion XL's watermark: imwatermark's dwtDct with 48 bits `0xB3EC907BB19E`.
+    /// Embedding reproduces what the SDXL pipeline does (float image, rounded at the end).
+    pub fn sdxl() -> Watermark {
+        let scheme = Classic::dwt_dct(48)
+            .expect("48 bits is a valid length")
+            .with_embed_style(EmbedStyle {
+                convention: Convention::Float,
+                compat: true,
+            });
+        let message = Bits::from_hex(SDXL_MESSAGE).expect("constant is valid hex");
+        Watermark {
+            name: "sdxl".into(),
+            scheme: Arc::new(scheme),
+            message: Some(message),
+        }
+    }
+
+    /// A built-in preset by name (see [`PRESETS`]).
+    pub fn preset(name: &str) -> Result<Watermark> {
+        match name.to_ascii_lowercase().as_str() {
+            "sdxl" => Ok(Watermark::sdxl()),
+            _ => Err(Error::config(format!(
+                "unknown preset '{name}' (known: {})",
+                PRESETS.iter().map(|p| p.0).collect::<Vec<_>>().join(", ")
+            ))),
+        }
+    }
+
+    /// The name findings are reported under.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The scheme.
+    pub fn scheme(&self) -> &dyn Scheme {
+        self.scheme.as_ref()
+    }
+    /// The expected message, when known.
+    pub fn message(&self) -> Option<&Bits> {
+        self.message.as_ref()
+    }
+
+    /// Embeds `message`, or the bound message when `None`.
+    pub fn embed(&self, image: &Image, message: Option<&Bits>) -> Result<Image> {
+        let m = message.or(self.message.as_ref()).ok_or_else(|| {
+            Error::message(format!("{} has no message bound; give one", self.name))
+        })?;
+        self.scheme.embed(image, m)
+    }
+}

@@ -1,0 +1,2 @@
+//! C ABI: see the C ABI issue. A compiling shell for now.
+pub use edgemark as core;

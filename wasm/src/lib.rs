@@ -1,0 +1,2 @@
+//! WebAssembly bindings: see the browser issue. A compiling shell for now.
+pub use edgemark;
