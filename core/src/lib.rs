@@ -32,15 +32,20 @@
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
 
+mod batch;
 pub mod color;
 pub mod detector;
 pub mod dwt;
 mod error;
+pub mod frame;
 pub mod image;
+#[cfg(feature = "onnx")]
+pub mod neural;
 pub mod payload;
 pub mod scheme;
 pub mod schemes;
 pub mod stats;
+pub mod stream;
 pub mod watermark;
 
 pub use detector::{Detector, Finding, Payload, Report, DEFAULT_FPR};
@@ -49,4 +54,5 @@ pub use image::{Image, Limits, PixelFormat};
 pub use payload::Bits;
 pub use scheme::{Reading, Scheme};
 pub use schemes::{Classic, ClassicKind, Convention, EmbedStyle};
+pub use stream::{StreamDetector, StreamReport};
 pub use watermark::{Watermark, PRESETS, SDXL_MESSAGE};

@@ -1,0 +1,332 @@
+//! Video: a sliding-window detector. Each frame's soft bits are averaged, per watermark and
+//! per way of reading, over the last `window` frames; the averaged bits are then scored like
+//! a single image's (binomial p-value against the expected message, corrected for the number
+//! of readings tried). A watermark too weak to be read from one frame is found over several,
+//! because independent per-frame noise averages out while the embedded bits do not.
+
+use crate::detector::{Detector, Finding, Payload, Report};
+use crate::error::{Error, Result};
+use crate::image::Image;
+use crate::payload::Bits;
+use crate::scheme::Reading;
+use crate::stats;
+use crate::watermark::Watermark;
+use std::collections::VecDeque;
+
+/// The readings of one watermark in one frame, or why it could not be read.
+type FrameReadings = std::result::Result<Vec<Reading>, String>;
+
+/// A detector over a sliding window of video frames.
+#[derive(Debug)]
+pub struct StreamDetector {
+    detector: Detector,
+    window: usize,
+    /// One queue of per-frame readings for each watermark of the detector.
+    history: Vec<VecDeque<FrameReadings>>,
+    last_size: Option<(u32, u32)>,
+}
+
+/// The decision after one frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamReport {
+    /// Frames the decision is made on (at most the window).
+    pub frames: usize,
+    /// Findings on the averaged soft bits (`width`/`height` are the last frame's).
+    pub report: Report,
+}
+
+impl StreamDetector {
+    /// A stream detector averaging over the last `window` frames (1..=1024).
+    pub fn new(detector: Detector, window: usize) -> Result<StreamDetector> {
+        if !(1..=1024).contains(&window) {
+            return Err(Error::Config(format!(
+                "window of {window} frames out of range 1..=1024"
+            )));
+        }
+        let history = detector
+            .watermarks()
+            .iter()
+            .map(|_| VecDeque::new())
+            .collect();
+        Ok(StreamDetector {
+            detector,
+            window,
+            history,
+            last_size: None,
+        })
+    }
+
+    /// The window length in frames.
+    pub fn window(&self) -> usize {
+        self.window
+    }
+
+    /// Frames currently in the window.
+    pub fn frames(&self) -> usize {
+        self.history.first().map_or(0, VecDeque::len)
+    }
+
+    /// Forgets every frame (a scene cut, a new stream).
+    pub fn reset(&mut self) {
+        self.history.iter_mut().for_each(VecDeque::clear);
+        self.last_size = None;
+    }
+
+    /// Adds a frame and returns the decision over the window. A frame of another size than
+    /// the previous one starts a new window (the bits would not line up).
+    pub fn push(&mut self, image: &Image) -> StreamReport {
+        let size = (image.width(), image.height());
+        if self.last_size.is_some_and(|s| s != size) {
+            self.reset();
+        }
+        self.last_size = Some(size);
+        let fpr = self.detector.fpr();
+        let mut findings = Vec::with_capacity(self.history.len());
+        for (w, queue) in self.detector.watermarks().iter().zip(&mut self.history) {
+            let read = w
+                .scheme()
+                .decode(image)
+                .map_err(|e| e.to_string())
+                .and_then(|r| {
+                    if r.is_empty() {
+                        Err("scheme produced no reading".to_string())
+                    } else {
+                        Ok(r)
+                    }
+                });
+            if queue.len() == self.window {
+                queue.pop_front();
+            }
+            queue.push_back(read);
+            findings.push(decide(w, queue, fpr));
+        }
+        StreamReport {
+            frames: self.frames(),
+            report: Report {
+                width: size.0,
+                height: size.1,
+                findings,
+            },
+        }
+    }
+}
+
+/// Averages each variant's soft bits over the frames that read it, and scores the result.
+fn decide(w: &Watermark, queue: &VecDeque<FrameReadings>, fpr: f64) -> Finding {
+    let n = w.scheme().bit_len();
+    // variant -> (sum of soft bits, frames)
+    let mut sums: Vec<(String, Vec<f64>, usize)> = Vec::new();
+    let mut last_error = None;
+    for frame in queue {
+        match frame {
+            Ok(readings) => {
+                for r in readings.iter().filter(|r| r.soft.len() == n) {
+                    let at = match sums.iter().position(|s| s.0 == r.variant) {
+                        Some(i) => i,
+                        None => {
+                            sums.push((r.variant.clone(), vec![0.0; n], 0));
+                            sums.len() - 1
+                        }
+                    };
+                    let entry = &mut sums[at];
+                    entry
+                        .1
+                        .iter_mut()
+                        .zip(&r.soft)
+                        .for_each(|(s, &p)| *s += f64::from(p));
+                    entry.2 += 1;
+                }
+            }
+            Err(e) => last_error = Some(e.clone()),
+        }
+    }
+    if sums.is_empty() {
+        return failed(
+            w,
+            n,
+            last_error.unwrap_or_else(|| "no frame could be read".into()),
+        );
+    }
+    let tries = sums.len();
+    let scored: Vec<(String, Bits, Vec<f32>, f64, Option<usize>)> = sums
+        .into_iter()
+        .map(|(variant, sum, frames)| {
+            let soft: Vec<f32> = sum.iter().map(|s| (s / frames as f64) as f32).collect();
+            // Ties (exactly one half) count as 1, as imwatermark's own threshold does.
+            let bits = Bits::new(soft.iter().map(|&p| p >= 0.5).collect());
+            let (p, k) = match w.message() {
+                Some(m) => {
+                    let k = bits.matches(m);
+                    (stats::binomial_tail(k as u64, n as u64), Some(k))
+                }
+                None => (1.0, None),
+            };
+            (variant, bits, soft, p, k)
+        })
+        .collect();
+    let certainty = |soft: &[f32]| {
+        soft.iter().map(|p| (2.0 * p - 1.0).abs()).sum::<f32>() / soft.len().max(1) as f32
+    };
+    let best = (0..tries)
+        .min_by(|&a, &b| {
+            scored[a]
+                .3
+                .total_cmp(&scored[b].3)
+                .then(certainty(&scored[b].2).total_cmp(&certainty(&scored[a].2)))
+        })
+        .unwrap_or(0);
+    let (variant, bits, soft, p, k) = &scored[best];
+    let p_value = w.message().map(|_| stats::correct_for_tries(*p, tries));
+    Finding {
+        scheme: w.name().to_string(),
+        method: w.scheme().name().to_string(),
+        bits: bits.clone(),
+        detected: p_value.is_some_and(|p| p <= fpr),
+        p_value,
+        matched_bits: *k,
+        total_bits: n,
+        payload: Payload {
+            hex: bits.to_hex(),
+            text: bits.to_text(),
+        },
+        variant: variant.clone(),
+        certainty: certainty(soft),
+        error: None,
+    }
+}
+
+fn failed(w: &Watermark, n: usize, error: String) -> Finding {
+    Finding {
+        scheme: w.name().to_string(),
+        method: w.scheme().name().to_string(),
+        bits: Bits::default(),
+        detected: false,
+        p_value: None,
+        matched_bits: None,
+        total_bits: n,
+        payload: Payload {
+            hex: Bits::default().to_hex(),
+            text: None,
+        },
+        variant: String::new(),
+        certainty: 0.0,
+        error: Some(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Classic, Detector, Watermark};
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    fn cover(w: u32, h: u32) -> Image {
+        let mut r = Rng(99);
+        let rgb = (0..w * h * 3)
+            .map(|i| {
+                let base = (((i / 3) % w + (i / 3) / w) * 200 / (w + h)) as i64 + 30;
+                (base + (r.next() % 21) as i64 - 10).clamp(0, 255) as u8
+            })
+            .collect();
+        Image::from_rgb(w, h, rgb).unwrap()
+    }
+
+    /// A frame of the marked image with independent noise of amplitude `amp`.
+    fn noisy(img: &Image, amp: u64, seed: u64) -> Image {
+        let mut r = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let rgb = img
+            .rgb()
+            .iter()
+            .map(|&v| {
+                (i64::from(v) + (r.next() % (2 * amp + 1)) as i64 - amp as i64).clamp(0, 255) as u8
+            })
+            .collect();
+        Image::from_rgb(img.width(), img.height(), rgb).unwrap()
+    }
+
+    fn matched(r: &StreamReport) -> usize {
+        r.report.findings[0].matched_bits.unwrap()
+    }
+
+    #[test]
+    fn window_of_one_agrees_with_the_detector() {
+        let img = Watermark::sdxl().embed(&cover(128, 128), None).unwrap();
+        let mut s = StreamDetector::new(Detector::default(), 1).unwrap();
+        for seed in 0..3 {
+            let f = noisy(&img, 20, seed);
+            let single = Detector::default().detect(&f);
+            let got = s.push(&f);
+            assert_eq!(got.frames, 1);
+            assert_eq!(got.report.findings[0].bits, single.findings[0].bits);
+            assert_eq!(got.report.findings[0].detected, single.findings[0].detected);
+        }
+    }
+
+    #[test]
+    fn a_weak_watermark_is_found_over_several_frames() {
+        // 64 bits in a 128x128 image: about 16 votes a bit, easily drowned by noise.
+        let scheme = Classic::dwt_dct(64).unwrap();
+        let msg = Bits::parse("text:EdgeMark").unwrap();
+        let mark = Watermark::new("weak", scheme, Some(msg)).unwrap();
+        let marked = mark.embed(&cover(128, 128), None).unwrap();
+        let det = Detector::new().with(mark).with_fpr(1e-6).unwrap();
+        let amp = 40;
+        let mut single_detections = 0;
+        let mut single_matches = Vec::new();
+        let mut s = StreamDetector::new(det.clone(), 16).unwrap();
+        let mut last = None;
+        for seed in 0..16 {
+            let f = noisy(&marked, amp, seed);
+            let one = &det.detect(&f).findings[0];
+            single_detections += usize::from(one.detected);
+            single_matches.push(one.matched_bits.unwrap());
+            last = Some(s.push(&f));
+        }
+        let last = last.unwrap();
+        assert!(
+            single_detections <= 2,
+            "frames too easy: {single_matches:?}"
+        );
+        assert!(
+            last.report.findings[0].detected,
+            "window failed: {} bits",
+            matched(&last)
+        );
+        assert_eq!(last.frames, 16);
+        // Unmarked noisy frames never add up to a detection.
+        let clean = cover(128, 128);
+        s.reset();
+        for seed in 100..116 {
+            let r = s.push(&noisy(&clean, amp, seed));
+            assert!(
+                !r.report.findings[0].detected,
+                "false positive: {} bits",
+                matched(&r)
+            );
+        }
+    }
+
+    #[test]
+    fn window_slides_and_size_change_resets() {
+        let mut s = StreamDetector::new(Detector::default(), 3).unwrap();
+        let img = cover(64, 64);
+        for i in 1..=5 {
+            assert_eq!(s.push(&img).frames, i.min(3));
+        }
+        assert_eq!(s.push(&cover(64, 72)).frames, 1);
+        // Too small for the watermark: an error in the finding, not a panic.
+        let r = s.push(&cover(8, 8));
+        assert!(r.report.findings[0].error.is_some());
+        assert!(!r.report.findings[0].detected);
+        assert!(StreamDetector::new(Detector::default(), 0).is_err());
+    }
+}
