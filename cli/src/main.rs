@@ -1,5 +1,6 @@
 //! `edgemark`: detect and embed invisible watermarks from the command line.
 
+mod eval;
 mod files;
 mod output;
 mod select;
@@ -58,6 +59,11 @@ enum Command {
         input: PathBuf,
         output: PathBuf,
     },
+    /// Robustness evaluation: embed -> attack -> detect over a folder of covers; prints a
+    /// table and writes CSV/JSON (and a PNG chart with --plot).
+    Eval(eval::EvalArgs),
+    /// False positives: per scheme, how many clean images fire at the default threshold.
+    Fpr(eval::FprArgs),
     /// List the schemes and presets.
     Schemes {
         #[arg(long)]
@@ -90,6 +96,8 @@ fn main() -> ExitCode {
             &input,
             &output,
         ),
+        Command::Eval(args) => eval::eval(&args),
+        Command::Fpr(args) => eval::fpr(&args),
         Command::Schemes { json } => {
             output::schemes(json);
             Ok(())

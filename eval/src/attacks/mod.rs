@@ -1,0 +1,251 @@
+//! The attack suite: deterministic, seedable image transformations of the kind W-Bench,
+//! WAVES and VideoSeal evaluate against (codecs, geometry, filters, tone changes, screenshot
+//! simulation, and chains of them).
+//!
+//! Every attack maps an RGB [`Image`] to a new one; randomness (crop position, noise) comes
+//! only from the [`Rng`] passed in, so a run is reproducible from its seed. Attacks that
+//! change the size (resize, crop) hand the detector the changed image as a real pipeline
+//! would; nothing is resized back.
+
+mod codec;
+mod filter;
+mod geometry;
+mod tone;
+
+use crate::error::Result;
+use crate::rng::Rng;
+use edgemark::Image;
+
+pub use codec::{jpeg, png_round_trip, webp};
+
+/// JPEG chroma subsampling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chroma {
+    /// 2x2 chroma subsampling: what libjpeg, PIL and browsers use by default below
+    /// quality 90 (and PIL at every quality).
+    Sub420,
+    /// Full-resolution chroma (what the `image` crate's own JPEG encoder always writes).
+    Full444,
+}
+
+/// One attack (see the module documentation).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Attack {
+    /// PNG encode and decode: lossless, the baseline.
+    Identity,
+    /// JPEG at `quality` (1-100) with the given chroma subsampling.
+    Jpeg {
+        /// libjpeg-style quality.
+        quality: u8,
+        /// Chroma subsampling.
+        chroma: Chroma,
+    },
+    /// Lossy WebP (libwebp) at `quality` (0-100).
+    WebP {
+        /// libwebp quality.
+        quality: u8,
+    },
+    /// Resize both sides by `scale` (bicubic with antialiasing).
+    Resize {
+        /// Scale factor.
+        scale: f32,
+    },
+    /// Crop a rectangle of the same aspect ratio keeping `keep_area` of the area, at a
+    /// random position.
+    Crop {
+        /// Fraction of the area kept, in (0, 1].
+        keep_area: f32,
+    },
+    /// Rotate about the centre (bilinear, same size, black corners).
+    Rotate {
+        /// Angle, counter-clockwise.
+        degrees: f32,
+    },
+    /// Gaussian blur.
+    Blur {
+        /// Standard deviation in pixels.
+        sigma: f32,
+    },
+    /// Additive Gaussian noise, independent per pixel and channel.
+    Noise {
+        /// Standard deviation on the 0-255 scale.
+        sigma: f32,
+    },
+    /// Multiply every channel by `factor` (torchvision's `adjust_brightness`).
+    Brightness {
+        /// Multiplier.
+        factor: f32,
+    },
+    /// Blend with the mean grey level (torchvision's `adjust_contrast`).
+    Contrast {
+        /// Contrast factor.
+        factor: f32,
+    },
+    /// Rotate the hue (HSV) by `degrees`.
+    Hue {
+        /// Hue shift in degrees.
+        degrees: f32,
+    },
+    /// Replace every channel by BT.601 luma.
+    Grayscale,
+    /// Unsharp-mask sharpening: `x + amount * (x - blur(x, sigma))`.
+    Unsharp {
+        /// Blur standard deviation.
+        sigma: f32,
+        /// Strength.
+        amount: f32,
+    },
+    /// Screenshot simulation: the image shown at device pixel ratio `dpr` (downscaled by
+    /// it, bilinear), captured and scaled back up (bicubic), saved as PNG or as JPEG at
+    /// the given quality (4:2:0).
+    Screenshot {
+        /// Device pixel ratio.
+        dpr: f32,
+        /// `None`: PNG; `Some(q)`: JPEG quality `q`.
+        jpeg: Option<u8>,
+    },
+    /// Several attacks in order.
+    Chain(Vec<Attack>),
+}
+
+impl Attack {
+    /// A short stable name, used in tables and to seed the attack's randomness.
+    pub fn name(&self) -> String {
+        match self {
+            Attack::Identity => "identity-png".into(),
+            Attack::Jpeg { quality, chroma } => match chroma {
+                Chroma::Sub420 => format!("jpeg420-q{quality}"),
+                Chroma::Full444 => format!("jpeg444-q{quality}"),
+            },
+            Attack::WebP { quality } => format!("webp-q{quality}"),
+            Attack::Resize { scale } => format!("resize-{scale}"),
+            Attack::Crop { keep_area } => format!("crop-{:.0}%", keep_area * 100.0),
+            Attack::Rotate { degrees } => format!("rotate-{degrees}"),
+            Attack::Blur { sigma } => format!("blur-s{sigma}"),
+            Attack::Noise { sigma } => format!("noise-s{sigma}"),
+            Attack::Brightness { factor } => format!("brightness-x{factor}"),
+            Attack::Contrast { factor } => format!("contrast-x{factor}"),
+            Attack::Hue { degrees } => format!("hue-{degrees:+}"),
+            Attack::Grayscale => "grayscale".into(),
+            Attack::Unsharp { sigma, amount } => format!("unsharp-s{sigma}-a{amount}"),
+            Attack::Screenshot { dpr, jpeg } => match jpeg {
+                None => format!("screenshot-dpr{dpr}-png"),
+                Some(q) => format!("screenshot-dpr{dpr}-jpeg{q}"),
+            },
+            Attack::Chain(v) => v.iter().map(Attack::name).collect::<Vec<_>>().join("+"),
+        }
+    }
+
+    /// Applies the attack.
+    pub fn apply(&self, image: &Image, rng: &mut Rng) -> Result<Image> {
+        match self {
+            Attack::Identity => codec::png_round_trip(image),
+            Attack::Jpeg { quality, chroma } => codec::jpeg(image, *quality, *chroma),
+            Attack::WebP { quality } => codec::webp(image, *quality),
+            Attack::Resize { scale } => geometry::resize_by(image, *scale),
+            Attack::Crop { keep_area } => geometry::crop_area(image, *keep_area, rng),
+            Attack::Rotate { degrees } => geometry::rotate(image, *degrees),
+            Attack::Blur { sigma } => filter::gaussian_blur(image, *sigma),
+            Attack::Noise { sigma } => filter::noise(image, *sigma, rng),
+            Attack::Brightness { factor } => tone::brightness(image, *factor),
+            Attack::Contrast { factor } => tone::contrast(image, *factor),
+            Attack::Hue { degrees } => tone::hue_shift(image, *degrees),
+            Attack::Grayscale => tone::grayscale(image),
+            Attack::Unsharp { sigma, amount } => filter::unsharp(image, *sigma, *amount),
+            Attack::Screenshot { dpr, jpeg: q } => {
+                let shot = geometry::screenshot(image, *dpr)?;
+                match q {
+                    None => codec::png_round_trip(&shot),
+                    Some(q) => codec::jpeg(&shot, *q, Chroma::Sub420),
+                }
+            }
+            Attack::Chain(v) => {
+                let mut cur = image.clone();
+                for a in v {
+                    cur = a.apply(&cur, rng)?;
+                }
+                Ok(cur)
+            }
+        }
+    }
+}
+
+/// The standard suite, in table order.
+pub fn standard_suite() -> Vec<Attack> {
+    use Attack::*;
+    let mut v = vec![Identity];
+    for chroma in [Chroma::Sub420, Chroma::Full444] {
+        for quality in [90, 75, 50, 30] {
+            v.push(Jpeg { quality, chroma });
+        }
+    }
+    for quality in [90, 75, 50] {
+        v.push(WebP { quality });
+    }
+    for scale in [0.5, 0.75, 1.5] {
+        v.push(Resize { scale });
+    }
+    for keep_area in [0.8, 0.5, 0.25] {
+        v.push(Crop { keep_area });
+    }
+    for degrees in [2.0, 5.0, 10.0] {
+        v.push(Rotate { degrees });
+    }
+    for sigma in [1.0, 2.0] {
+        v.push(Blur { sigma });
+    }
+    for sigma in [5.0, 15.0] {
+        v.push(Noise { sigma });
+    }
+    for factor in [1.2, 1.5] {
+        v.push(Brightness { factor });
+    }
+    for factor in [1.2, 1.5] {
+        v.push(Contrast { factor });
+    }
+    v.push(Hue { degrees: 20.0 });
+    v.push(Grayscale);
+    v.push(Unsharp {
+        sigma: 1.0,
+        amount: 1.5,
+    });
+    v.push(Screenshot {
+        dpr: 1.5,
+        jpeg: None,
+    });
+    v.push(Screenshot {
+        dpr: 2.0,
+        jpeg: None,
+    });
+    v.push(Screenshot {
+        dpr: 2.0,
+        jpeg: Some(85),
+    });
+    v.push(Chain(vec![
+        Crop { keep_area: 0.8 },
+        Brightness { factor: 1.2 },
+        Jpeg {
+            quality: 75,
+            chroma: Chroma::Sub420,
+        },
+    ]));
+    v.push(Chain(vec![
+        Resize { scale: 0.75 },
+        Jpeg {
+            quality: 75,
+            chroma: Chroma::Sub420,
+        },
+    ]));
+    v
+}
+
+/// Builds an image from an RGB buffer whose length is known to match.
+pub(crate) fn rgb_image(width: u32, height: u32, rgb: Vec<u8>) -> Result<Image> {
+    Ok(Image::from_rgb(width, height, rgb)?)
+}
+
+/// Rounds and clamps to a byte.
+pub(crate) fn to_u8(v: f32) -> u8 {
+    v.round().clamp(0.0, 255.0) as u8
+}

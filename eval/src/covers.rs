@@ -1,0 +1,62 @@
+//! Loading a folder of cover images.
+
+use crate::error::{Error, Result};
+use edgemark::Image;
+use std::path::Path;
+
+/// One cover image.
+#[derive(Clone, Debug)]
+pub struct Cover {
+    /// File name.
+    pub name: String,
+    /// RGB pixels (alpha dropped), centre-cropped to the size limit.
+    pub image: Image,
+}
+
+const EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"];
+
+/// Loads the images directly in `dir`, sorted by file name, at most `limit` of them, each
+/// centre-cropped to at most `max_side` x `max_side` (`0`: no crop).
+pub fn load_dir(dir: &Path, limit: Option<usize>, max_side: u32) -> Result<Vec<Cover>> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        })
+        .collect();
+    files.sort();
+    files.truncate(limit.unwrap_or(usize::MAX));
+    if files.is_empty() {
+        return Err(Error::Config(format!("no images in {}", dir.display())));
+    }
+    files
+        .iter()
+        .map(|p| {
+            let img = Image::open(p)?;
+            Ok(Cover {
+                name: p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                image: center_crop(&img, max_side)?,
+            })
+        })
+        .collect()
+}
+
+/// Centre crop to at most `max_side` x `max_side` (`0`: unchanged); drops alpha.
+pub fn center_crop(img: &Image, max_side: u32) -> Result<Image> {
+    let limit = if max_side == 0 { u32::MAX } else { max_side };
+    let (w, h) = (img.width().min(limit), img.height().min(limit));
+    let (x0, y0) = ((img.width() - w) / 2, (img.height() - h) / 2);
+    let mut rgb = Vec::with_capacity((w * h * 3) as usize);
+    for y in y0..y0 + h {
+        let row = (y * img.width() + x0) as usize * 3;
+        rgb.extend_from_slice(&img.rgb()[row..row + w as usize * 3]);
+    }
+    Ok(Image::from_rgb(w, h, rgb)?)
+}

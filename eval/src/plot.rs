@@ -1,0 +1,126 @@
+//! A PNG bar chart of bit accuracy per attack, drawn with the `image` crate and the public
+//! domain 8x8 bitmap font of `font8x8` (no system fonts).
+
+use crate::error::{Error, Result};
+use crate::run::EvalResult;
+use image::{Rgb, RgbImage};
+
+const ROW: u32 = 16;
+const LABEL_W: u32 = 8 * 46;
+const BAR_W: u32 = 480;
+const TOP: u32 = 48;
+
+fn text(img: &mut RgbImage, x: u32, y: u32, s: &str, scale: u32, color: Rgb<u8>) {
+    for (i, ch) in s.chars().enumerate() {
+        let code = if ch.is_ascii() {
+            ch as usize
+        } else {
+            b'?' as usize
+        };
+        let glyph = font8x8::legacy::BASIC_LEGACY[code];
+        for (gy, bits) in glyph.iter().enumerate() {
+            for gx in 0..8u32 {
+                if bits >> gx & 1 == 1 {
+                    for dy in 0..scale {
+                        for dx in 0..scale {
+                            let px = x + (i as u32 * 8 + gx) * scale + dx;
+                            let py = y + gy as u32 * scale + dy;
+                            if px < img.width() && py < img.height() {
+                                img.put_pixel(px, py, color);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn rect(img: &mut RgbImage, x0: u32, y0: u32, w: u32, h: u32, color: Rgb<u8>) {
+    for y in y0..(y0 + h).min(img.height()) {
+        for x in x0..(x0 + w).min(img.width()) {
+            img.put_pixel(x, y, color);
+        }
+    }
+}
+
+/// Bars of mean bit accuracy (0 to 1) per attack, green when at least 90% of the
+/// watermarked images were detected at the theoretical rate, amber at 50%, red below;
+/// dashed line at chance (0.5). Returns PNG bytes.
+pub fn bar_chart(r: &EvalResult) -> Result<Vec<u8>> {
+    let width = LABEL_W + BAR_W + 80;
+    let height = TOP + ROW * r.rows.len() as u32 + 40;
+    let mut img = RgbImage::from_pixel(width, height, Rgb([255, 255, 255]));
+    let black = Rgb([0, 0, 0]);
+    let grey = Rgb([170, 170, 170]);
+    text(
+        &mut img,
+        8,
+        8,
+        &format!(
+            "{} ({}) bit accuracy, {} covers",
+            r.scheme,
+            r.method,
+            r.covers.len()
+        ),
+        2,
+        black,
+    );
+    let x0 = LABEL_W;
+    for (i, row) in r.rows.iter().enumerate() {
+        let y = TOP + i as u32 * ROW;
+        let label: String = row.attack.chars().take(45).collect();
+        text(&mut img, 4, y + 4, &label, 1, black);
+        let acc = if row.bit_accuracy.is_finite() {
+            row.bit_accuracy.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let color = if row.tpr_theoretical >= 0.9 {
+            Rgb([46, 160, 67])
+        } else if row.tpr_theoretical >= 0.5 {
+            Rgb([230, 160, 30])
+        } else {
+            Rgb([210, 60, 50])
+        };
+        rect(
+            &mut img,
+            x0,
+            y + 2,
+            (acc * f64::from(BAR_W)).round() as u32,
+            ROW - 4,
+            color,
+        );
+        text(
+            &mut img,
+            x0 + BAR_W + 6,
+            y + 4,
+            &format!("{acc:.3}"),
+            1,
+            black,
+        );
+    }
+    let bottom = TOP + ROW * r.rows.len() as u32;
+    for (frac, label) in [(0.0, "0"), (0.5, "0.5"), (1.0, "1")] {
+        let x = x0 + (frac * f64::from(BAR_W)) as u32;
+        for y in (TOP - 4..bottom + 4).filter(|y| frac == 0.0 || y % 6 < 3) {
+            img.put_pixel(x.min(width - 1), y, grey);
+        }
+        text(&mut img, x.saturating_sub(4), bottom + 8, label, 1, black);
+    }
+    text(
+        &mut img,
+        4,
+        bottom + 24,
+        "green: TPR@1e-6 >= 0.9  amber: >= 0.5  red: < 0.5   dashed: chance",
+        1,
+        black,
+    );
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .map_err(|e| Error::Encode {
+            format: "PNG",
+            message: e.to_string(),
+        })?;
+    Ok(out.into_inner())
+}
