@@ -43,7 +43,7 @@ enum Command {
     },
     /// Embed a watermark: IN -> OUT (format from OUT's extension; use PNG).
     Embed {
-        /// Scheme or preset: sdxl, dwtDct, dwtDctSvd.
+        /// Scheme or preset: sdxl, dwtDct, dwtDctSvd, rivagan (needs scripts/fetch-rivagan.sh).
         #[arg(long)]
         scheme: String,
         /// Message: 0xHEX, bits:0101..., text:..., or bare hex (presets have their own).
@@ -131,21 +131,29 @@ fn detect(
         .build()
         .map_err(|e| e.to_string())?;
     let bar = output::progress(files.len());
-    let results: Vec<output::FileResult> = pool.install(|| {
-        files
-            .par_iter()
-            .map(|f| {
-                let r = std::fs::read(f)
-                    .map_err(|e| e.to_string())
-                    .and_then(|bytes| detector.detect_bytes(&bytes).map_err(|e| e.to_string()));
-                bar.inc(1);
-                output::FileResult {
-                    file: f.display().to_string(),
-                    result: r,
-                }
-            })
-            .collect()
-    });
+    // Files are read a chunk at a time (bounded memory) and detected with the batch API.
+    let chunk = 4 * pool.current_num_threads().max(1);
+    let mut results: Vec<output::FileResult> = Vec::with_capacity(files.len());
+    for group in files.chunks(chunk) {
+        let read: Vec<Result<Vec<u8>, String>> = pool.install(|| {
+            group
+                .par_iter()
+                .map(|f| std::fs::read(f).map_err(|e| e.to_string()))
+                .collect()
+        });
+        let bytes: Vec<&[u8]> = read
+            .iter()
+            .map(|r| r.as_deref().unwrap_or_default())
+            .collect();
+        let reports = pool.install(|| detector.detect_many_bytes(&bytes));
+        for ((f, r), report) in group.iter().zip(read).zip(reports) {
+            results.push(output::FileResult {
+                file: f.display().to_string(),
+                result: r.and_then(|_| report.map_err(|e| e.to_string())),
+            });
+        }
+        bar.inc(group.len() as u64);
+    }
     bar.finish_and_clear();
     let mut all: Vec<output::FileResult> = missing
         .into_iter()

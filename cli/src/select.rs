@@ -8,7 +8,7 @@ pub struct Selection {
     /// Built-in preset(s) to look for (default: all presets, i.e. sdxl).
     #[arg(long = "preset")]
     presets: Vec<String>,
-    /// Also look for a scheme (dwtDct, dwtDctSvd) with your own message or bit length.
+    /// Also look for a scheme (dwtDct, dwtDctSvd, rivagan) with your own message or bit length.
     #[arg(long)]
     scheme: Option<String>,
     /// The message --scheme should carry (0xHEX, bits:..., text:...); gives a p-value.
@@ -37,6 +37,10 @@ impl Selection {
                 .map(Bits::parse)
                 .transpose()
                 .map_err(|e| e.to_string())?;
+            if s.eq_ignore_ascii_case("rivagan") {
+                out.push(neural("rivagan", message)?);
+                return Ok(out);
+            }
             let n = match (&message, self.bits) {
                 (Some(m), _) => m.len(),
                 (None, Some(n)) => n,
@@ -79,6 +83,12 @@ pub fn for_embedding(
         return Ok(preset);
     }
     let message = message.ok_or("--message is required for this scheme")?;
+    if scheme.eq_ignore_ascii_case("rivagan") {
+        if style.is_some() || convention.is_some() {
+            return Err("--style and --convention apply to dwtDct/dwtDctSvd only".into());
+        }
+        return neural("rivagan", Some(message));
+    }
     let compat = match style.unwrap_or("clean") {
         "clean" => false,
         "compat" => true,
@@ -96,4 +106,12 @@ pub fn for_embedding(
     let scheme =
         classic(scheme, message.len())?.with_embed_style(EmbedStyle { convention, compat });
     Watermark::new(scheme.name().to_string(), scheme, Some(message)).map_err(|e| e.to_string())
+}
+
+/// A neural scheme from its model card (`models/<name>/card.toml`, found by
+/// `edgemark::neural::locate`).
+fn neural(name: &str, message: Option<Bits>) -> Result<Watermark, String> {
+    let card = edgemark::neural::locate(name).map_err(|e| e.to_string())?;
+    let scheme = edgemark::neural::Neural::load(&card).map_err(|e| e.to_string())?;
+    Watermark::new(name, scheme, message).map_err(|e| e.to_string())
 }

@@ -1,0 +1,410 @@
+//! Model cards: what a neural watermark model expects and returns, written next to the model
+//! (`models/<name>/card.toml`), so that adding a model needs no code change.
+//!
+//! ```toml
+//! name = "rivagan"
+//! bits = 32
+//!
+//! [input]
+//! layout = "NC1HW"      # one letter per axis: N batch, C channels, H, W, 1 a unit axis
+//! colour = "bgr"        # rgb | bgr
+//! width = 256
+//! height = 256
+//! fit = "center_crop"   # center_crop | resize | native
+//! filter = "triangle"   # for fit = "resize": nearest | triangle | catmull_rom | lanczos3
+//! scale = 127.5         # value = pixel / scale + offset
+//! offset = -1.0
+//!
+//! [decoder]
+//! file = "rivagan_decoder.onnx"
+//! input = "frame"
+//! output = "output"
+//! kind = "logits"       # logits | probabilities
+//! threshold = 0.52
+//!
+//! [encoder]             # optional
+//! file = "rivagan_encoder.onnx"
+//! image_input = "frame"
+//! message_input = "data"
+//! output = "output"
+//! ```
+
+use crate::error::{Error, Result};
+use serde::Deserialize;
+use std::path::Path;
+
+/// A model card. Parse it with [`ModelCard::from_toml`], [`ModelCard::from_json`] or
+/// [`ModelCard::load`]; every constructor validates it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ModelCard {
+    /// Short name findings are reported under (e.g. `"rivagan"`).
+    pub name: String,
+    /// One line about the model and where it comes from.
+    #[serde(default)]
+    pub description: String,
+    /// Bits one image carries.
+    pub bits: usize,
+    /// Error correction applied on top of the raw bits. Only `"none"` is implemented.
+    #[serde(default = "default_ecc")]
+    pub ecc: String,
+    /// How pixels become the input tensor.
+    pub input: InputSpec,
+    /// The decoder (image -> bits).
+    pub decoder: DecoderSpec,
+    /// The encoder (image + bits -> image), when the model ships one.
+    #[serde(default)]
+    pub encoder: Option<EncoderSpec>,
+}
+
+fn default_ecc() -> String {
+    "none".into()
+}
+
+/// Colour order of the channel axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Colour {
+    /// Red, green, blue.
+    Rgb,
+    /// Blue, green, red (OpenCV).
+    Bgr,
+}
+
+/// How an image of any size is brought to the model's input size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fit {
+    /// Take the central `width x height` window at native resolution (smaller images are
+    /// read whole, at their own size).
+    CenterCrop,
+    /// Resize the whole image to `width x height` with [`InputSpec::filter`].
+    Resize,
+    /// Feed the whole image at its own size (fully convolutional models).
+    Native,
+}
+
+/// Resampling filter for [`Fit::Resize`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Filter {
+    /// Nearest neighbour.
+    Nearest,
+    /// Bilinear.
+    Triangle,
+    /// Bicubic (Catmull-Rom).
+    CatmullRom,
+    /// Lanczos with window 3.
+    Lanczos3,
+}
+
+/// The image input of a model.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct InputSpec {
+    /// Axis order of the input tensor, one letter per axis: `N` batch, `C` channels, `H`
+    /// rows, `W` columns, `1` a unit axis (e.g. `"NCHW"`, `"NHWC"`, `"NC1HW"`).
+    pub layout: String,
+    /// Colour order of the channel axis.
+    pub colour: Colour,
+    /// Input width in pixels.
+    pub width: u32,
+    /// Input height in pixels.
+    pub height: u32,
+    /// How other sizes are brought to `width x height`.
+    pub fit: Fit,
+    /// Resampling filter for [`Fit::Resize`].
+    #[serde(default = "default_filter")]
+    pub filter: Filter,
+    /// Normalization: `value = pixel / scale + offset` (pixel in 0..=255).
+    pub scale: f32,
+    /// See [`InputSpec::scale`].
+    pub offset: f32,
+}
+
+fn default_filter() -> Filter {
+    Filter::Triangle
+}
+
+/// What the decoder's output values are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputKind {
+    /// Unbounded scores; bit = 1 when above the threshold (soft bit: logistic of the margin).
+    Logits,
+    /// Probabilities in `[0, 1]`; bit = 1 when above the threshold.
+    Probabilities,
+}
+
+/// The decoder model.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct DecoderSpec {
+    /// ONNX file, relative to the card.
+    pub file: String,
+    /// Name of the image input (checked against the model).
+    pub input: String,
+    /// Name of the bits output (checked against the model).
+    pub output: String,
+    /// What the output values are.
+    pub kind: OutputKind,
+    /// Decision threshold on the output values.
+    pub threshold: f32,
+}
+
+/// How the message is given to the encoder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageCoding {
+    /// Bits as 0.0 / 1.0.
+    Binary,
+    /// Bits as -1.0 / +1.0.
+    Signed,
+}
+
+/// How the encoder's output becomes 8-bit pixels again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quantize {
+    /// Truncate toward zero (numpy `astype(uint8)`, what imwatermark does).
+    Truncate,
+    /// Round to nearest.
+    Round,
+}
+
+/// The encoder model.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct EncoderSpec {
+    /// ONNX file, relative to the card.
+    pub file: String,
+    /// Name of the image input.
+    pub image_input: String,
+    /// Name of the message input.
+    pub message_input: String,
+    /// Name of the watermarked image output (same layout and normalization as the input,
+    /// clamped to the normalized range of 0..=255).
+    pub output: String,
+    /// How bits are given.
+    #[serde(default = "default_coding")]
+    pub message: MessageCoding,
+    /// How output values become pixels.
+    #[serde(default = "default_quantize")]
+    pub quantize: Quantize,
+    /// How the image is fed: [`Fit::Native`] (whole image) or [`Fit::CenterCrop`] (only the
+    /// central window is marked). [`Fit::Resize`] is not supported for embedding.
+    #[serde(default = "default_encoder_fit")]
+    pub fit: Fit,
+}
+
+fn default_coding() -> MessageCoding {
+    MessageCoding::Binary
+}
+fn default_quantize() -> Quantize {
+    Quantize::Round
+}
+fn default_encoder_fit() -> Fit {
+    Fit::Native
+}
+
+fn model_err(msg: impl std::fmt::Display) -> Error {
+    Error::Model(msg.to_string())
+}
+
+impl ModelCard {
+    /// Parses and validates a TOML card.
+    pub fn from_toml(text: &str) -> Result<ModelCard> {
+        let card: ModelCard =
+            toml::from_str(text).map_err(|e| model_err(format!("invalid model card: {e}")))?;
+        card.validate()?;
+        Ok(card)
+    }
+
+    /// Parses and validates a JSON card.
+    pub fn from_json(text: &str) -> Result<ModelCard> {
+        let card: ModelCard = serde_json::from_str(text)
+            .map_err(|e| model_err(format!("invalid model card: {e}")))?;
+        card.validate()?;
+        Ok(card)
+    }
+
+    /// Reads a card file (`.json` is parsed as JSON, anything else as TOML).
+    pub fn load(path: impl AsRef<Path>) -> Result<ModelCard> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let parsed = if path.extension().is_some_and(|e| e == "json") {
+            ModelCard::from_json(&text)
+        } else {
+            ModelCard::from_toml(&text)
+        };
+        parsed.map_err(|e| model_err(format!("{}: {e}", path.display())))
+    }
+
+    /// Checks the values that serde cannot.
+    pub fn validate(&self) -> Result<()> {
+        if self.name.trim().is_empty() {
+            return Err(model_err("model card: name is empty"));
+        }
+        if self.bits == 0 || self.bits > 4096 {
+            return Err(model_err(format!(
+                "model card {}: bits = {} must be in 1..=4096",
+                self.name, self.bits
+            )));
+        }
+        if self.ecc != "none" {
+            return Err(model_err(format!(
+                "model card {}: ecc '{}' is not supported (only \"none\")",
+                self.name, self.ecc
+            )));
+        }
+        self.input.axes()?;
+        let i = &self.input;
+        if i.width == 0 || i.height == 0 || i.width > 8192 || i.height > 8192 {
+            return Err(model_err(format!(
+                "model card {}: input size {}x{} must be in 1..=8192",
+                self.name, i.width, i.height
+            )));
+        }
+        if !(i.scale.is_finite() && i.scale != 0.0 && i.offset.is_finite()) {
+            return Err(model_err(format!(
+                "model card {}: normalization scale must be finite and non-zero, offset finite",
+                self.name
+            )));
+        }
+        if !self.decoder.threshold.is_finite() {
+            return Err(model_err(format!(
+                "model card {}: decoder threshold must be finite",
+                self.name
+            )));
+        }
+        if let Some(e) = &self.encoder {
+            if e.fit == Fit::Resize {
+                return Err(model_err(format!(
+                    "model card {}: encoder fit = \"resize\" is not supported",
+                    self.name
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One axis of the input layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Axis {
+    Batch,
+    Channel,
+    Height,
+    Width,
+    Unit,
+}
+
+impl InputSpec {
+    /// The layout as axes; every one of `N`, `C`, `H`, `W` exactly once.
+    pub(crate) fn axes(&self) -> Result<Vec<Axis>> {
+        let axes: Vec<Axis> = self
+            .layout
+            .chars()
+            .map(|c| match c.to_ascii_uppercase() {
+                'N' => Ok(Axis::Batch),
+                'C' => Ok(Axis::Channel),
+                'H' => Ok(Axis::Height),
+                'W' => Ok(Axis::Width),
+                '1' => Ok(Axis::Unit),
+                other => Err(model_err(format!(
+                    "input layout '{}': unknown axis '{other}' (use N, C, H, W, 1)",
+                    self.layout
+                ))),
+            })
+            .collect::<Result<_>>()?;
+        for a in [Axis::Batch, Axis::Channel, Axis::Height, Axis::Width] {
+            if axes.iter().filter(|&&x| x == a).count() != 1 {
+                return Err(model_err(format!(
+                    "input layout '{}' must name each of N, C, H, W exactly once",
+                    self.layout
+                )));
+            }
+        }
+        Ok(axes)
+    }
+
+    /// The input tensor shape for an image of `w x h` pixels, batch `n`.
+    pub(crate) fn shape(&self, n: usize, w: usize, h: usize) -> Result<Vec<usize>> {
+        Ok(self
+            .axes()?
+            .iter()
+            .map(|a| match a {
+                Axis::Batch => n,
+                Axis::Channel => 3,
+                Axis::Height => h,
+                Axis::Width => w,
+                Axis::Unit => 1,
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CARD: &str = r#"
+name = "toy"
+bits = 16
+[input]
+layout = "NHWC"
+colour = "rgb"
+width = 64
+height = 32
+fit = "resize"
+scale = 255.0
+offset = 0.0
+[decoder]
+file = "toy.onnx"
+input = "x"
+output = "y"
+kind = "probabilities"
+threshold = 0.5
+"#;
+
+    #[test]
+    fn parses_toml_and_json_alike() {
+        let t = ModelCard::from_toml(CARD).unwrap();
+        assert_eq!(t.bits, 16);
+        assert_eq!(t.input.fit, Fit::Resize);
+        assert_eq!(t.input.filter, Filter::Triangle);
+        assert_eq!(t.input.shape(1, 64, 32).unwrap(), vec![1, 32, 64, 3]);
+        assert!(t.encoder.is_none());
+        let j = r#"{"name":"toy","bits":16,"input":{"layout":"NHWC","colour":"rgb","width":64,
+            "height":32,"fit":"resize","scale":255.0,"offset":0.0},"decoder":{"file":"toy.onnx",
+            "input":"x","output":"y","kind":"probabilities","threshold":0.5}}"#;
+        assert_eq!(ModelCard::from_json(j).unwrap(), t);
+    }
+
+    #[test]
+    fn rejects_bad_cards_with_model_errors() {
+        for (from, to, needle) in [
+            ("bits = 16", "bits = 0", "bits"),
+            ("NHWC", "NHWCC", "exactly once"),
+            ("NHWC", "NHW", "exactly once"),
+            ("width = 64", "width = 0", "input size"),
+            ("scale = 255.0", "scale = 0.0", "scale"),
+            ("fit = \"resize\"", "fit = \"stretch\"", "fit"),
+            ("name = \"toy\"", "name = \"toy\"\nextra = 1", "extra"),
+            ("threshold = 0.5", "threshold = nan", "threshold"),
+        ] {
+            let text = CARD.replacen(from, to, 1);
+            match ModelCard::from_toml(&text) {
+                Err(Error::Model(m)) => assert!(m.contains(needle), "{to}: {m}"),
+                other => panic!("{to}: expected a model error, got {other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Pixels to model tensors and back, as a model card describes them.
+
+use super::card::{Axis, Colour, Filter, InputSpec, Quantize};
+use crate::error::{Error, Result};
+use crate::image::Image;
+use tract_onnx::prelude::Tensor;
+
+/// A rectangle of the image, in pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Window {
+    pub x0: u32,
+    pub y0: u32,
+    pub w: u32,
+    pub h: u32,
+}
+
+impl Window {
+    /// The whole image.
+    pub fn full(image: &Image) -> Window {
+        Window {
+            x0: 0,
+            y0: 0,
+            w: image.width(),
+            h: image.height(),
+        }
+    }
+
+    /// The central `w x h` window (clipped to the image).
+    pub fn centre(image: &Image, w: u32, h: u32) -> Window {
+        let (w, h) = (w.min(image.width()), h.min(image.height()));
+        Window {
+            x0: (image.width() - w) / 2,
+            y0: (image.height() - h) / 2,
+            w,
+            h,
+        }
+    }
+}
+
+/// Strides of the C, H, W axes in a tensor of `spec`'s layout holding a `w x h` image.
+fn strides(spec: &InputSpec, w: usize, h: usize) -> Result<(Vec<usize>, [usize; 3])> {
+    let axes = spec.axes()?;
+    let shape = spec.shape(1, w, h)?;
+    let mut stride = vec![0usize; shape.len()];
+    let mut acc = 1usize;
+    for i in (0..shape.len()).rev() {
+        stride[i] = acc;
+        acc *= shape[i];
+    }
+    let find = |a: Axis| axes.iter().position(|&x| x == a).map_or(0, |i| stride[i]);
+    Ok((
+        shape,
+        [find(Axis::Channel), find(Axis::Height), find(Axis::Width)],
+    ))
+}
+
+fn channel_source(colour: Colour, c: usize) -> usize {
+    match colour {
+        Colour::Rgb => c,
+        Colour::Bgr => 2 - c,
+    }
+}
+
+/// The window of `rgb` (`width` pixels a row) as a normalized input tensor.
+fn tensor_from_rgb(spec: &InputSpec, rgb: &[u8], width: usize, win: Window) -> Result<Tensor> {
+    let (w, h) = (win.w as usize, win.h as usize);
+    let (shape, [sc, sh, sw]) = strides(spec, w, h)?;
+    let mut data = vec![0f32; 3 * w * h];
+    for y in 0..h {
+        let row = ((win.y0 as usize + y) * width + win.x0 as usize) * 3;
+        for x in 0..w {
+            let px = &rgb[row + 3 * x..row + 3 * x + 3];
+            for c in 0..3 {
+                let v = f32::from(px[channel_source(spec.colour, c)]);
+                data[c * sc + y * sh + x * sw] = v / spec.scale + spec.offset;
+            }
+        }
+    }
+    Tensor::from_shape(&shape, &data).map_err(|e| Error::Model(format!("input tensor: {e}")))
+}
+
+/// The window of the image as the model's input tensor.
+pub(crate) fn crop_tensor(spec: &InputSpec, image: &Image, win: Window) -> Result<Tensor> {
+    tensor_from_rgb(spec, image.rgb(), image.width() as usize, win)
+}
+
+/// The whole image resized to the card's input size.
+pub(crate) fn resized_tensor(spec: &InputSpec, image: &Image) -> Result<Tensor> {
+    let buf = image::RgbImage::from_raw(image.width(), image.height(), image.rgb().to_vec())
+        .ok_or_else(|| Error::InvalidFrame("RGB buffer does not match its size".into()))?;
+    let filter = match spec.filter {
+        Filter::Nearest => image::imageops::FilterType::Nearest,
+        Filter::Triangle => image::imageops::FilterType::Triangle,
+        Filter::CatmullRom => image::imageops::FilterType::CatmullRom,
+        Filter::Lanczos3 => image::imageops::FilterType::Lanczos3,
+    };
+    let small = image::imageops::resize(&buf, spec.width, spec.height, filter);
+    let win = Window {
+        x0: 0,
+        y0: 0,
+        w: spec.width,
+        h: spec.height,
+    };
+    tensor_from_rgb(spec, small.as_raw(), spec.width as usize, win)
+}
+
+/// Writes a model's image output (same layout and normalization as the input) back into the
+/// window of a copy of `image`: clamped to 0..=255, then truncated or rounded.
+pub(crate) fn paste_output(
+    spec: &InputSpec,
+    quantize: Quantize,
+    image: &Image,
+    win: Window,
+    out: &Tensor,
+) -> Result<Image> {
+    let (w, h) = (win.w as usize, win.h as usize);
+    let (shape, [sc, sh, sw]) = strides(spec, w, h)?;
+    if out.shape() != shape.as_slice() {
+        return Err(Error::Model(format!(
+            "encoder output has shape {:?}, expected {shape:?} (the input's)",
+            out.shape()
+        )));
+    }
+    let values: Vec<f32> = out
+        .to_plain_array_view::<f32>()
+        .map_err(|e| Error::Model(format!("encoder output is not float32: {e}")))?
+        .iter()
+        .copied()
+        .collect();
+    let (lo, hi) = (spec.offset, 255.0 / spec.scale + spec.offset);
+    let (lo, hi) = (lo.min(hi), lo.max(hi));
+    let width = image.width() as usize;
+    let mut rgb = image.rgb().to_vec();
+    for y in 0..h {
+        let row = ((win.y0 as usize + y) * width + win.x0 as usize) * 3;
+        for x in 0..w {
+            for c in 0..3 {
+                let v = values[c * sc + y * sh + x * sw].clamp(lo, hi);
+                let p = (v - spec.offset) * spec.scale;
+                let p = match quantize {
+                    Quantize::Truncate => p,
+                    Quantize::Round => p.round(),
+                };
+                rgb[row + 3 * x + channel_source(spec.colour, c)] = p.clamp(0.0, 255.0) as u8;
+            }
+        }
+    }
+    Ok(image.with_rgb(rgb))
+}
