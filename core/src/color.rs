@@ -170,13 +170,33 @@ pub fn planes_f32(rgb: &[u8], width: usize, height: usize) -> YuvPlanes<f32> {
     }
 }
 
-/// One channel (0 = Y, 1 = U, 2 = V) of the 8-bit path, widened to `f64` as pywt widens it.
-pub fn channel_u8(rgb: &[u8], channel: usize, out: &mut Vec<f64>) {
+/// One channel (0 = Y, 1 = U, 2 = V) of the 8-bit path.
+pub fn channel_u8(rgb: &[u8], channel: usize, out: &mut Vec<u8>) {
+    let (px, _) = rgb.as_chunks::<3>();
     out.clear();
-    out.extend(
-        rgb.chunks_exact(3)
-            .map(|p| f64::from(rgb_to_yuv_u8(p[0], p[1], p[2])[channel])),
-    );
+    out.resize(px.len(), 0);
+    #[inline(always)]
+    fn luma(p: &[u8; 3]) -> i32 {
+        descale(i32::from(p[2]) * B2Y + i32::from(p[1]) * G2Y + i32::from(p[0]) * R2Y)
+    }
+    // Plain indexed loops over fixed-size pixels let the compiler vectorise.
+    match channel {
+        0 => {
+            for (o, p) in out.iter_mut().zip(px) {
+                *o = sat_u8(luma(p));
+            }
+        }
+        1 => {
+            for (o, p) in out.iter_mut().zip(px) {
+                *o = sat_u8(descale((i32::from(p[2]) - luma(p)) * B2UI + (128 << SHIFT)));
+            }
+        }
+        _ => {
+            for (o, p) in out.iter_mut().zip(px) {
+                *o = sat_u8(descale((i32::from(p[0]) - luma(p)) * R2VI + (128 << SHIFT)));
+            }
+        }
+    }
 }
 
 /// One channel (0 = Y, 1 = U, 2 = V) of the float path.
@@ -196,19 +216,49 @@ pub fn channel_f32(rgb: &[u8], channel: usize, out: &mut Vec<f32>) {
     }
 }
 
-/// Change in RGB that moves one YUV channel by `d` and leaves the other two unchanged
-/// (the columns of the YUV -> RGB matrix).
-pub fn rgb_delta(channel: usize, d: f64) -> [f64; 3] {
-    match channel {
-        0 => [d, d, d],
-        1 => [0.0, f64::from(U2GF) * d, f64::from(U2BF) * d],
-        _ => [f64::from(V2RF) * d, f64::from(V2GF) * d, 0.0],
+/// Moves an RGB pixel's U by `du` within the 8-bit gamut: B carries the change (with the
+/// small G correction that keeps Y); where B would leave `0..=255`, R and G move the other way
+/// by the excess, which changes U by the same amount (`U = 0.492 (0.886 B - 0.299 R - 0.587 G)`).
+/// Saturated colours (white, yellow, deep blue) can then still carry a watermark.
+pub fn shift_u(rgb: [f64; 3], du: f64) -> [f64; 3] {
+    let [mut r, mut g, mut b] = [
+        rgb[0],
+        rgb[1] + f64::from(U2GF) * du,
+        rgb[2] + f64::from(U2BF) * du,
+    ];
+    let excess = if b > 255.0 {
+        b - 255.0
+    } else if b < 0.0 {
+        b
+    } else {
+        0.0
+    };
+    if excess != 0.0 {
+        b -= excess;
+        r -= excess;
+        g -= excess;
     }
+    [r, g, b]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn channel_extractors_agree_with_pixel_conversions() {
+        let rgb: Vec<u8> = (0..3000u32).map(|i| ((i * 7919) % 256) as u8).collect();
+        for ch in 0..3 {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            channel_u8(&rgb, ch, &mut a);
+            channel_f32(&rgb, ch, &mut b);
+            for (k, p) in rgb.chunks_exact(3).enumerate() {
+                assert_eq!(a[k], rgb_to_yuv_u8(p[0], p[1], p[2])[ch]);
+                let f = rgb_to_yuv_f32(f32::from(p[0]), f32::from(p[1]), f32::from(p[2]))[ch];
+                assert_eq!(b[k].to_bits(), f.to_bits());
+            }
+        }
+    }
 
     #[test]
     fn fma32_is_a_correctly_rounded_fused_multiply_add() {
@@ -236,6 +286,28 @@ mod tests {
             let c = 1.0 + (k % 5) as f32 * f32::EPSILON;
             assert_eq!(fma32(a, b, c), a.mul_add(b, c));
             assert_eq!(fma32(-a, b, c), (-a).mul_add(b, c));
+        }
+    }
+
+    #[test]
+    fn shift_u_reaches_its_target_at_the_gamut_edge() {
+        let u =
+            |p: [f64; 3]| f64::from(B2UF) * (p[2] - (0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]));
+        for (px, du) in [
+            ([100.0, 120.0, 140.0], 6.0),
+            ([250.0, 250.0, 250.0], 9.0),
+            ([20.0, 10.0, 3.0], -8.0),
+        ] {
+            let moved = shift_u(px, du);
+            assert!(
+                moved.iter().all(|v| (-1e-9..=255.0 + 1e-9).contains(v)),
+                "{moved:?}"
+            );
+            assert!(
+                (u(moved) - u(px) - du).abs() < 0.05,
+                "{px:?} {du}: {}",
+                u(moved) - u(px)
+            );
         }
     }
 

@@ -142,15 +142,26 @@ pub fn forward<T: Sample>(plane: &[T], stride: usize, w: usize, h: usize) -> Ban
 }
 
 /// Only the approximation band (what decoders read); same values as `forward(..).ll`.
-pub fn forward_ll<T: Sample>(plane: &[T], stride: usize, w: usize, h: usize, out: &mut Vec<T>) {
+/// The plane may hold any sample type that widens to `T` (8-bit planes widen to `f64` as
+/// pywt widens them).
+pub fn forward_ll<S: Copy + Into<T>, T: Sample>(
+    plane: &[S],
+    stride: usize,
+    w: usize,
+    h: usize,
+    out: &mut Vec<T>,
+) {
     let (w2, h2) = (w / 2, h / 2);
     out.clear();
-    out.reserve(w2 * h2);
-    for r in 0..h2 {
-        let top = &plane[2 * r * stride..2 * r * stride + w];
-        let bot = &plane[(2 * r + 1) * stride..(2 * r + 1) * stride + w];
-        for (t, b) in top.chunks_exact(2).zip(bot.chunks_exact(2)) {
-            out.push(lo(lo(t[0], b[0]), lo(t[1], b[1])));
+    out.resize(w2 * h2, T::ZERO);
+    if w2 == 0 {
+        return;
+    }
+    for (r, dst) in out.chunks_exact_mut(w2).enumerate() {
+        let (top, _) = plane[2 * r * stride..2 * r * stride + 2 * w2].as_chunks::<2>();
+        let (bot, _) = plane[(2 * r + 1) * stride..(2 * r + 1) * stride + 2 * w2].as_chunks::<2>();
+        for ((o, t), b) in dst.iter_mut().zip(top).zip(bot) {
+            *o = lo(lo(t[0].into(), b[0].into()), lo(t[1].into(), b[1].into()));
         }
     }
 }
@@ -205,7 +216,7 @@ mod tests {
     fn ll_only_matches_full_transform() {
         let plane: Vec<f32> = (0..64).map(|i| ((i * 37) % 101) as f32 * 0.7).collect();
         let b = forward(&plane, 8, 8, 8);
-        let mut ll = Vec::new();
+        let mut ll: Vec<f32> = Vec::new();
         forward_ll(&plane, 8, 8, 8, &mut ll);
         assert_eq!(ll, b.ll);
     }

@@ -93,6 +93,7 @@ def main():
         if not cv2.imwrite(dst, out):
             sys.exit(f"cannot write {dst}")
     elif a.cmd == "bench":
+        cv2.setNumThreads(1)
         bgr = read_bgr(a.files[0])
         dec = cls(watermarks=[], wmLen=a.nbits)
         dec.decode(bgr)

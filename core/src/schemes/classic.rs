@@ -265,13 +265,13 @@ impl Classic {
         for (ch, scale) in self.channels() {
             match convention {
                 Convention::Uint8 => {
-                    let (mut plane, mut ll) = (Vec::new(), Vec::new());
+                    let (mut plane, mut ll) = (Vec::new(), Vec::<f64>::new());
                     color::channel_u8(image.rgb(), ch, &mut plane);
                     dwt::forward_ll(&plane, w, cols, rows, &mut ll);
                     self.vote(&ll, cols / 2, rows / 2, scale, &mut votes, &mut counts);
                 }
                 Convention::Float => {
-                    let (mut plane, mut ll) = (Vec::new(), Vec::new());
+                    let (mut plane, mut ll) = (Vec::new(), Vec::<f32>::new());
                     color::channel_f32(image.rgb(), ch, &mut plane);
                     dwt::forward_ll(&plane, w, cols, rows, &mut ll);
                     self.vote(
@@ -362,13 +362,15 @@ impl Classic {
     fn embed_clean(&self, image: &Image, message: &Bits, convention: Convention) -> Vec<u8> {
         let (w, h) = (image.width() as usize, image.height() as usize);
         let (rows, cols) = (h / 4 * 4, w / 4 * 4);
-        let mut delta = vec![0.0f64; w * h * 3];
+        // Per-pixel change of Y and U.
+        let mut dyu = [vec![0.0f64; w * h], vec![0.0f64; w * h]];
         for (ch, scale) in self.channels() {
             let change: Vec<f64> = match convention {
                 Convention::Uint8 => {
                     let mut plane = Vec::new();
                     color::channel_u8(image.rgb(), ch, &mut plane);
-                    self.channel_change(&plane, w, rows, cols, scale, message)
+                    let wide: Vec<f64> = plane.iter().map(|&v| f64::from(v)).collect();
+                    self.channel_change(&wide, w, rows, cols, scale, message)
                 }
                 Convention::Float => {
                     let mut plane = Vec::new();
@@ -377,21 +379,21 @@ impl Classic {
                 }
             };
             for r in 0..rows {
-                for c in 0..cols {
-                    let d = color::rgb_delta(ch, change[r * cols + c]);
-                    let at = (r * w + c) * 3;
-                    for k in 0..3 {
-                        delta[at + k] += d[k];
-                    }
-                }
+                dyu[ch][r * w..r * w + cols].copy_from_slice(&change[r * cols..(r + 1) * cols]);
             }
         }
-        image
-            .rgb()
-            .iter()
-            .zip(&delta)
-            .map(|(&p, &d)| (f64::from(p) + d).round().clamp(0.0, 255.0) as u8)
-            .collect()
+        let mut out = Vec::with_capacity(w * h * 3);
+        for (i, p) in image.rgb().chunks_exact(3).enumerate() {
+            let dy = dyu[0][i];
+            let base = [
+                f64::from(p[0]) + dy,
+                f64::from(p[1]) + dy,
+                f64::from(p[2]) + dy,
+            ];
+            let moved = color::shift_u(base, dyu[1][i]);
+            out.extend(moved.iter().map(|v| v.round().clamp(0.0, 255.0) as u8));
+        }
+        out
     }
 
     /// New minus old values of the `cols x rows` region after marking, with a correct inverse.
