@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Builds the EdgeMark npm package into wasm/pkg (git-ignored). Idempotent.
+#
+#   wasm/scripts/build.sh            # classical schemes + presets
+#   EDGEMARK_WASM_FEATURES=onnx wasm/scripts/build.sh   # with the ONNX decoders (tract; slow build)
+#   EDGEMARK_WASM_OPT=0 wasm/scripts/build.sh           # skip wasm-opt
+#
+# Steps: wasm32 target (rustup), wasm-bindgen-cli at the exact version of the `wasm-bindgen`
+# crate in Cargo.lock (cargo install --locked, only when missing or mismatched), a release
+# build with simd128 and LTO in its own target dir (target/wasm, so the shared target dir keeps its
+# flags), wasm-bindgen --target web, wasm-opt when available, package.json and README.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+PKG="$ROOT/wasm/pkg"
+TARGET_DIR="$ROOT/target/wasm"
+FEATURES="${EDGEMARK_WASM_FEATURES:-}"
+log() { echo "[wasm/build] $*" >&2; }
+
+# 1. The wasm target.
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# 2. wasm-bindgen-cli, same version as the crate in Cargo.lock.
+WB_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock")"
+[ -n "$WB_VERSION" ] || { log "no wasm-bindgen in Cargo.lock"; exit 1; }
+"$ROOT/wasm/scripts/install-wasm-bindgen.sh" "$WB_VERSION"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# 3. The release build, simd128 on, in its own target dir.
+log "cargo build (simd128${FEATURES:+, features: $FEATURES}) into $TARGET_DIR"
+(
+  cd "$ROOT"
+  CARGO_TARGET_DIR="$TARGET_DIR" RUSTFLAGS="-C target-feature=+simd128" \
+    CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+    cargo build --release -p edgemark-wasm --target wasm32-unknown-unknown \
+    ${FEATURES:+--features "$FEATURES"}
+)
+WASM_IN="$TARGET_DIR/wasm32-unknown-unknown/release/edgemark_wasm.wasm"
+
+# 4. JS glue and TypeScript types.
+rm -rf "$PKG.tmp" && mkdir -p "$PKG.tmp"
+wasm-bindgen --target web --out-dir "$PKG.tmp" --out-name edgemark "$WASM_IN"
+
+# 5. wasm-opt from the npm `binaryen` package (pinned in wasm/scripts/package.json). Debian
+#    bookworm's binaryen 108 breaks wasm-bindgen's externref table, so it is not used.
+if [ "${EDGEMARK_WASM_OPT:-1}" != 0 ]; then
+  SCRIPTS="$ROOT/wasm/scripts"
+  WASM_OPT="$SCRIPTS/node_modules/.bin/wasm-opt"
+  if [ ! -x "$WASM_OPT" ]; then
+    log "installing binaryen (npm) for wasm-opt"
+    (cd "$SCRIPTS" && npm ci --no-audit --no-fund --silent) || log "npm binaryen not installed; skipping wasm-opt"
+  fi
+  if [ -x "$WASM_OPT" ]; then
+    BG="$PKG.tmp/edgemark_bg.wasm"
+    if "$WASM_OPT" -O3 --enable-simd --enable-bulk-memory --enable-sign-ext \
+         --enable-nontrapping-float-to-int --enable-mutable-globals --enable-multivalue \
+         --enable-reference-types "$BG" -o "$BG.opt" 2>"$PKG.tmp/wasm-opt.log"; then
+      mv "$BG.opt" "$BG"
+      log "wasm-opt -O3 applied ($("$WASM_OPT" --version))"
+    else
+      log "wasm-opt failed (kept the unoptimized module): $(head -c 300 "$PKG.tmp/wasm-opt.log")"
+      rm -f "$BG.opt"
+    fi
+    rm -f "$PKG.tmp/wasm-opt.log"
+  fi
+fi
+
+# 6. package.json and README.
+VERSION="$(awk -F'"' '/^version = / { print $2; exit }' "$ROOT/Cargo.toml")"
+cat > "$PKG.tmp/package.json" <<JSON
+{
+  "name": "edgemark",
+  "version": "$VERSION",
+  "description": "Find and embed invisible image watermarks (Stable Diffusion XL, invisible-watermark dwtDct/dwtDctSvd) in the browser, with calibrated false-positive rates",
+  "license": "MIT OR Apache-2.0",
+  "type": "module",
+  "main": "edgemark.js",
+  "module": "edgemark.js",
+  "types": "edgemark.d.ts",
+  "exports": {
+    ".": { "types": "./edgemark.d.ts", "default": "./edgemark.js" },
+    "./edgemark_bg.wasm": "./edgemark_bg.wasm"
+  },
+  "files": ["edgemark.js", "edgemark.d.ts", "edgemark_bg.wasm", "edgemark_bg.wasm.d.ts", "README.md"],
+  "sideEffects": false,
+  "keywords": ["watermark", "invisible-watermark", "stable-diffusion", "sdxl", "wasm", "ai-detection"]
+}
+JSON
+cp "$ROOT/wasm/README.md" "$PKG.tmp/README.md"
+rm -rf "$PKG" && mv "$PKG.tmp" "$PKG"
+# The extension sample loads the package from its own folder.
+rm -rf "$ROOT/wasm/extension/pkg" && mkdir -p "$ROOT/wasm/extension/pkg"
+cp "$PKG/edgemark.js" "$PKG/edgemark_bg.wasm" "$ROOT/wasm/extension/pkg/"
+
+RAW=$(stat -c %s "$PKG/edgemark_bg.wasm")
+GZ=$(gzip -9 -c "$PKG/edgemark_bg.wasm" | wc -c)
+log "wrote $PKG: edgemark_bg.wasm $RAW bytes, $GZ bytes gzipped (-9)"

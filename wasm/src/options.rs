@@ -1,0 +1,309 @@
+//! What JavaScript callers configure, as plain Rust: detector and embedding options
+//! deserialized from JS objects, and their translation into EdgeMark [`Watermark`]s.
+//!
+//! Nothing here touches JavaScript, so it is unit-tested natively.
+
+use edgemark::{Bits, Classic, Convention, EmbedStyle, Scheme, Watermark};
+use serde::Deserialize;
+
+/// Options of `new Detector(options)`. Every field may be left out.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DetectorOptions {
+    /// Built-in presets to look for. Left out: every preset, unless `watermarks` is given.
+    pub presets: Option<Vec<String>>,
+    /// Custom classical watermarks.
+    pub watermarks: Option<Vec<CustomWatermark>>,
+    /// Theoretical false-positive rate per watermark and image (default 1e-6).
+    pub fpr: Option<f64>,
+    /// Largest accepted `width * height` of an encoded image (decompression-bomb guard).
+    pub max_pixels: Option<u64>,
+}
+
+/// A classical scheme with the caller's own message (or bit length).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CustomWatermark {
+    /// `dwtDct` or `dwtDctSvd`.
+    pub scheme: String,
+    /// Expected message: `0xHEX`, `bits:0101...`, `text:...` or bare hex; gives a p-value.
+    pub message: Option<String>,
+    /// Bit length when no message is known (bits are read, nothing is decided).
+    pub bits: Option<usize>,
+    /// Name findings are reported under (default: the scheme's name).
+    pub name: Option<String>,
+}
+
+/// Options of `embed(image, options)`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EmbedOptions {
+    /// A preset (`sdxl`) or a classical scheme (`dwtDct`, `dwtDctSvd`).
+    pub scheme: String,
+    /// The message (required for schemes; presets carry their own).
+    pub message: Option<String>,
+    /// `clean` (default: higher PSNR) or `compat` (imwatermark's exact pixels).
+    pub style: Option<String>,
+    /// `uint8` (default) or `float`.
+    pub convention: Option<String>,
+    /// What to return: `png` (default), `rgba` or `both`.
+    pub output: Option<String>,
+}
+
+/// Which encodings `embed` returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outputs {
+    /// PNG bytes.
+    pub png: bool,
+    /// RGBA pixels, as `ImageData` wants them.
+    pub rgba: bool,
+}
+
+impl DetectorOptions {
+    /// The field names a JS options object may have.
+    pub const FIELDS: &'static [&'static str] = &["presets", "watermarks", "fpr", "maxPixels"];
+
+    /// The watermarks these options ask for, in order: presets first, then custom ones.
+    pub fn watermarks(&self) -> Result<Vec<Watermark>, String> {
+        let custom = self.watermarks.as_deref().unwrap_or_default();
+        let presets: Vec<String> = match &self.presets {
+            Some(p) => p.clone(),
+            None if custom.is_empty() => {
+                edgemark::PRESETS.iter().map(|p| p.0.to_string()).collect()
+            }
+            None => Vec::new(),
+        };
+        let mut out = Vec::with_capacity(presets.len() + custom.len());
+        for p in &presets {
+            out.push(Watermark::preset(p).map_err(|e| e.to_string())?);
+        }
+        for w in custom {
+            out.push(w.watermark()?);
+        }
+        if out.is_empty() {
+            return Err("no watermark to look for: give presets or watermarks".into());
+        }
+        Ok(out)
+    }
+}
+
+impl CustomWatermark {
+    /// The field names a JS watermark object may have.
+    pub const FIELDS: &'static [&'static str] = &["scheme", "message", "bits", "name"];
+
+    fn watermark(&self) -> Result<Watermark, String> {
+        let message = self
+            .message
+            .as_deref()
+            .map(Bits::parse)
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        let n = match (&message, self.bits) {
+            (Some(m), Some(n)) if m.len() != n => {
+                return Err(format!("message has {} bits but bits is {n}", m.len()))
+            }
+            (Some(m), _) => m.len(),
+            (None, Some(n)) => n,
+            (None, None) => {
+                return Err(format!(
+                    "watermark '{}' needs a message or a bit length (bits)",
+                    self.scheme
+                ))
+            }
+        };
+        let scheme = classic(&self.scheme, n)?;
+        let name = self
+            .name
+            .clone()
+            .unwrap_or_else(|| scheme.name().to_string());
+        Watermark::new(name, scheme, message).map_err(|e| e.to_string())
+    }
+}
+
+impl EmbedOptions {
+    /// The field names a JS embed-options object may have.
+    pub const FIELDS: &'static [&'static str] =
+        &["scheme", "message", "style", "convention", "output"];
+
+    /// The watermark to write, as `edgemark embed` would build it.
+    pub fn watermark(&self) -> Result<Watermark, String> {
+        let message = self
+            .message
+            .as_deref()
+            .map(Bits::parse)
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        if let Ok(preset) = Watermark::preset(&self.scheme) {
+            if message.is_some() || self.style.is_some() || self.convention.is_some() {
+                return Err(format!(
+                    "preset '{}' fixes its message, style and convention",
+                    self.scheme
+                ));
+            }
+            return Ok(preset);
+        }
+        let message =
+            message.ok_or_else(|| format!("embedding with '{}' needs a message", self.scheme))?;
+        let compat = match self.style.as_deref().unwrap_or("clean") {
+            "clean" => false,
+            "compat" => true,
+            other => return Err(format!("style must be 'clean' or 'compat', not '{other}'")),
+        };
+        let convention = match self.convention.as_deref().unwrap_or("uint8") {
+            "uint8" => Convention::Uint8,
+            "float" => Convention::Float,
+            other => {
+                return Err(format!(
+                    "convention must be 'uint8' or 'float', not '{other}'"
+                ))
+            }
+        };
+        let scheme = classic(&self.scheme, message.len())?
+            .with_embed_style(EmbedStyle { convention, compat });
+        Watermark::new(scheme.name().to_string(), scheme, Some(message)).map_err(|e| e.to_string())
+    }
+
+    /// Which encodings to return.
+    pub fn outputs(&self) -> Result<Outputs, String> {
+        match self.output.as_deref().unwrap_or("png") {
+            "png" => Ok(Outputs {
+                png: true,
+                rgba: false,
+            }),
+            "rgba" => Ok(Outputs {
+                png: false,
+                rgba: true,
+            }),
+            "both" => Ok(Outputs {
+                png: true,
+                rgba: true,
+            }),
+            other => Err(format!(
+                "output must be 'png', 'rgba' or 'both', not '{other}'"
+            )),
+        }
+    }
+}
+
+/// A classical scheme by name (case-insensitive).
+fn classic(name: &str, nbits: usize) -> Result<Classic, String> {
+    match name.to_ascii_lowercase().as_str() {
+        "dwtdct" => Classic::dwt_dct(nbits),
+        "dwtdctsvd" => Classic::dwt_dct_svd(nbits),
+        _ => {
+            let presets: Vec<&str> = edgemark::PRESETS.iter().map(|p| p.0).collect();
+            return Err(format!(
+                "unknown scheme '{name}' (schemes: dwtDct, dwtDctSvd; presets: {})",
+                presets.join(", ")
+            ));
+        }
+    }
+    .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detector(json: &str) -> DetectorOptions {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn empty_options_mean_every_preset() {
+        let w = DetectorOptions::default().watermarks().unwrap();
+        let names: Vec<&str> = w.iter().map(Watermark::name).collect();
+        let presets: Vec<&str> = edgemark::PRESETS.iter().map(|p| p.0).collect();
+        assert_eq!(names, presets);
+    }
+
+    #[test]
+    fn custom_watermarks_replace_the_default_presets() {
+        let o = detector(r#"{"watermarks":[{"scheme":"dwtDctSvd","message":"text:hi"}]}"#);
+        let w = o.watermarks().unwrap();
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].name(), "dwtDctSvd");
+        assert_eq!(w[0].scheme().bit_len(), 16);
+        assert_eq!(w[0].message().unwrap().to_hex(), "0x6869");
+    }
+
+    #[test]
+    fn presets_and_custom_combine_in_order() {
+        let o = detector(
+            r#"{"presets":["SDXL"],"watermarks":[{"scheme":"dwtdct","bits":32,"name":"mine"}]}"#,
+        );
+        let w = o.watermarks().unwrap();
+        let names: Vec<&str> = w.iter().map(Watermark::name).collect();
+        assert_eq!(names, ["sdxl", "mine"]);
+        assert!(w[1].message().is_none());
+        assert_eq!(w[1].scheme().bit_len(), 32);
+    }
+
+    #[test]
+    fn bad_options_explain_themselves() {
+        let e = detector(r#"{"presets":["nope"]}"#)
+            .watermarks()
+            .unwrap_err();
+        assert!(e.contains("unknown preset 'nope'"), "{e}");
+        let e = detector(r#"{"watermarks":[{"scheme":"rivaGan","bits":32}]}"#)
+            .watermarks()
+            .unwrap_err();
+        assert!(e.contains("unknown scheme 'rivaGan'"), "{e}");
+        let e = detector(r#"{"watermarks":[{"scheme":"dwtDct"}]}"#)
+            .watermarks()
+            .unwrap_err();
+        assert!(e.contains("needs a message or a bit length"), "{e}");
+        let e = detector(r#"{"watermarks":[{"scheme":"dwtDct","message":"0xAB","bits":9}]}"#)
+            .watermarks()
+            .unwrap_err();
+        assert!(e.contains("8 bits but bits is 9"), "{e}");
+        assert!(detector(r#"{"presets":[]}"#).watermarks().is_err());
+        assert!(serde_json::from_str::<DetectorOptions>(r#"{"fpt":0.1}"#).is_err());
+    }
+
+    #[test]
+    fn field_lists_match_what_serde_reads() {
+        for f in DetectorOptions::FIELDS {
+            serde_json::from_str::<DetectorOptions>(&format!("{{\"{f}\":null}}")).unwrap();
+        }
+        let with_scheme = |f: &str| match f {
+            "scheme" => r#"{"scheme":"dwtDct"}"#.to_string(),
+            _ => format!("{{\"scheme\":\"dwtDct\",\"{f}\":null}}"),
+        };
+        for f in CustomWatermark::FIELDS {
+            let json = with_scheme(f);
+            serde_json::from_str::<CustomWatermark>(&json).unwrap_or_else(|e| panic!("{f}: {e}"));
+        }
+        for f in EmbedOptions::FIELDS {
+            let json = with_scheme(f);
+            serde_json::from_str::<EmbedOptions>(&json).unwrap_or_else(|e| panic!("{f}: {e}"));
+        }
+    }
+
+    #[test]
+    fn embed_options_follow_the_cli() {
+        let e: EmbedOptions = serde_json::from_str(r#"{"scheme":"sdxl"}"#).unwrap();
+        assert_eq!(e.watermark().unwrap().name(), "sdxl");
+        let e: EmbedOptions =
+            serde_json::from_str(r#"{"scheme":"sdxl","message":"0xAB"}"#).unwrap();
+        assert!(e.watermark().unwrap_err().contains("fixes its message"));
+        let e: EmbedOptions = serde_json::from_str(r#"{"scheme":"dwtDct"}"#).unwrap();
+        assert!(e.watermark().unwrap_err().contains("needs a message"));
+        let e: EmbedOptions = serde_json::from_str(
+            r#"{"scheme":"dwtDct","message":"0xBEEF","style":"compat","convention":"float","output":"both"}"#,
+        )
+        .unwrap();
+        let w = e.watermark().unwrap();
+        assert_eq!(w.scheme().bit_len(), 16);
+        assert_eq!(
+            e.outputs().unwrap(),
+            Outputs {
+                png: true,
+                rgba: true
+            }
+        );
+        let e: EmbedOptions =
+            serde_json::from_str(r#"{"scheme":"dwtDct","message":"0xBEEF","style":"x"}"#).unwrap();
+        assert!(e.watermark().unwrap_err().contains("style must be"));
+    }
+}

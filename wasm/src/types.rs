@@ -1,0 +1,111 @@
+//! TypeScript declarations of the plain objects the API takes and returns (wasm-bindgen
+//! copies this section into the generated `.d.ts`).
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** RGBA pixels, 4 bytes a pixel, rows tightly packed (what `ImageData` holds). */
+export interface RgbaImage {
+  data: Uint8ClampedArray | Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** A classical watermark with your own message (or only a bit length). */
+export interface CustomWatermark {
+  /** "dwtDct" or "dwtDctSvd". */
+  scheme: string;
+  /** "0xHEX", "bits:0101...", "text:..." or bare hex: gives a p-value. */
+  message?: string;
+  /** Bit length when no message is known (bits are read, nothing is decided). */
+  bits?: number;
+  /** Name the findings are reported under (default: the scheme's name). */
+  name?: string;
+}
+
+/** Options of `new Detector(options)`. */
+export interface DetectorOptions {
+  /** Built-in presets (see `presets()`); default: all of them unless `watermarks` is given. */
+  presets?: string[];
+  watermarks?: CustomWatermark[];
+  /** Theoretical false-positive rate per watermark and image (default 1e-6). */
+  fpr?: number;
+  /** Largest accepted width * height (decompression-bomb guard; default 64 Mpx). */
+  maxPixels?: number;
+}
+
+/** The decoded payload. */
+export interface Payload {
+  hex: string;
+  /** Present when the bytes are printable ASCII. */
+  text?: string;
+}
+
+/** What one watermark found in one image (as `edgemark detect --json` prints it). */
+export interface Finding {
+  scheme: string;
+  method: string;
+  /** Decoded bits as "0"/"1" characters. */
+  bits: string;
+  detected: boolean;
+  /** Null when the watermark has no known message. */
+  p_value: number | null;
+  matched_bits: number | null;
+  total_bits: number;
+  payload: Payload;
+  /** Which reading won ("uint8" or "float" for the classical schemes). */
+  variant: string;
+  /** Mean soft-bit certainty in [0, 1]. */
+  certainty: number;
+  /** Why this watermark could not be read (e.g. the image is too small). */
+  error?: string;
+}
+
+/** All findings for one image. */
+export interface Report {
+  width: number;
+  height: number;
+  findings: Finding[];
+}
+
+/** One configured watermark. */
+export interface WatermarkInfo {
+  name: string;
+  method: string;
+  bits: number;
+  message: string | null;
+}
+
+/** A built-in preset. */
+export interface PresetInfo {
+  name: string;
+  description: string;
+}
+
+/** Options of `embed(image, options)`. */
+export interface EmbedOptions {
+  /** A preset ("sdxl") or a classical scheme ("dwtDct", "dwtDctSvd"). */
+  scheme: string;
+  /** Required for schemes; presets carry their own. */
+  message?: string;
+  /** "clean" (default, higher PSNR) or "compat" (imwatermark's exact pixels). */
+  style?: "clean" | "compat";
+  /** "uint8" (default) or "float". */
+  convention?: "uint8" | "float";
+  /** What to return: "png" (default), "rgba" or "both". */
+  output?: "png" | "rgba" | "both";
+}
+
+/** What `embed` returns. */
+export interface EmbedResult {
+  width: number;
+  height: number;
+  name: string;
+  bits: number;
+  /** PSNR of the marked image against the cover, in dB. */
+  psnr: number;
+  png?: Uint8Array;
+  rgba?: Uint8ClampedArray;
+}
+"#;

@@ -1,0 +1,37 @@
+// The Manifest V3 sample in headless Chromium: its content script scans a page's images in a
+// Web Worker and marks exactly the ones the native CLI detects a watermark in.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, existsSync } from "node:fs";
+import path from "node:path";
+import { WASM_DIR, FIXTURES, serve, launch, nativeDetect } from "./harness.mjs";
+
+test("the extension marks the watermarked images on a page", async () => {
+  const extension = path.join(WASM_DIR, "extension");
+  assert.ok(existsSync(path.join(extension, "pkg", "edgemark_bg.wasm")), "run wasm/scripts/build.sh first");
+  const images = readdirSync(FIXTURES).filter((f) => /^(sdxl|clean)-.*\.(png|jpg)$/.test(f)).sort();
+  const native = nativeDetect(images.map((f) => path.join(FIXTURES, f)));
+  const expected = Object.fromEntries(images.map((f) => [f, native.get(path.join(FIXTURES, f)).findings.some((x) => x.detected) ? "detected" : "clean"]));
+  assert.ok(Object.values(expected).includes("detected") && Object.values(expected).includes("clean"));
+
+  const server = await serve();
+  const browser = await launch(extension);
+  try {
+    const page = browser.page;
+    await page.goto(`${server.url}/gallery.html?${images.map((f) => `img=${encodeURIComponent(f)}`).join("&")}`);
+    await page.waitForFunction((n) => document.querySelectorAll("img[data-edgemark]").length === n, images.length, { timeout: 60000 });
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.edgemarkEngine), "worker", "detection ran in the Web Worker");
+    const marks = await page.$$eval("img", (imgs) => imgs.map((i) => [decodeURIComponent(i.src.split("/").pop()), i.dataset.edgemark, i.dataset.edgemarkError ?? "", i.classList.contains("edgemark-detected")]));
+    for (const [file, mark, error, outlined] of marks) {
+      assert.equal(error, "", `${file}: ${error}`);
+      assert.equal(mark, expected[file], `${file}: extension says ${mark}`);
+      assert.equal(outlined, mark === "detected", `${file}: outline`);
+    }
+  } catch (e) {
+    console.error(browser.logs.join("\n"));
+    throw e;
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
