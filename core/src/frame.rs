@@ -212,7 +212,7 @@ mod tests {
                 x ^= x >> 17;
                 x ^= x << 5;
                 // smooth gradient plus noise, like a photo more than white noise
-                let base = ((i / 3) % w + (i / 3) / w) as u32 * 255 / (w + h);
+                let base = ((i / 3) % w + (i / 3) / w) * 255 / (w + h);
                 (base as i32 + (x % 61) as i32 - 30).clamp(0, 255) as u8
             })
             .collect();

@@ -148,7 +148,8 @@ fn decide(w: &Watermark, queue: &VecDeque<FrameReadings>, fpr: f64) -> Finding {
         );
     }
     let tries = sums.len();
-    let scored: Vec<(String, Bits, Vec<f32>, f64, Option<usize>)> = sums
+    // The averaged reading of each variant, its p-value and matching bits.
+    let scored: Vec<(Reading, f64, Option<usize>)> = sums
         .into_iter()
         .map(|(variant, sum, frames)| {
             let soft: Vec<f32> = sum.iter().map(|s| (s / frames as f64) as f32).collect();
@@ -161,21 +162,27 @@ fn decide(w: &Watermark, queue: &VecDeque<FrameReadings>, fpr: f64) -> Finding {
                 }
                 None => (1.0, None),
             };
-            (variant, bits, soft, p, k)
+            (
+                Reading {
+                    variant,
+                    bits,
+                    soft,
+                },
+                p,
+                k,
+            )
         })
         .collect();
-    let certainty = |soft: &[f32]| {
-        soft.iter().map(|p| (2.0 * p - 1.0).abs()).sum::<f32>() / soft.len().max(1) as f32
-    };
     let best = (0..tries)
         .min_by(|&a, &b| {
             scored[a]
-                .3
-                .total_cmp(&scored[b].3)
-                .then(certainty(&scored[b].2).total_cmp(&certainty(&scored[a].2)))
+                .1
+                .total_cmp(&scored[b].1)
+                .then(scored[b].0.certainty().total_cmp(&scored[a].0.certainty()))
         })
         .unwrap_or(0);
-    let (variant, bits, soft, p, k) = &scored[best];
+    let (reading, p, k) = &scored[best];
+    let bits = &reading.bits;
     let p_value = w.message().map(|_| stats::correct_for_tries(*p, tries));
     Finding {
         scheme: w.name().to_string(),
@@ -189,8 +196,8 @@ fn decide(w: &Watermark, queue: &VecDeque<FrameReadings>, fpr: f64) -> Finding {
             hex: bits.to_hex(),
             text: bits.to_text(),
         },
-        variant: variant.clone(),
-        certainty: certainty(soft),
+        variant: reading.variant.clone(),
+        certainty: reading.certainty(),
         error: None,
     }
 }
