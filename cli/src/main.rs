@@ -190,7 +190,9 @@ fn embed(
             .as_deref(),
         Some("jpg" | "jpeg")
     ) {
-        eprintln!("edgemark: warning: JPEG output weakens classical watermarks (4:2:0 chroma subsampling erases dwtDct); prefer PNG");
+        eprintln!(
+            "edgemark: warning: JPEG is lossy; EdgeMark writes it 4:4:4 at quality 95, which dwtDct survives, but most re-encoders subsample chroma 4:2:0, which erases it; prefer PNG"
+        );
     }
     marked.save(output).map_err(|e| e.to_string())?;
     let psnr = output::psnr(cover.rgb(), marked.rgb());

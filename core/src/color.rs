@@ -62,33 +62,27 @@ pub fn yuv_to_rgb_u8(y: u8, u: u8, v: u8) -> [u8; 3] {
 /// `f64`: the product is exact there, and the one case where rounding the `f64` sum to `f32`
 /// could differ from rounding the exact sum (an `f64` sum on an `f32` midpoint with a
 /// non-zero rounding error) is resolved with the error's sign.
-#[inline]
+#[inline(always)]
 pub fn fma32(a: f32, b: f32, c: f32) -> f32 {
     let p = f64::from(a) * f64::from(b);
     let c = f64::from(c);
     let s = p + c;
-    let r = s as f32;
-    if f64::from(r) == s {
-        return r;
-    }
-    // TwoSum: the exact error of s = p + c.
+    // TwoSum: the exact error of s = p + c (p is exact: 24 x 24 bits fit in 53).
     let bb = s - p;
     let err = (p - (s - bb)) + (c - bb);
-    if err == 0.0 {
-        return r;
-    }
-    let up = f64::from_bits(s.to_bits() + 1);
-    let down = f64::from_bits(s.to_bits() - 1);
-    if (up as f32) == (down as f32) {
-        return r; // not a midpoint: s and the exact sum round alike
-    }
-    // s is a midpoint: step one f64 ulp towards the exact sum.
-    let toward_larger_magnitude = (err > 0.0) == (s > 0.0);
-    if toward_larger_magnitude {
-        up as f32
+    // Only when s sits exactly halfway between two f32s (the low 29 of its 52 mantissa bits
+    // are 1000...0) can the exact sum, within half an f64 ulp of s, round differently from s:
+    // then step s one f64 ulp towards the exact sum. Branch-free, so loops vectorise.
+    let bits = s.to_bits();
+    let midpoint = (bits & 0x1FFF_FFFF) == 0x1000_0000;
+    let step = u64::from(midpoint && err != 0.0);
+    let away = (err > 0.0) == (s > 0.0);
+    let bits = if away {
+        bits.wrapping_add(step)
     } else {
-        down as f32
-    }
+        bits.wrapping_sub(step)
+    };
+    f64::from_bits(bits) as f32
 }
 
 /// One RGB pixel (0..=255 as `f32`) to YUV with OpenCV's float arithmetic (chroma offset 0.5).
@@ -201,17 +195,21 @@ pub fn channel_u8(rgb: &[u8], channel: usize, out: &mut Vec<u8>) {
 
 /// One channel (0 = Y, 1 = U, 2 = V) of the float path.
 pub fn channel_f32(rgb: &[u8], channel: usize, out: &mut Vec<f32>) {
+    let (px, _) = rgb.as_chunks::<3>();
     out.clear();
+    out.resize(px.len(), 0.0);
     match channel {
-        1 => out.extend(rgb.chunks_exact(3).map(|p| {
-            let (r, g, b) = (f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
-            let y = fma32(b, B2YF, fma32(g, G2YF, r * R2YF));
-            fma32(b - y, B2UF, 0.5)
-        })),
+        1 => {
+            for (o, p) in out.iter_mut().zip(px) {
+                let (r, g, b) = (f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
+                let y = fma32(b, B2YF, fma32(g, G2YF, r * R2YF));
+                *o = fma32(b - y, B2UF, 0.5);
+            }
+        }
         _ => {
-            out.extend(rgb.chunks_exact(3).map(|p| {
-                rgb_to_yuv_f32(f32::from(p[0]), f32::from(p[1]), f32::from(p[2]))[channel]
-            }))
+            for (o, p) in out.iter_mut().zip(px) {
+                *o = rgb_to_yuv_f32(f32::from(p[0]), f32::from(p[1]), f32::from(p[2]))[channel];
+            }
         }
     }
 }

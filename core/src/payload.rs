@@ -140,7 +140,7 @@ impl Bits {
 
     /// The bytes as text, when the length is whole bytes and they are printable ASCII.
     pub fn to_text(&self) -> Option<String> {
-        if self.0.len() % 8 != 0 {
+        if !self.0.len().is_multiple_of(8) {
             return None;
         }
         let bytes = self.to_bytes();
