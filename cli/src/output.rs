@@ -69,7 +69,13 @@ pub fn table(results: &[FileResult]) {
                     let matched = f
                         .matched_bits
                         .map_or("-".to_string(), |k| format!("{k}/{}", f.total_bits));
-                    let p = f.p_value.map_or("-".to_string(), |p| format!("{p:.1e}"));
+                    let p = f.p_value.map_or("-".to_string(), |p| {
+                        if p >= 0.01 {
+                            format!("{p:.2}")
+                        } else {
+                            format!("{p:.1e}")
+                        }
+                    });
                     println!(
                         "{:<width$}  {:<8} {:<9} {:>6}  {:>9}  {}",
                         r.file,
