@@ -319,7 +319,7 @@ mod tests {
             for r in 0..rows {
                 v.extend_from_slice(&src[r * row..r * row + row]);
                 if r + 1 < rows {
-                    v.extend(std::iter::repeat(0xAB).take(16 - row));
+                    v.extend(std::iter::repeat_n(0xAB, 16 - row));
                 }
             }
             v
