@@ -25,12 +25,11 @@ from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantT
 
 
 def tensor(card, bgr):
+    """A BGR uint8 image as the input tensor the card describes."""
     inp = card["input"]
     img = bgr if inp["colour"] == "bgr" else bgr[:, :, ::-1]
     x = img.astype(np.float32) / np.float32(inp["scale"]) + np.float32(inp["offset"])
-    axes = {"N": None, "C": 2, "H": 0, "W": 1}
     chw = np.transpose(x, (2, 0, 1))  # C, H, W
-    out = chw
     order = [c for c in inp["layout"].upper() if c in "CHW"]
     out = np.transpose(chw, ["CHW".index(c) for c in order])
     shape = []
