@@ -195,7 +195,7 @@ fn embed(
         );
     }
     marked.save(output).map_err(|e| e.to_string())?;
-    let psnr = output::psnr(cover.rgb(), marked.rgb());
+    let psnr = edgemark::image::psnr(&cover, &marked);
     eprintln!(
         "embedded {} ({} bits) into {} -> {} (PSNR {:.2} dB)",
         watermark.name(),

@@ -127,18 +127,3 @@ pub fn progress(n: usize) -> indicatif::ProgressBar {
     }
     bar
 }
-
-/// PSNR in dB of two equally sized 8-bit buffers.
-pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    let mse = a
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
-        .sum::<f64>()
-        / a.len().max(1) as f64;
-    if mse == 0.0 {
-        f64::INFINITY
-    } else {
-        10.0 * (255.0f64 * 255.0 / mse).log10()
-    }
-}

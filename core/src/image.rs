@@ -358,6 +358,24 @@ impl Image {
     }
 }
 
+/// Peak signal-to-noise ratio in dB between two images of the same size (over the RGB
+/// samples); infinite for identical images, NaN when the sizes differ.
+pub fn psnr(a: &Image, b: &Image) -> f64 {
+    if a.width != b.width || a.height != b.height {
+        return f64::NAN;
+    }
+    let sse: f64 = a
+        .rgb
+        .iter()
+        .zip(&b.rgb)
+        .map(|(&p, &q)| (f64::from(p) - f64::from(q)).powi(2))
+        .sum();
+    if sse == 0.0 {
+        return f64::INFINITY;
+    }
+    10.0 * (255.0f64 * 255.0 / (sse / a.rgb.len() as f64)).log10()
+}
+
 fn pixel_count(width: u32, height: u32) -> Result<usize> {
     (width as usize)
         .checked_mul(height as usize)

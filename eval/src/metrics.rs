@@ -3,27 +3,7 @@
 
 use edgemark::Image;
 
-/// PSNR in dB between two equally sized RGB images over all channels; `f64::INFINITY`
-/// when they are identical, `NaN` when the sizes differ.
-pub fn psnr(a: &Image, b: &Image) -> f64 {
-    if a.width() != b.width() || a.height() != b.height() {
-        return f64::NAN;
-    }
-    let (x, y) = (a.rgb(), b.rgb());
-    if x.is_empty() {
-        return f64::NAN;
-    }
-    let sse: f64 = x
-        .iter()
-        .zip(y)
-        .map(|(&p, &q)| (f64::from(p) - f64::from(q)).powi(2))
-        .sum();
-    if sse == 0.0 {
-        return f64::INFINITY;
-    }
-    let mse = sse / x.len() as f64;
-    10.0 * (255.0f64 * 255.0 / mse).log10()
-}
+pub use edgemark::image::psnr;
 
 fn luma_plane(img: &Image) -> Vec<f64> {
     img.rgb()

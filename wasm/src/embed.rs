@@ -31,7 +31,11 @@ pub fn embed(
         "bits",
         (watermark.scheme().bit_len() as u32).into(),
     )?;
-    set(&result, "psnr", psnr(cover.rgb(), marked.rgb()).into())?;
+    set(
+        &result,
+        "psnr",
+        edgemark::image::psnr(&cover, &marked).into(),
+    )?;
     if outputs.png {
         let png = marked.to_png()?;
         set(&result, "png", Uint8Array::from(png.as_slice()).into())?;
@@ -64,32 +68,9 @@ fn to_rgba(image: &Image) -> Vec<u8> {
     out
 }
 
-/// PSNR in dB of two equally sized 8-bit buffers (infinite when equal).
-pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    let mse = a
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
-        .sum::<f64>()
-        / a.len().max(1) as f64;
-    if mse == 0.0 {
-        f64::INFINITY
-    } else {
-        10.0 * (255.0f64 * 255.0 / mse).log10()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn psnr_matches_hand_computation() {
-        assert!(psnr(&[1, 2, 3], &[1, 2, 3]).is_infinite());
-        // One of four values off by 2: mse 1, PSNR = 20 log10(255).
-        let p = psnr(&[10, 10, 10, 10], &[10, 12, 10, 10]);
-        assert!((p - 20.0 * 255f64.log10()).abs() < 1e-12, "{p}");
-    }
 
     #[test]
     fn rgba_keeps_alpha_or_makes_opaque() {

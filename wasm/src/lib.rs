@@ -26,7 +26,7 @@ mod report;
 mod types;
 
 pub use detector::WasmDetector;
-pub use embed::{embed, psnr};
+pub use embed::embed;
 pub use panic::last_panic;
 
 use serde::Serialize;
