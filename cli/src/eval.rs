@@ -27,7 +27,7 @@ pub struct EvalArgs {
     /// Seed of the attacks' randomness.
     #[arg(long, default_value_t = 0x5EED)]
     seed: u64,
-    /// Only attacks whose name contains this text.
+    /// Only attacks whose name contains one of these texts (comma-separated).
     #[arg(long)]
     only: Option<String>,
     /// Worker threads (default: all cores).
@@ -71,7 +71,15 @@ pub fn eval(a: &EvalArgs) -> Result<(), String> {
         ..EvalConfig::default()
     };
     if let Some(only) = &a.only {
-        cfg.attacks.retain(|t| t.name().contains(only.as_str()));
+        let wanted: Vec<&str> = only
+            .split(',')
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .collect();
+        cfg.attacks.retain(|t| {
+            let name = t.name();
+            wanted.iter().any(|w| name.contains(w))
+        });
     }
     eprintln!(
         "evaluating {} on {} covers x {} attacks ...",

@@ -202,7 +202,7 @@ fn schemes_lists_presets_and_schemes() {
         .iter()
         .map(|v| v["name"].as_str().unwrap().to_string())
         .collect();
-    for n in ["sdxl", "dwtDct", "dwtDctSvd"] {
+    for n in ["sdxl", "dwtDct", "dwtDctSvd", "rivagan"] {
         assert!(names.iter().any(|x| x == n), "{names:?}");
     }
 }

@@ -24,6 +24,10 @@ pub const SCHEMES: &[(&str, &str)] = &[
         "dwtDctSvd",
         "imwatermark dwtDctSvd, 48 bits (eval_message), clean uint8 embedding",
     ),
+    (
+        "rivagan",
+        "RivaGAN (ONNX via tract; needs feature `onnx` and scripts/fetch-rivagan.sh), 32 bits (eval_message)",
+    ),
 ];
 
 /// The fixed pseudo-random message of `bits` bits that evaluated schemes without a message
@@ -44,6 +48,7 @@ pub fn watermark(name: &str) -> Result<Watermark> {
             Classic::dwt_dct_svd(48)?,
             Some(eval_message(48)),
         )?,
+        "rivagan" => rivagan()?,
         _ => {
             return Err(Error::Config(format!(
                 "unknown scheme '{name}' (known: {})",
@@ -54,9 +59,32 @@ pub fn watermark(name: &str) -> Result<Watermark> {
     Ok(wm)
 }
 
-/// Every scheme in [`SCHEMES`].
+#[cfg(feature = "onnx")]
+fn rivagan() -> Result<Watermark> {
+    let card = edgemark::neural::locate("rivagan")?;
+    let scheme = edgemark::neural::Neural::load(&card)?;
+    Ok(Watermark::new("rivagan", scheme, Some(eval_message(32)))?)
+}
+
+#[cfg(not(feature = "onnx"))]
+fn rivagan() -> Result<Watermark> {
+    Err(Error::Config(
+        "rivagan needs edgemark-eval built with its `onnx` feature (the CLI enables it)".into(),
+    ))
+}
+
+/// Every scheme in [`SCHEMES`] that can run here: the classical ones always, RivaGAN when
+/// built with `onnx` and its model files are fetched (a note on stderr otherwise).
 pub fn all() -> Result<Vec<Watermark>> {
-    SCHEMES.iter().map(|(n, _)| watermark(n)).collect()
+    let mut out = Vec::new();
+    for (n, _) in SCHEMES {
+        match watermark(n) {
+            Ok(w) => out.push(w),
+            Err(e) if *n == "rivagan" => eprintln!("note: skipping rivagan: {e}"),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -65,7 +93,7 @@ mod tests {
 
     #[test]
     fn names_resolve_and_message_is_stable_and_mixed() {
-        for (n, _) in SCHEMES {
+        for (n, _) in SCHEMES.iter().filter(|s| s.0 != "rivagan") {
             let w = watermark(n).unwrap();
             assert_eq!(w.message().unwrap().len(), w.scheme().bit_len());
         }
