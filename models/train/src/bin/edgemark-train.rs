@@ -1,0 +1,136 @@
+//! `edgemark-train`: train, export, evaluate and time EdgeMark's own watermark model.
+//!
+//! ```text
+//! edgemark-train train  [--photos DIR] [--out DIR] [--steps N] [--batch N] [--size PX]
+//!                       [--lr F] [--lambda F] [--psnr-target DB] [--warmup N] [--seed N]
+//! edgemark-train export --ckpt FILE --dir DIR [--name NAME] [--gain F]
+//! edgemark-train eval   --card FILE [--photos DIR] [--max-side PX] [--json FILE]
+//! edgemark-train bench  --card FILE [--photos DIR] [--size PX] [--runs N]
+//! ```
+
+use edgemark_train::data::{split, Dataset};
+use edgemark_train::train::{Config, Trainer};
+use edgemark_train::{evaluate, export, Error, Result};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+fn parse(args: &[String]) -> Result<HashMap<String, String>> {
+    let mut map = HashMap::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let key = a
+            .strip_prefix("--")
+            .ok_or_else(|| Error::Config(format!("unexpected argument '{a}'")))?;
+        let v = it
+            .next()
+            .ok_or_else(|| Error::Config(format!("--{key} needs a value")))?;
+        map.insert(key.to_string(), v.clone());
+    }
+    Ok(map)
+}
+
+fn get<T: std::str::FromStr>(m: &HashMap<String, String>, k: &str, d: T) -> Result<T> {
+    match m.get(k) {
+        None => Ok(d),
+        Some(v) => v
+            .parse()
+            .map_err(|_| Error::Config(format!("--{k}: cannot parse '{v}'"))),
+    }
+}
+
+fn need(m: &HashMap<String, String>, k: &str) -> Result<PathBuf> {
+    m.get(k)
+        .map(PathBuf::from)
+        .ok_or_else(|| Error::Config(format!("--{k} is required")))
+}
+
+fn run() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (cmd, rest) = args
+        .split_first()
+        .ok_or_else(|| Error::Config("usage: edgemark-train train|export|eval|bench ...".into()))?;
+    let m = parse(rest)?;
+    let photos = PathBuf::from(get(&m, "photos", ".cache/photos".to_string())?);
+    match cmd.as_str() {
+        "train" => {
+            let d = Config::default();
+            let cfg = Config {
+                steps: get(&m, "steps", d.steps)?,
+                batch: get(&m, "batch", d.batch)?,
+                lr: get(&m, "lr", d.lr)?,
+                lambda: get(&m, "lambda", d.lambda)?,
+                psnr_target: m
+                    .get("psnr-target")
+                    .map(|v| v.parse())
+                    .transpose()
+                    .map_err(|_| Error::Config("--psnr-target: not a number".into()))?,
+                warmup: get(&m, "warmup", d.warmup)?,
+                seed: get(&m, "seed", d.seed)?,
+                every: get(&m, "every", d.every)?,
+                out: Some(PathBuf::from(get(&m, "out", ".cache/train".to_string())?)),
+                ..d
+            };
+            let (train, held) = split(&photos)?;
+            let size: u32 = get(&m, "size", 64)?;
+            let data = Dataset::load(&train, size, get(&m, "max-side", 640)?)?;
+            println!(
+                "training on {} photos ({} held out), {size}x{size} crops, {:?}",
+                data.len(),
+                held.len(),
+                cfg
+            );
+            let mut t = Trainer::new(cfg)?;
+            if t.step > 0 {
+                println!("resumed at step {} (lambda {})", t.step, t.lambda);
+            }
+            t.run(&data, |line| println!("{line}"))?;
+            t.save()?;
+        }
+        "export" => {
+            let mut t = Trainer::new(Config::default())?;
+            t.load_weights(&need(&m, "ckpt")?)?;
+            let dir = need(&m, "dir")?;
+            let name = get(&m, "name", "edgemark-hidden-48".to_string())?;
+            // The exported residual scale: training's times --gain (quality/robustness knob).
+            let gain: f64 = get(&m, "gain", 1.0)?;
+            let strength = (Config::default().strength * gain) as f32;
+            export::write_folder(
+                &t.model,
+                &dir,
+                &name,
+                strength,
+                &format!("Exported by edgemark-train (residual strength {strength}, gain {gain})."),
+            )?;
+            println!("wrote {}", dir.display());
+        }
+        "eval" => {
+            let (_, held) = split(&photos)?;
+            let covers = evaluate::covers(&held, get(&m, "max-side", 512)?)?;
+            let r = evaluate::evaluate(&need(&m, "card")?, &covers)?;
+            println!("{}", edgemark_eval::report::table(&r));
+            if let Some(j) = m.get("json") {
+                let text = edgemark_eval::report::json(&r)?;
+                std::fs::write(j, text).map_err(|e| Error::io(j, e))?;
+            }
+        }
+        "bench" => {
+            let (_, held) = split(&photos)?;
+            let size: u32 = get(&m, "size", 256)?;
+            let img = edgemark::Image::open(&held[0])?;
+            let (med, min) =
+                evaluate::decode_latency(&need(&m, "card")?, &img, size, get(&m, "runs", 50)?)?;
+            println!(
+                "decoder {size}x{size}, one thread (tract): median {med:.2} ms, min {min:.2} ms"
+            );
+        }
+        other => return Err(Error::Config(format!("unknown command '{other}'"))),
+    }
+    Ok(())
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("edgemark-train: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,249 @@
+//! The training loop: encoder -> 8-bit rounding -> (mask) -> distortion -> decoder, loss
+//! `BCE(bits) + lambda * MSE(image)`, AdamW, checkpoints with resume.
+
+use crate::data::{messages, Dataset};
+use crate::distort::{self, Kind};
+use crate::error::{Error, Result};
+use crate::model::{Arch, Model};
+use crate::rng::Rng;
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use std::path::{Path, PathBuf};
+
+/// Training options.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Sizes of the networks.
+    pub arch: Arch,
+    /// Steps to reach (a resumed run continues from its checkpoint's step).
+    pub steps: usize,
+    /// Batch size.
+    pub batch: usize,
+    /// Learning rate.
+    pub lr: f64,
+    /// Initial weight of the image loss (MSE on the `[0,1]` scale).
+    pub lambda: f64,
+    /// When set, lambda is adapted each step (x1.01 / x0.99) to keep the batch PSNR at
+    /// this value.
+    pub psnr_target: Option<f64>,
+    /// Residual scale used while training.
+    pub strength: f64,
+    /// Steps without distortions at the start (the decoder first learns clean images).
+    pub warmup: usize,
+    /// Probability of masking parts of the watermarked image before decoding.
+    pub mask_prob: f32,
+    /// Seed.
+    pub seed: u64,
+    /// Checkpoint folder (`None`: no checkpoints).
+    pub out: Option<PathBuf>,
+    /// Steps between checkpoints and log lines.
+    pub every: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            arch: Arch::default(),
+            steps: 1000,
+            batch: 12,
+            lr: 1e-3,
+            lambda: 1.0,
+            psnr_target: None,
+            strength: 0.02,
+            warmup: 100,
+            mask_prob: 0.2,
+            seed: 1,
+            out: None,
+            every: 50,
+        }
+    }
+}
+
+/// Numbers of one step.
+#[derive(Clone, Copy, Debug)]
+pub struct StepStats {
+    /// Step index.
+    pub step: usize,
+    /// Message loss.
+    pub bce: f32,
+    /// Image loss.
+    pub mse: f32,
+    /// Bit accuracy of the batch after its distortion.
+    pub bit_acc: f32,
+    /// PSNR of the batch (dB).
+    pub psnr: f32,
+    /// Lambda used.
+    pub lambda: f64,
+    /// Distortion applied.
+    pub kind: Kind,
+}
+
+/// A model being trained: parameters, optimizer and state.
+pub struct Trainer {
+    /// The parameters.
+    pub varmap: VarMap,
+    /// The networks.
+    pub model: Model,
+    opt: AdamW,
+    /// Options.
+    pub cfg: Config,
+    /// Steps done.
+    pub step: usize,
+    /// Current image-loss weight.
+    pub lambda: f64,
+    rng: Rng,
+    dev: Device,
+}
+
+/// Numerically stable mean binary cross-entropy with logits.
+pub fn bce_with_logits(logits: &Tensor, targets: &Tensor) -> candle_core::Result<Tensor> {
+    let softplus = (logits.abs()?.neg()?.exp()? + 1.0)?.log()?;
+    ((logits.relu()? - (logits * targets)?)? + softplus)?.mean_all()
+}
+
+/// Fraction of logits on the right side of 0.
+pub fn bit_accuracy(logits: &Tensor, targets: &Tensor) -> candle_core::Result<f32> {
+    let pred = logits.gt(0f64)?.to_dtype(DType::F32)?;
+    (pred.eq(targets)?.to_dtype(DType::F32)?)
+        .mean_all()?
+        .to_scalar::<f32>()
+}
+
+const CKPT: &str = "ckpt.safetensors";
+const STATE: &str = "state.txt";
+
+impl Trainer {
+    /// A fresh model, or the checkpoint in `cfg.out` when there is one (resume).
+    pub fn new(cfg: Config) -> Result<Trainer> {
+        let dev = Device::Cpu;
+        let mut varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &dev);
+        let model = Model::new(&vb, cfg.arch)?;
+        let (mut step, mut lambda) = (0usize, cfg.lambda);
+        if let Some(dir) = &cfg.out {
+            let ck = dir.join(CKPT);
+            if ck.is_file() {
+                varmap.load(&ck)?;
+                let st = dir.join(STATE);
+                let text = std::fs::read_to_string(&st).map_err(|e| Error::io(&st, e))?;
+                for line in text.lines() {
+                    match line.split_once('=') {
+                        Some(("step", v)) => step = v.trim().parse().unwrap_or(0),
+                        Some(("lambda", v)) => lambda = v.trim().parse().unwrap_or(lambda),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let opt = AdamW::new(
+            varmap.all_vars(),
+            ParamsAdamW {
+                lr: cfg.lr,
+                weight_decay: 1e-5,
+                ..Default::default()
+            },
+        )?;
+        let rng = Rng::new(cfg.seed.wrapping_add(step as u64 * 7919));
+        Ok(Trainer {
+            varmap,
+            model,
+            opt,
+            cfg,
+            step,
+            lambda,
+            rng,
+            dev,
+        })
+    }
+
+    /// Loads parameters from a checkpoint file (for export and evaluation).
+    pub fn load_weights(&mut self, path: &Path) -> Result<()> {
+        Ok(self.varmap.load(path)?)
+    }
+
+    /// One optimization step on a batch from `data`.
+    pub fn step(&mut self, data: &Dataset) -> Result<StepStats> {
+        let n = self.cfg.batch;
+        let x = data.batch(n, &mut self.rng, &self.dev)?;
+        let (m, t) = messages(n, self.cfg.arch.bits, &mut self.rng, &self.dev)?;
+        let y = self.model.encoder.forward(&x, &m, self.cfg.strength)?;
+        let y8 = distort::quantize8(&y)?;
+        let kind = if self.step < self.cfg.warmup {
+            Kind::Identity
+        } else {
+            distort::draw(&mut self.rng)
+        };
+        let masked = if self.step >= self.cfg.warmup && self.rng.uniform() < self.cfg.mask_prob {
+            distort::mask(&y8, &x, &mut self.rng)?
+        } else {
+            y8
+        };
+        let z = distort::apply(&masked, kind, &mut self.rng)?;
+        let logits = self.model.decoder.forward(&z)?;
+        let bce = bce_with_logits(&logits, &t)?;
+        let mse = (&y - &x)?.sqr()?.mean_all()?;
+        let loss = (&bce + (&mse * self.lambda)?)?;
+        self.opt.backward_step(&loss)?;
+        let mse_v = mse.to_scalar::<f32>()?;
+        let psnr = 10.0 * (1.0 / mse_v.max(1e-12)).log10();
+        let stats = StepStats {
+            step: self.step,
+            bce: bce.to_scalar::<f32>()?,
+            mse: mse_v,
+            bit_acc: bit_accuracy(&logits, &t)?,
+            psnr,
+            lambda: self.lambda,
+            kind,
+        };
+        if let Some(target) = self.cfg.psnr_target {
+            if self.step >= self.cfg.warmup {
+                self.lambda *= if f64::from(psnr) < target { 1.01 } else { 0.99 };
+                self.lambda = self.lambda.clamp(1e-3, 1e6);
+            }
+        }
+        self.step += 1;
+        Ok(stats)
+    }
+
+    /// Saves the checkpoint and state into `cfg.out` (no-op without one).
+    pub fn save(&self) -> Result<()> {
+        let Some(dir) = &self.cfg.out else {
+            return Ok(());
+        };
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let tmp = dir.join("ckpt.tmp.safetensors");
+        self.varmap.save(&tmp)?;
+        let ck = dir.join(CKPT);
+        std::fs::rename(&tmp, &ck).map_err(|e| Error::io(&ck, e))?;
+        let st = dir.join(STATE);
+        std::fs::write(&st, format!("step={}\nlambda={}\n", self.step, self.lambda))
+            .map_err(|e| Error::io(&st, e))
+    }
+
+    /// Trains until `cfg.steps`, logging a moving average every `cfg.every` steps (and
+    /// checkpointing then). Returns the stats of every step run.
+    pub fn run(&mut self, data: &Dataset, mut log: impl FnMut(&str)) -> Result<Vec<StepStats>> {
+        let mut all = Vec::new();
+        let start = std::time::Instant::now();
+        while self.step < self.cfg.steps {
+            let s = self.step(data)?;
+            all.push(s);
+            if self.step.is_multiple_of(self.cfg.every) || self.step == self.cfg.steps {
+                let k = all.len().min(self.cfg.every);
+                let recent = &all[all.len() - k..];
+                let avg = |f: fn(&StepStats) -> f32| recent.iter().map(f).sum::<f32>() / k as f32;
+                log(&format!(
+                    "step {:6}  bce {:.4}  bit_acc {:.4}  psnr {:.2} dB  lambda {:.3}  {:.2} s/step",
+                    self.step,
+                    avg(|s| s.bce),
+                    avg(|s| s.bit_acc),
+                    avg(|s| s.psnr),
+                    self.lambda,
+                    start.elapsed().as_secs_f32() / all.len() as f32
+                ));
+                self.save()?;
+            }
+        }
+        Ok(all)
+    }
+}

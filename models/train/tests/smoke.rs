@@ -1,0 +1,205 @@
+//! CPU smoke test: a few training steps on tiny synthetic images lower the loss; every
+//! distortion is differentiable; the ONNX export loads in EdgeMark (tract) and decodes and
+//! embeds exactly as the candle model does.
+#![cfg(feature = "train")]
+
+use candle_core::{DType, Device, Tensor, Var};
+use edgemark::neural::Neural;
+use edgemark::{Bits, Image, Scheme};
+use edgemark_train::data::{split, Dataset};
+use edgemark_train::distort::{self, KINDS};
+use edgemark_train::export;
+use edgemark_train::model::Arch;
+use edgemark_train::rng::Rng;
+use edgemark_train::train::{Config, Trainer};
+use std::path::PathBuf;
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("edgemark-train-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Textured synthetic RGB images (smooth gradients plus seeded noise).
+fn synthetic(dir: &std::path::Path, count: usize, side: u32) {
+    let mut rng = Rng::new(11);
+    for i in 0..count {
+        let (fx, fy) = (rng.range(0.05, 0.3), rng.range(0.05, 0.3));
+        let img = image::RgbImage::from_fn(side, side, |x, y| {
+            let base = 128.0 + 60.0 * ((x as f32 * fx).sin() + (y as f32 * fy).cos());
+            let n = rng.range(-20.0, 20.0);
+            image::Rgb([
+                (base + n).clamp(0.0, 255.0) as u8,
+                (255.0 - base + n).clamp(0.0, 255.0) as u8,
+                (base * 0.5 + 60.0 + n).clamp(0.0, 255.0) as u8,
+            ])
+        });
+        img.save(dir.join(format!("img{i:02}.png"))).unwrap();
+    }
+}
+
+fn tiny() -> Arch {
+    Arch {
+        bits: 8,
+        enc_channels: 8,
+        dec_channels: [8, 16, 16, 16],
+    }
+}
+
+#[test]
+fn a_few_steps_lower_the_loss_and_the_export_matches_in_tract() {
+    let photos = scratch("photos");
+    synthetic(&photos, 10, 56);
+    let (train, held) = split(&photos).unwrap();
+    assert_eq!((train.len(), held.len()), (8, 2));
+    let data = Dataset::load(&train, 32, 64).unwrap();
+    let steps = 80;
+    let mut t = Trainer::new(Config {
+        arch: tiny(),
+        steps,
+        batch: 8,
+        lr: 5e-3,
+        lambda: 0.0,
+        psnr_target: None,
+        strength: 0.2,
+        warmup: steps,
+        mask_prob: 0.0,
+        seed: 3,
+        out: None,
+        every: steps,
+    })
+    .unwrap();
+    let stats = t.run(&data, |_| {}).unwrap();
+    assert_eq!(stats.len(), steps);
+    let mean = |s: &[edgemark_train::train::StepStats]| {
+        s.iter().map(|x| x.bce).sum::<f32>() / s.len() as f32
+    };
+    let (first, last) = (mean(&stats[..10]), mean(&stats[steps - 10..]));
+    assert!(
+        last < first - 0.03,
+        "loss did not decrease: first 10 steps {first}, last 10 steps {last}"
+    );
+
+    // Export, load through EdgeMark's neural scheme (tract), compare with candle.
+    let dir = scratch("export");
+    export::write_folder(&t.model, &dir, "tiny", 0.2, "smoke test").unwrap();
+    let card = dir.join("card.toml").to_string_lossy().into_owned();
+    let card = card.as_str();
+    let scheme = Neural::load(card).unwrap();
+    assert_eq!(scheme.bit_len(), 8);
+    assert!(scheme.can_embed());
+
+    let cover = Image::open(&held[0]).unwrap();
+    let message = Bits::new(vec![true, false, true, true, false, false, true, false]);
+    let marked = scheme.embed(&cover, &message).unwrap();
+
+    let dev = Device::Cpu;
+    let to_tensor = |img: &Image| {
+        let (w, h) = (img.width() as usize, img.height() as usize);
+        let mut v = vec![0f32; 3 * w * h];
+        for (i, px) in img.rgb().chunks(3).enumerate() {
+            for c in 0..3 {
+                v[c * w * h + i] = f32::from(px[c]) / 255.0;
+            }
+        }
+        Tensor::from_vec(v, (1, 3, h, w), &dev).unwrap()
+    };
+    // Embedding: tract's output rounded to 8 bits equals candle's within one level.
+    let signed: Vec<f32> = message
+        .as_slice()
+        .iter()
+        .map(|&b| if b { 1.0 } else { -1.0 })
+        .collect();
+    let m = Tensor::from_vec(signed, (1, 8), &dev).unwrap();
+    let ours = t
+        .model
+        .encoder
+        .forward(&to_tensor(&cover), &m, 0.2)
+        .unwrap()
+        .clamp(0f32, 1f32)
+        .unwrap();
+    let ours: Vec<f32> = (ours * 255.0)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    let theirs: Vec<f32> = to_tensor(&marked)
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap()
+        .iter()
+        .map(|v| v * 255.0)
+        .collect();
+    let worst = ours
+        .iter()
+        .zip(&theirs)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    assert!(worst <= 1.0, "encoder differs by {worst} levels");
+    assert_ne!(marked.rgb(), cover.rgb(), "the encoder changed nothing");
+
+    // Decoding: same logits (to float tolerance), same bits.
+    for img in [&cover, &marked] {
+        let raw = scheme.decode_raw(img).unwrap();
+        let logits: Vec<f32> = t
+            .model
+            .decoder
+            .forward(&to_tensor(img))
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        assert_eq!(raw.len(), 8);
+        for (a, b) in raw.iter().zip(&logits) {
+            assert!(
+                (a - b).abs() < 1e-3 * (1.0 + b.abs()),
+                "tract {a} vs candle {b}"
+            );
+        }
+        let bits = scheme.decode(img).unwrap()[0].bits.clone();
+        let candle_bits = Bits::new(logits.iter().map(|&v| v > 0.0).collect());
+        assert_eq!(bits, candle_bits);
+    }
+}
+
+#[test]
+fn every_distortion_keeps_shape_sense_and_gradient() {
+    let dev = Device::Cpu;
+    let mut rng = Rng::new(5);
+    let x = Var::from_tensor(&Tensor::rand(0f32, 1f32, (2, 3, 32, 32), &dev).unwrap()).unwrap();
+    for kind in KINDS {
+        let y = distort::apply(x.as_tensor(), kind, &mut rng).unwrap();
+        let (n, c, h, w) = y.dims4().unwrap();
+        assert_eq!((n, c), (2, 3), "{kind:?}");
+        assert!(
+            h <= 32 && w <= 32 && h >= 16 && w >= 16,
+            "{kind:?}: {h}x{w}"
+        );
+        let grads = y.sum_all().unwrap().backward().unwrap();
+        let g = grads.get(&x).expect("gradient reaches the input");
+        let gsum = g
+            .abs()
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(gsum.is_finite() && gsum > 0.0, "{kind:?}: gradient {gsum}");
+    }
+    // JPEG at quality 50 changes a noisy image but keeps it close.
+    let j = distort::jpeg(x.as_tensor(), 50).unwrap();
+    let diff = (j - x.as_tensor())
+        .unwrap()
+        .abs()
+        .unwrap()
+        .mean_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    assert!(diff > 0.01 && diff < 0.3, "jpeg mean abs change {diff}");
+    let _ = DType::F32;
+}
