@@ -106,6 +106,27 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// `n` photographs spread over the sorted list, centre-cropped to at most `max` x `max` and
+/// saved as PNG in `dir` (so EdgeMark and the Python reference read identical pixels).
+/// `None` only when EDGEMARK_SKIP_REFERENCE is set and the photos are missing.
+pub fn cropped_covers(dir: &Path, n: usize, max: u32) -> Option<Vec<PathBuf>> {
+    let photos = photos()?;
+    let step = (photos.len() / n).max(1);
+    Some(
+        photos
+            .iter()
+            .step_by(step)
+            .take(n)
+            .map(|p| {
+                let name = p.file_stem().expect("photo has a name").to_string_lossy();
+                let out = dir.join(format!("{name}.png"));
+                load_cropped(p, max).save(&out).expect("cover written");
+                out
+            })
+            .collect(),
+    )
+}
+
 /// Centre crop to at most `max` x `max` (keeps the reference runs short).
 pub fn load_cropped(path: &Path, max: u32) -> edgemark::Image {
     let img = edgemark::Image::open(path).expect("photo decodes");

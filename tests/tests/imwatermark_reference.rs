@@ -24,20 +24,7 @@ fn method(kind: ClassicKind) -> &'static str {
 
 /// Covers: cropped photos saved as PNG (so both sides read identical pixels).
 fn covers(dir: &std::path::Path, n: usize) -> Option<Vec<PathBuf>> {
-    let photos = photos()?;
-    let step = (photos.len() / n).max(1);
-    Some(
-        photos
-            .iter()
-            .step_by(step)
-            .take(n)
-            .map(|p| {
-                let out = dir.join(format!("{}.png", p.file_stem().unwrap().to_string_lossy()));
-                load_cropped(p, 384).save(&out).unwrap();
-                out
-            })
-            .collect(),
-    )
+    cropped_covers(dir, n, 384)
 }
 
 fn our_bits(kind: ClassicKind, file: &std::path::Path, convention: Convention) -> String {

@@ -66,20 +66,7 @@ fn reference_decode(py: &Path, files: &[PathBuf]) -> Vec<(String, Vec<f64>)> {
 
 /// 256x256 native-resolution crops of `n` photographs, saved as PNG.
 fn covers(dir: &Path, n: usize) -> Option<Vec<PathBuf>> {
-    let photos = photos()?;
-    let step = (photos.len() / n).max(1);
-    Some(
-        photos
-            .iter()
-            .step_by(step)
-            .take(n)
-            .map(|p| {
-                let out = dir.join(format!("{}.png", p.file_stem().unwrap().to_string_lossy()));
-                load_cropped(p, 256).save(&out).unwrap();
-                out
-            })
-            .collect(),
-    )
+    cropped_covers(dir, n, 256)
 }
 
 fn message(i: usize) -> Bits {
