@@ -11,6 +11,7 @@ use std::sync::Arc;
 /// The 48-bit message Stable Diffusion XL embeds (`WATERMARK_MESSAGE` in diffusers' and
 /// Stability's code), most significant bit first.
 pub const SDXL_MESSAGE: &str = "0xB3EC907BB19E";
+const SDXL_MESSAGE_BYTES: [u8; 6] = [0xB3, 0xEC, 0x90, 0x7B, 0xB1, 0x9E];
 
 /// What to look for in an image: a scheme, and the message it should carry when known.
 #[derive(Clone, Debug)]
@@ -54,13 +55,11 @@ impl Watermark {
     /// Stable Diffusion XL's watermark: imwatermark's dwtDct with 48 bits `0xB3EC907BB19E`.
     /// Embedding reproduces what the SDXL pipeline does (float image, rounded at the end).
     pub fn sdxl() -> Watermark {
-        let scheme = Classic::dwt_dct(48)
-            .expect("48 bits is a valid length")
-            .with_embed_style(EmbedStyle {
-                convention: Convention::Float,
-                compat: true,
-            });
-        let message = Bits::from_hex(SDXL_MESSAGE).expect("constant is valid hex");
+        let scheme = Classic::dwt_dct_48().with_embed_style(EmbedStyle {
+            convention: Convention::Float,
+            compat: true,
+        });
+        let message = Bits::from_bytes(&SDXL_MESSAGE_BYTES);
         Watermark {
             name: "sdxl".into(),
             scheme: Arc::new(scheme),
@@ -98,5 +97,20 @@ impl Watermark {
             Error::message(format!("{} has no message bound; give one", self.name))
         })?;
         self.scheme.embed(image, m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sdxl_preset_carries_the_documented_message() {
+        let w = Watermark::sdxl();
+        assert_eq!(w.message().map(Bits::to_hex).as_deref(), Some(SDXL_MESSAGE));
+        assert_eq!(w.scheme().bit_len(), 48);
+        assert_eq!(w.scheme().name(), "dwtDct");
+        assert!(Watermark::preset("SDXL").is_ok());
+        assert!(Watermark::preset("nope").is_err());
     }
 }

@@ -120,7 +120,18 @@ impl Classic {
                 "scales {scales:?}: need finite, non-negative, at least one positive"
             )));
         }
-        Ok(Classic {
+        Ok(Classic::checked(kind, nbits, scales, block))
+    }
+
+    /// imwatermark's `dwtDct` with its defaults and exactly 48 bits (SDXL's length): the one
+    /// configuration presets build without a fallible check.
+    pub(crate) fn dwt_dct_48() -> Classic {
+        Classic::checked(ClassicKind::DwtDct, 48, [0.0, 36.0], 4)
+    }
+
+    /// Builds from parameters already validated by [`Classic::new`] (or constants).
+    fn checked(kind: ClassicKind, nbits: usize, scales: [f64; 2], block: usize) -> Classic {
+        Classic {
             kind,
             nbits,
             scales,
@@ -128,7 +139,7 @@ impl Classic {
             embed_style: EmbedStyle::default(),
             conventions: vec![Convention::Uint8, Convention::Float],
             dct: linalg::dct_matrix(block),
-        })
+        }
     }
 
     /// Sets how [`Scheme::embed`] writes.
