@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds the EdgeMark npm package into wasm/pkg (git-ignored). Idempotent.
 #
-#   wasm/scripts/build.sh            # classical schemes + presets
-#   EDGEMARK_WASM_FEATURES=onnx wasm/scripts/build.sh   # with the ONNX decoders (tract; slow build)
+#   wasm/scripts/build.sh            # classical schemes + presets -> wasm/pkg
+#   EDGEMARK_WASM_FEATURES=onnx wasm/scripts/build.sh   # + ONNX decoders (tract; slow build)
+#                                                       # -> wasm/pkg-onnx, target dir target/wasm-onnx
 #   EDGEMARK_WASM_OPT=0 wasm/scripts/build.sh           # skip wasm-opt
+#   EDGEMARK_WASM_OPT_FLAGS=-Oz wasm/scripts/build.sh   # wasm-opt level (default -O3)
 #
 # Steps: wasm32 target (rustup), wasm-bindgen-cli at the exact version of the `wasm-bindgen`
 # crate in Cargo.lock (cargo install --locked, only when missing or mismatched), a release
@@ -12,9 +14,15 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-PKG="$ROOT/wasm/pkg"
-TARGET_DIR="$ROOT/target/wasm"
 FEATURES="${EDGEMARK_WASM_FEATURES:-}"
+# A build with tract goes to its own package and target dir, so that the classical package
+# stays small and neither build invalidates the other's artifacts.
+case ",$FEATURES," in
+  *,onnx,*) SUFFIX="-onnx" ;;
+  *) SUFFIX="" ;;
+esac
+PKG="$ROOT/wasm/pkg$SUFFIX"
+TARGET_DIR="$ROOT/target/wasm$SUFFIX"
 log() { echo "[wasm/build] $*" >&2; }
 
 # 1. The wasm target.
@@ -55,11 +63,11 @@ if [ "${EDGEMARK_WASM_OPT:-1}" != 0 ]; then
   fi
   if [ -x "$WASM_OPT" ]; then
     BG="$PKG.tmp/edgemark_bg.wasm"
-    if "$WASM_OPT" -O3 --enable-simd --enable-bulk-memory --enable-sign-ext \
+    if "$WASM_OPT" ${EDGEMARK_WASM_OPT_FLAGS:--O3} --enable-simd --enable-bulk-memory --enable-sign-ext \
          --enable-nontrapping-float-to-int --enable-mutable-globals --enable-multivalue \
          --enable-reference-types "$BG" -o "$BG.opt" 2>"$PKG.tmp/wasm-opt.log"; then
       mv "$BG.opt" "$BG"
-      log "wasm-opt -O3 applied ($("$WASM_OPT" --version))"
+      log "wasm-opt ${EDGEMARK_WASM_OPT_FLAGS:--O3} applied ($("$WASM_OPT" --version))"
     else
       log "wasm-opt failed (kept the unoptimized module): $(head -c 300 "$PKG.tmp/wasm-opt.log")"
       rm -f "$BG.opt"
@@ -72,9 +80,9 @@ fi
 VERSION="$(awk -F'"' '/^version = / { print $2; exit }' "$ROOT/Cargo.toml")"
 cat > "$PKG.tmp/package.json" <<JSON
 {
-  "name": "edgemark",
+  "name": "edgemark$SUFFIX",
   "version": "$VERSION",
-  "description": "Find and embed invisible image watermarks (Stable Diffusion XL, invisible-watermark dwtDct/dwtDctSvd) in the browser, with calibrated false-positive rates",
+  "description": "Find and embed invisible image watermarks (Stable Diffusion XL, invisible-watermark dwtDct/dwtDctSvd${SUFFIX:+, ONNX decoders such as RivaGAN}) in the browser, with calibrated false-positive rates",
   "license": "MIT OR Apache-2.0",
   "type": "module",
   "main": "edgemark.js",
@@ -91,9 +99,11 @@ cat > "$PKG.tmp/package.json" <<JSON
 JSON
 cp "$ROOT/wasm/README.md" "$PKG.tmp/README.md"
 rm -rf "$PKG" && mv "$PKG.tmp" "$PKG"
-# The extension sample loads the package from its own folder.
-rm -rf "$ROOT/wasm/extension/pkg" && mkdir -p "$ROOT/wasm/extension/pkg"
-cp "$PKG/edgemark.js" "$PKG/edgemark_bg.wasm" "$ROOT/wasm/extension/pkg/"
+# The extension sample loads the (classical) package from its own folder.
+if [ -z "$SUFFIX" ]; then
+  rm -rf "$ROOT/wasm/extension/pkg" && mkdir -p "$ROOT/wasm/extension/pkg"
+  cp "$PKG/edgemark.js" "$PKG/edgemark_bg.wasm" "$ROOT/wasm/extension/pkg/"
+fi
 
 RAW=$(stat -c %s "$PKG/edgemark_bg.wasm")
 GZ=$(gzip -9 -c "$PKG/edgemark_bg.wasm" | wc -c)

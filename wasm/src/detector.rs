@@ -1,6 +1,8 @@
-//! The `Detector` class: built-in presets and custom classical watermarks, run on
+//! The `Detector` class: built-in presets, custom classical watermarks and (with the `onnx`
+//! feature) neural decoders given as ONNX bytes + model card, run on
 //! `ImageData` or encoded bytes, returning the CLI's JSON report as a plain object.
 
+use crate::neural::NeuralModel;
 use crate::options::{CustomWatermark, DetectorOptions};
 use crate::report::to_js;
 use crate::{input, keys};
@@ -28,7 +30,8 @@ struct WatermarkInfo<'a> {
 #[wasm_bindgen(js_class = Detector)]
 impl WasmDetector {
     /// A detector for `options` (see `DetectorOptions`); no options: every built-in preset.
-    /// Throws on unknown presets or schemes, malformed messages or a bad `fpr`.
+    /// Throws on unknown presets or schemes, malformed messages, a bad `fpr`, a corrupt ONNX
+    /// decoder or a card that does not match it (or any `models` in a build without `onnx`).
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "DetectorOptions")] options: Option<JsValue>,
@@ -39,6 +42,7 @@ impl WasmDetector {
                     .and_then(|()| {
                         keys::check_each(&v, "watermarks", CustomWatermark::FIELDS, "watermark")
                     })
+                    .and_then(|()| keys::check_each(&v, "models", NeuralModel::FIELDS, "model"))
                     .map_err(|e| JsError::new(&e))?;
                 serde_wasm_bindgen::from_value(v)
                     .map_err(|e| JsError::new(&format!("invalid detector options: {e}")))?

@@ -20,6 +20,7 @@ mod detector;
 mod embed;
 mod input;
 mod keys;
+pub mod neural;
 pub mod options;
 mod panic;
 mod report;

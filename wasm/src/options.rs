@@ -3,6 +3,7 @@
 //!
 //! Nothing here touches JavaScript, so it is unit-tested natively.
 
+use crate::neural::NeuralModel;
 use edgemark::{Bits, Classic, Convention, EmbedStyle, Scheme, Watermark};
 use serde::Deserialize;
 
@@ -14,6 +15,8 @@ pub struct DetectorOptions {
     pub presets: Option<Vec<String>>,
     /// Custom classical watermarks.
     pub watermarks: Option<Vec<CustomWatermark>>,
+    /// Neural watermarks: ONNX decoder bytes + model card (builds with the `onnx` feature).
+    pub models: Option<Vec<NeuralModel>>,
     /// Theoretical false-positive rate per watermark and image (default 1e-6).
     pub fpr: Option<f64>,
     /// Largest accepted `width * height` of an encoded image (decompression-bomb guard).
@@ -61,14 +64,17 @@ pub struct Outputs {
 
 impl DetectorOptions {
     /// The field names a JS options object may have.
-    pub const FIELDS: &'static [&'static str] = &["presets", "watermarks", "fpr", "maxPixels"];
+    pub const FIELDS: &'static [&'static str] =
+        &["presets", "watermarks", "models", "fpr", "maxPixels"];
 
-    /// The watermarks these options ask for, in order: presets first, then custom ones.
+    /// The watermarks these options ask for, in order: presets first, then custom classical
+    /// ones, then neural models.
     pub fn watermarks(&self) -> Result<Vec<Watermark>, String> {
         let custom = self.watermarks.as_deref().unwrap_or_default();
+        let models = self.models.as_deref().unwrap_or_default();
         let presets: Vec<String> = match &self.presets {
             Some(p) => p.clone(),
-            None if custom.is_empty() => {
+            None if custom.is_empty() && models.is_empty() => {
                 edgemark::PRESETS.iter().map(|p| p.0.to_string()).collect()
             }
             None => Vec::new(),
@@ -80,8 +86,11 @@ impl DetectorOptions {
         for w in custom {
             out.push(w.watermark()?);
         }
+        for (i, m) in models.iter().enumerate() {
+            out.push(m.watermark().map_err(|e| format!("models[{i}]: {e}"))?);
+        }
         if out.is_empty() {
-            return Err("no watermark to look for: give presets or watermarks".into());
+            return Err("no watermark to look for: give presets, watermarks or models".into());
         }
         Ok(out)
     }

@@ -24,11 +24,31 @@ export interface CustomWatermark {
   name?: string;
 }
 
+/**
+ * A neural watermark: an ONNX decoder and its model card. Only in the onnx package
+ * (`hasOnnx()` is true); other builds throw when given one.
+ */
+export interface NeuralModel {
+  /** The model card, TOML (as `models/<name>/card.toml`) or JSON text. */
+  card: string;
+  /** The decoder's ONNX file. */
+  decoder: Uint8Array | ArrayBuffer;
+  /** "0xHEX", "bits:0101...", "text:...": gives a p-value. */
+  message?: string;
+  /** Name the findings are reported under (default: the card's name). */
+  name?: string;
+}
+
 /** Options of `new Detector(options)`. */
 export interface DetectorOptions {
-  /** Built-in presets (see `presets()`); default: all of them unless `watermarks` is given. */
+  /**
+   * Built-in presets (see `presets()`); default: all of them unless `watermarks` or
+   * `models` is given.
+   */
   presets?: string[];
   watermarks?: CustomWatermark[];
+  /** Neural decoders (onnx package only). */
+  models?: NeuralModel[];
   /** Theoretical false-positive rate per watermark and image (default 1e-6). */
   fpr?: number;
   /** Largest accepted width * height (decompression-bomb guard; default 64 Mpx). */

@@ -1,10 +1,14 @@
-// Latency of the SDXL preset on a 1024x1024 image: WebAssembly in headless Chromium (the
-// demo page's bench()) against the native build of the same detector on the same machine.
-// Prints medians and the ratio. Needs the package (wasm/scripts/build.sh) and the fixtures
-// (wasm/tests/run.sh makes them); run: node wasm/tests/bench.mjs [REPEATS]
+// Latency of the SDXL preset on a 1024x1024 image, and of the RivaGAN decoder (ONNX through
+// tract) on a 256x256 image: WebAssembly in headless Chromium against the native build of the
+// same detector on the same machine. Prints medians and the ratio. Needs the packages
+// (wasm/scripts/build.sh, and EDGEMARK_WASM_FEATURES=onnx for wasm/pkg-onnx), the fixtures
+// and the RivaGAN files (wasm/tests/run.sh sees to all three); run:
+//   node wasm/tests/bench.mjs [REPEATS]
 import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
-import { ROOT, FIXTURES, serve, launch, openDemo } from "./harness.mjs";
+import { ROOT, FIXTURES, MODELS, WASM_DIR, serve, launch, openDemo } from "./harness.mjs";
 
 const repeats = Number(process.argv[2] ?? 15);
 const image = path.join(FIXTURES, "bench", "sdxl-1024.png");
@@ -12,12 +16,46 @@ const image = path.join(FIXTURES, "bench", "sdxl-1024.png");
 execFileSync("cargo", ["build", "--release", "-q", "-p", "edgemark-wasm", "--example", "bench_native"], { cwd: ROOT, stdio: "inherit" });
 const native = JSON.parse(execFileSync(path.join(ROOT, "target", "release", "examples", "bench_native"), [image, String(repeats)], { encoding: "utf8" }));
 
+const onnx = existsSync(path.join(WASM_DIR, "pkg-onnx", "edgemark_bg.wasm"));
+const card = path.join(MODELS, "rivagan", "card.toml");
 const server = await serve();
 const browser = await launch();
 let wasm;
+let neural;
 try {
   await openDemo(browser.page, server.url);
   wasm = await browser.page.evaluate(([u, r]) => window.edgemarkDemo.bench(u, r), ["/fixtures/bench/sdxl-1024.png", repeats]);
+  if (onnx) {
+    neural = await browser.page.evaluate(async (r) => {
+      const m = await import("/pkg-onnx/edgemark.js");
+      await m.default();
+      // A 256x256 centre crop of a photograph, as ImageData and as a lossless PNG.
+      const bmp = await createImageBitmap(await (await fetch("/fixtures/clean-astronaut.png")).blob(), { colorSpaceConversion: "none" });
+      const c = new OffscreenCanvas(256, 256);
+      const ctx = c.getContext("2d");
+      ctx.drawImage(bmp, (bmp.width - 256) >> 1, (bmp.height - 256) >> 1, 256, 256, 0, 0, 256, 256);
+      const pixels = ctx.getImageData(0, 0, 256, 256);
+      const png = [...new Uint8Array(await (await c.convertToBlob({ type: "image/png" })).arrayBuffer())];
+      const card = await (await fetch("/models/rivagan/card.toml")).text();
+      const decoder = new Uint8Array(await (await fetch("/models/rivagan/rivagan_decoder.onnx")).arrayBuffer());
+      const t0 = performance.now();
+      const d = new m.Detector({ models: [{ card, decoder, message: "0x00000000" }] });
+      const loadMs = performance.now() - t0;
+      try {
+        d.detect(pixels); // warm-up
+        const t = [];
+        for (let i = 0; i < r; i++) {
+          const s = performance.now();
+          d.detect(pixels);
+          t.push(performance.now() - s);
+        }
+        t.sort((a, b) => a - b);
+        return { png, loadMs, detectMs: t[Math.floor(t.length / 2)] };
+      } finally {
+        d.free();
+      }
+    }, repeats);
+  }
 } finally {
   await browser.close();
   await server.close();
@@ -27,3 +65,14 @@ const row = (what, w, n) => console.log(`${what.padEnd(36)} wasm ${w.toFixed(1).
 console.log(`SDXL preset, ${wasm.width}x${wasm.height}, median of ${repeats}`);
 row("detect (ImageData / decoded Image)", wasm.pixelsMs, native.detect_ms);
 row("decode PNG + detect (bytes)", wasm.bytesMs, native.decode_and_detect_ms);
+
+if (!onnx) {
+  console.log("RivaGAN 256x256: NOT MEASURED (no wasm/pkg-onnx; build it with EDGEMARK_WASM_FEATURES=onnx wasm/scripts/build.sh)");
+} else {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "edgemark-bench-")), "cover-256.png");
+  writeFileSync(file, Buffer.from(neural.png));
+  execFileSync("cargo", ["build", "--release", "-q", "-p", "edgemark-wasm", "--features", "onnx", "--example", "bench_neural"], { cwd: ROOT, stdio: "inherit" });
+  const n = JSON.parse(execFileSync(path.join(ROOT, "target", "release", "examples", "bench_neural"), [card, file, String(repeats)], { encoding: "utf8" }));
+  console.log(`RivaGAN decoder (tract), ${n.width}x${n.height}, median of ${repeats}; model load + optimize in the page ${neural.loadMs.toFixed(0)} ms`);
+  row("detect (ImageData / decoded Image)", neural.detectMs, n.detect_ms);
+}

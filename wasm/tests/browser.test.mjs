@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { CLI, FIXTURES, serve, launch, openDemo, nativeDetect } from "./harness.mjs";
+import { CLI, FIXTURES, serve, launch, openDemo, nativeDetect, assertSameReport } from "./harness.mjs";
 
 let server;
 let browser;
@@ -29,31 +29,6 @@ after(async () => {
   await browser?.close();
   await server?.close();
 });
-
-/** Asserts that a report from the browser equals the CLI's JSON line for the same file. */
-function assertSameReport(actual, native, label) {
-  assert.equal(native.error, undefined, `${label}: native error ${native.error}`);
-  assert.equal(actual.width, native.width, `${label}: width`);
-  assert.equal(actual.height, native.height, `${label}: height`);
-  assert.equal(actual.findings.length, native.findings.length, `${label}: number of findings`);
-  actual.findings.forEach((a, i) => {
-    const n = native.findings[i];
-    const where = `${label} finding ${i} (${n.scheme})`;
-    assert.deepEqual(Object.keys(a).sort(), Object.keys(n).sort(), `${where}: fields`);
-    for (const key of ["scheme", "method", "bits", "detected", "matched_bits", "total_bits", "variant", "error"]) {
-      assert.deepEqual(a[key], n[key], `${where}: ${key}`);
-    }
-    assert.deepEqual(a.payload, n.payload, `${where}: payload`);
-    if (n.p_value === null) {
-      assert.equal(a.p_value, null, `${where}: p_value`);
-    } else {
-      const rel = Math.abs(a.p_value - n.p_value) / Math.max(Math.abs(n.p_value), Number.MIN_VALUE);
-      assert.ok(rel <= 1e-12, `${where}: p_value ${a.p_value} vs native ${n.p_value}`);
-    }
-    // serde_json prints the f32 certainty in its shortest f32 form; JS sees the f32 widened.
-    assert.ok(Math.abs(a.certainty - n.certainty) <= 1e-6, `${where}: certainty ${a.certainty} vs ${n.certainty}`);
-  });
-}
 
 const detectIn = (name, mode, opts) =>
   page.evaluate(([u, m, o]) => window.edgemarkDemo.detectUrl(u, m, o), [`/fixtures/${name}`, mode, opts]);

@@ -1,6 +1,7 @@
 // Shared by the browser tests and the benchmark: a localhost static server for wasm/ (demo
-// and pkg) plus a fixtures folder, headless Chromium through playwright-core, and the native
-// CLI's JSON output.
+// and pkg) plus a fixtures folder and the fetched models, headless Chromium through
+// playwright-core, the native CLI's JSON output, and the report comparison.
+import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -15,6 +16,7 @@ export const ROOT = path.resolve(WASM_DIR, "..");
 export const FIXTURES = process.env.EDGEMARK_WASM_FIXTURES ?? path.join(ROOT, "target", "wasm-fixtures");
 export const CLI = process.env.EDGEMARK_CLI ?? path.join(ROOT, "target", "release", "edgemark");
 export const CHROMIUM = process.env.EDGEMARK_CHROMIUM ?? "/usr/bin/chromium";
+export const MODELS = path.join(ROOT, "models");
 
 const TYPES = {
   ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript",
@@ -22,7 +24,8 @@ const TYPES = {
   ".png": "image/png", ".jpg": "image/jpeg", ".ts": "text/plain",
 };
 
-/** Serves `/fixtures/...` from FIXTURES and everything else from wasm/. Returns {url, close}. */
+/** Serves `/fixtures/...` from FIXTURES, `/models/...` from models/ and everything else from
+ *  wasm/. Returns {url, close}. */
 export async function serve() {
   const server = createServer(async (req, res) => {
     try {
@@ -35,8 +38,9 @@ export async function serve() {
         res.end(`<!doctype html><meta charset="utf-8"><title>gallery</title><body>${imgs.join("\n")}</body>`);
         return;
       }
-      const base = rel.startsWith("/fixtures/") ? FIXTURES : WASM_DIR;
-      const file = path.join(base, rel.startsWith("/fixtures/") ? rel.slice("/fixtures/".length) : rel);
+      const [base, sub] = rel.startsWith("/fixtures/") ? [FIXTURES, rel.slice("/fixtures/".length)]
+        : rel.startsWith("/models/") ? [MODELS, rel.slice("/models/".length)] : [WASM_DIR, rel];
+      const file = path.join(base, sub);
       if (!file.startsWith(base) || !(await stat(file)).isFile()) throw new Error("not a file");
       const body = await readFile(file);
       res.writeHead(200, { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream" });
@@ -87,4 +91,31 @@ export function nativeDetect(files, args = []) {
     map.set(j.file, j);
   }
   return map;
+}
+
+/** Asserts that a report from the browser equals the CLI's JSON line for the same file.
+ *  `certaintyTol`: serde_json prints the f32 certainty in its shortest f32 form and JS sees
+ *  the f32 widened (1e-6); a neural decoder's float sums may differ in the last bits. */
+export function assertSameReport(actual, native, label, certaintyTol = 1e-6) {
+  assert.equal(native.error, undefined, `${label}: native error ${native.error}`);
+  assert.equal(actual.width, native.width, `${label}: width`);
+  assert.equal(actual.height, native.height, `${label}: height`);
+  assert.equal(actual.findings.length, native.findings.length, `${label}: number of findings`);
+  actual.findings.forEach((a, i) => {
+    const n = native.findings[i];
+    const where = `${label} finding ${i} (${n.scheme})`;
+    assert.deepEqual(Object.keys(a).sort(), Object.keys(n).sort(), `${where}: fields`);
+    for (const key of ["scheme", "method", "bits", "detected", "matched_bits", "total_bits", "variant", "error"]) {
+      assert.deepEqual(a[key], n[key], `${where}: ${key}`);
+    }
+    assert.deepEqual(a.payload, n.payload, `${where}: payload`);
+    if (n.p_value === null) {
+      assert.equal(a.p_value, null, `${where}: p_value`);
+    } else {
+      const rel = Math.abs(a.p_value - n.p_value) / Math.max(Math.abs(n.p_value), Number.MIN_VALUE);
+      assert.ok(rel <= 1e-12, `${where}: p_value ${a.p_value} vs native ${n.p_value}`);
+    }
+    assert.ok(Math.abs(a.certainty - n.certainty) <= certaintyTol,
+      `${where}: certainty ${a.certainty} vs ${n.certainty}`);
+  });
 }

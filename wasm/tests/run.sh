@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Browser tests of the EdgeMark npm package in real headless Chromium. Idempotent: installs
-# what is missing (Debian chromium, npm playwright-core, wasm-bindgen-cli), builds the
-# native CLI and the package, makes the test images, then runs `node --test`.
+# Browser tests of the EdgeMark npm packages in real headless Chromium. Idempotent: installs
+# what is missing (Debian chromium, npm playwright-core, wasm-bindgen-cli, the RivaGAN ONNX
+# files), runs the bindings' native unit tests, builds the native CLI and both packages
+# (wasm/pkg classical, wasm/pkg-onnx with tract), makes the test images, then runs
+# `node --test`.
 #
 # Needs the fetched photographs (scripts/fetch-photos.sh) and the Python reference
 # environment (scripts/setup-python.sh): the SDXL-marked images are made by the real
@@ -30,9 +32,16 @@ if [ ! -f "$HERE/node_modules/playwright-core/package.json" ] || \
   (cd "$HERE" && npm ci --no-audit --no-fund --silent)
 fi
 
-# Native CLI (the reference) and the npm package.
+# The RivaGAN decoder and card the onnx test loads in the page.
+"$ROOT/scripts/fetch-rivagan.sh"
+
+# The bindings' option parsing (native unit tests; without tract, so no second native tract build).
+(cd "$ROOT" && cargo test --release -q -p edgemark-wasm --lib)
+
+# Native CLI (the reference) and the npm packages: classical, and with tract (own target dir).
 (cd "$ROOT" && cargo build --release -q -p edgemark-cli)
 "$ROOT/wasm/scripts/build.sh"
+EDGEMARK_WASM_FEATURES=onnx "$ROOT/wasm/scripts/build.sh"
 
 # Test images, made once (delete target/wasm-fixtures to remake them).
 FIXTURES="$ROOT/target/wasm-fixtures"
@@ -45,7 +54,7 @@ if [ ! -f "$FIXTURES/.ready-v1" ]; then
 fi
 
 export EDGEMARK_WASM_FIXTURES="$FIXTURES"
-node --test --test-concurrency=1 "$HERE/browser.test.mjs" "$HERE/extension.test.mjs"
+node --test --test-concurrency=1 "$HERE/browser.test.mjs" "$HERE/extension.test.mjs" "$HERE/onnx.test.mjs"
 if [ "${1:-}" = "--bench" ]; then
   node "$HERE/bench.mjs"
 fi
