@@ -8,7 +8,7 @@ pub struct Selection {
     /// Built-in preset(s) to look for (default: all presets, i.e. sdxl).
     #[arg(long = "preset")]
     presets: Vec<String>,
-    /// Also look for a scheme (dwtDct, dwtDctSvd, rivagan) with your own message or bit length.
+    /// Also look for a scheme (dwtDct, dwtDctSvd, rivagan, hidden48) with your own message or bit length.
     #[arg(long)]
     scheme: Option<String>,
     /// The message --scheme should carry (0xHEX, bits:..., text:...); gives a p-value.
@@ -37,8 +37,8 @@ impl Selection {
                 .map(Bits::parse)
                 .transpose()
                 .map_err(|e| e.to_string())?;
-            if s.eq_ignore_ascii_case("rivagan") {
-                out.push(neural("rivagan", message)?);
+            if let Some(model) = neural_model(s) {
+                out.push(neural(model, message)?);
                 return Ok(out);
             }
             let n = match (&message, self.bits) {
@@ -83,11 +83,11 @@ pub fn for_embedding(
         return Ok(preset);
     }
     let message = message.ok_or("--message is required for this scheme")?;
-    if scheme.eq_ignore_ascii_case("rivagan") {
+    if let Some(model) = neural_model(scheme) {
         if style.is_some() || convention.is_some() {
             return Err("--style and --convention apply to dwtDct/dwtDctSvd only".into());
         }
-        return neural("rivagan", Some(message));
+        return neural(model, Some(message));
     }
     let compat = match style.unwrap_or("clean") {
         "clean" => false,
@@ -106,6 +106,15 @@ pub fn for_embedding(
     let scheme =
         classic(scheme, message.len())?.with_embed_style(EmbedStyle { convention, compat });
     Watermark::new(scheme.name().to_string(), scheme, Some(message)).map_err(|e| e.to_string())
+}
+
+/// The model folder of a neural scheme name (`rivagan`; `hidden48` or `edgemark-hidden-48`).
+fn neural_model(name: &str) -> Option<&'static str> {
+    match name.to_ascii_lowercase().as_str() {
+        "rivagan" => Some("rivagan"),
+        "hidden48" | "edgemark-hidden-48" => Some("edgemark-hidden-48"),
+        _ => None,
+    }
 }
 
 /// A neural scheme from its model card (`models/<name>/card.toml`, found by

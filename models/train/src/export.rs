@@ -149,7 +149,12 @@ pub fn encoder_onnx(e: &Encoder, bits: usize, strength: f32) -> Result<Vec<u8>> 
     g.int_init("c_start", &[0]);
     g.int_init("c_end", &[3]);
     g.int_init("c_axis", &[1]);
-    g.node("Slice", &["carrier", "c_start", "c_end", "c_axis"], &["direct"], &[]);
+    g.node(
+        "Slice",
+        &["carrier", "c_start", "c_end", "c_axis"],
+        &["direct"],
+        &[],
+    );
     g.node("Add", &["learned", "direct"], &["residual"], &[]);
     g.float_init("strength", &[1], &[strength]);
     g.node("Mul", &["residual", "strength"], &["scaled"], &[]);

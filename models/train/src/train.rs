@@ -23,9 +23,11 @@ pub struct Config {
     pub lr: f64,
     /// Initial weight of the image loss (MSE on the `[0,1]` scale).
     pub lambda: f64,
-    /// When set, lambda is adapted each step (x1.01 / x0.99) to keep the batch PSNR at
-    /// this value.
+    /// When set, lambda is adapted each step (times `1 + lambda_rate` or `1 - lambda_rate`)
+    /// to keep the batch PSNR at this value.
     pub psnr_target: Option<f64>,
+    /// Relative change of lambda per step under `psnr_target`.
+    pub lambda_rate: f64,
     /// Residual scale used while training.
     pub strength: f64,
     /// Steps without distortions at the start (the decoder first learns clean images).
@@ -49,6 +51,7 @@ impl Default for Config {
             lr: 1e-3,
             lambda: 1.0,
             psnr_target: None,
+            lambda_rate: 0.01,
             strength: 0.02,
             warmup: 100,
             mask_prob: 0.2,
@@ -197,7 +200,12 @@ impl Trainer {
         };
         if let Some(target) = self.cfg.psnr_target {
             if self.step >= self.cfg.warmup {
-                self.lambda *= if f64::from(psnr) < target { 1.01 } else { 0.99 };
+                let r = self.cfg.lambda_rate;
+                self.lambda *= if f64::from(psnr) < target {
+                    1.0 + r
+                } else {
+                    1.0 - r
+                };
                 self.lambda = self.lambda.clamp(1e-3, 1e6);
             }
         }

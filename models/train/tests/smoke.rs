@@ -62,6 +62,7 @@ fn a_few_steps_lower_the_loss_and_the_export_matches_in_tract() {
         lr: 5e-3,
         lambda: 0.0,
         psnr_target: None,
+        lambda_rate: 0.01,
         strength: 0.2,
         warmup: steps,
         mask_prob: 0.0,

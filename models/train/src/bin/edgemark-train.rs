@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! edgemark-train train  [--photos DIR] [--out DIR] [--steps N] [--batch N] [--size PX]
-//!                       [--lr F] [--lambda F] [--psnr-target DB] [--warmup N] [--seed N]
+//!                       [--lr F] [--lambda F] [--psnr-target DB] [--lambda-rate F] [--warmup N] [--seed N]
 //! edgemark-train export --ckpt FILE --dir DIR [--name NAME] [--gain F]
 //! edgemark-train eval   --card FILE [--photos DIR] [--max-side PX] [--json FILE]
 //! edgemark-train bench  --card FILE [--photos DIR] [--size PX] [--runs N]
@@ -64,6 +64,7 @@ fn run() -> Result<()> {
                     .map(|v| v.parse())
                     .transpose()
                     .map_err(|_| Error::Config("--psnr-target: not a number".into()))?,
+                lambda_rate: get(&m, "lambda-rate", d.lambda_rate)?,
                 warmup: get(&m, "warmup", d.warmup)?,
                 seed: get(&m, "seed", d.seed)?,
                 every: get(&m, "every", d.every)?,
