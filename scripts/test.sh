@@ -3,8 +3,9 @@
 #   1. set-up from the package registries (idempotent),
 #   2. the Rust workspace tests (core, CLI, eval, FFI, and the reference tests that run the
 #      real Python invisible-watermark and onnxruntime),
-#   3. the C tests of the C ABI under valgrind,
-#   4. the browser tests in headless Chromium (wasm).
+#   3. the training path's CPU smoke test (candle, feature `train`),
+#   4. the C tests of the C ABI under valgrind,
+#   5. the browser tests in headless Chromium (wasm; classical and ONNX packages).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -12,6 +13,7 @@ export CARGO_TERM_COLOR=never
 # Two cores: one workspace build, one target dir, release profile everywhere.
 bash scripts/setup.sh
 cargo test --release --workspace --exclude edgemark-wasm
+cargo test --release -p edgemark-train --features train
 bash ffi/tests/run.sh
 bash wasm/tests/run.sh
 echo "all EdgeMark tests passed"
