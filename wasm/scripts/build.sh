@@ -5,7 +5,8 @@
 #   EDGEMARK_WASM_FEATURES=onnx wasm/scripts/build.sh   # + ONNX decoders (tract; slow build)
 #                                                       # -> wasm/pkg-onnx, target dir target/wasm-onnx
 #   EDGEMARK_WASM_OPT=0 wasm/scripts/build.sh           # skip wasm-opt
-#   EDGEMARK_WASM_OPT_FLAGS=-Oz wasm/scripts/build.sh   # wasm-opt level (default -O3)
+#   EDGEMARK_WASM_OPT_FLAGS=-Oz wasm/scripts/build.sh   # wasm-opt level (default -O3; -Oz with onnx)
+#   EDGEMARK_WASM_OPT_LEVEL=3 ...                        # rustc opt-level (default 3; z with onnx)
 #
 # Steps: wasm32 target (rustup), wasm-bindgen-cli at the exact version of the `wasm-bindgen`
 # crate in Cargo.lock (cargo install --locked, only when missing or mismatched), a release
@@ -17,12 +18,15 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 FEATURES="${EDGEMARK_WASM_FEATURES:-}"
 # A build with tract goes to its own package and target dir, so that the classical package
 # stays small and neither build invalidates the other's artifacts.
+# tract is built at opt-level "z" and wasm-opt -Oz: 2.27 MB instead of 3.99 MB gzipped (O3 and
+# -O3) for about 6% more decode time in Chromium (RivaGAN at 256x256; see wasm/README.md).
 case ",$FEATURES," in
-  *,onnx,*) SUFFIX="-onnx" ;;
-  *) SUFFIX="" ;;
+  *,onnx,*) SUFFIX="-onnx"; OPT_LEVEL="${EDGEMARK_WASM_OPT_LEVEL:-z}"; WASM_OPT_FLAGS="${EDGEMARK_WASM_OPT_FLAGS:--Oz}" ;;
+  *) SUFFIX=""; OPT_LEVEL="${EDGEMARK_WASM_OPT_LEVEL:-3}"; WASM_OPT_FLAGS="${EDGEMARK_WASM_OPT_FLAGS:--O3}" ;;
 esac
 PKG="$ROOT/wasm/pkg$SUFFIX"
 TARGET_DIR="$ROOT/target/wasm$SUFFIX"
+[ "$OPT_LEVEL" = 3 ] || TARGET_DIR="$TARGET_DIR-$OPT_LEVEL"
 log() { echo "[wasm/build] $*" >&2; }
 
 # 1. The wasm target.
@@ -38,11 +42,12 @@ WB_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, "")
 export PATH="$HOME/.cargo/bin:$PATH"
 
 # 3. The release build, simd128 on, in its own target dir.
-log "cargo build (simd128${FEATURES:+, features: $FEATURES}) into $TARGET_DIR"
+log "cargo build (simd128, opt-level $OPT_LEVEL${FEATURES:+, features: $FEATURES}) into $TARGET_DIR"
 (
   cd "$ROOT"
   CARGO_TARGET_DIR="$TARGET_DIR" RUSTFLAGS="-C target-feature=+simd128" \
     CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL="$OPT_LEVEL" \
     cargo build --release -p edgemark-wasm --target wasm32-unknown-unknown \
     ${FEATURES:+--features "$FEATURES"}
 )
@@ -63,11 +68,11 @@ if [ "${EDGEMARK_WASM_OPT:-1}" != 0 ]; then
   fi
   if [ -x "$WASM_OPT" ]; then
     BG="$PKG.tmp/edgemark_bg.wasm"
-    if "$WASM_OPT" ${EDGEMARK_WASM_OPT_FLAGS:--O3} --enable-simd --enable-bulk-memory --enable-sign-ext \
+    if "$WASM_OPT" $WASM_OPT_FLAGS --enable-simd --enable-bulk-memory --enable-sign-ext \
          --enable-nontrapping-float-to-int --enable-mutable-globals --enable-multivalue \
          --enable-reference-types "$BG" -o "$BG.opt" 2>"$PKG.tmp/wasm-opt.log"; then
       mv "$BG.opt" "$BG"
-      log "wasm-opt ${EDGEMARK_WASM_OPT_FLAGS:--O3} applied ($("$WASM_OPT" --version))"
+      log "wasm-opt $WASM_OPT_FLAGS applied ($("$WASM_OPT" --version))"
     else
       log "wasm-opt failed (kept the unoptimized module): $(head -c 300 "$PKG.tmp/wasm-opt.log")"
       rm -f "$BG.opt"
