@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use edgemark::Image;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// One cover image.
 #[derive(Clone, Debug)]
@@ -15,10 +15,10 @@ pub struct Cover {
 
 const EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"];
 
-/// Loads the images directly in `dir`, sorted by file name, at most `limit` of them, each
-/// centre-cropped to at most `max_side` x `max_side` (`0`: no crop).
-pub fn load_dir(dir: &Path, limit: Option<usize>, max_side: u32) -> Result<Vec<Cover>> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
+/// The image files directly in `dir` (by extension), sorted by file name; an error when
+/// there are none.
+pub fn list_dir(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir, e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
@@ -29,10 +29,15 @@ pub fn load_dir(dir: &Path, limit: Option<usize>, max_side: u32) -> Result<Vec<C
         })
         .collect();
     files.sort();
-    files.truncate(limit.unwrap_or(usize::MAX));
     if files.is_empty() {
         return Err(Error::Config(format!("no images in {}", dir.display())));
     }
+    Ok(files)
+}
+
+/// Loads `files` as covers, each centre-cropped to at most `max_side` x `max_side`
+/// (`0`: no crop).
+pub fn load_files(files: &[PathBuf], max_side: u32) -> Result<Vec<Cover>> {
     files
         .iter()
         .map(|p| {
@@ -46,6 +51,14 @@ pub fn load_dir(dir: &Path, limit: Option<usize>, max_side: u32) -> Result<Vec<C
             })
         })
         .collect()
+}
+
+/// Loads the images directly in `dir`, sorted by file name, at most `limit` of them, each
+/// centre-cropped to at most `max_side` x `max_side` (`0`: no crop).
+pub fn load_dir(dir: &Path, limit: Option<usize>, max_side: u32) -> Result<Vec<Cover>> {
+    let mut files = list_dir(dir)?;
+    files.truncate(limit.unwrap_or(usize::MAX));
+    load_files(&files, max_side)
 }
 
 /// Centre crop to at most `max_side` x `max_side` (`0`: unchanged); drops alpha.

@@ -8,28 +8,13 @@ use image::imageops::FilterType;
 use image::RgbImage;
 use std::path::{Path, PathBuf};
 
-const EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"];
-
 /// Every `HOLDOUT_EVERY`-th image (sorted by name, from index `HOLDOUT_EVERY - 1`) is held
 /// out of training.
 pub const HOLDOUT_EVERY: usize = 5;
 
 /// The image files directly in `dir`, sorted, split into (training, held-out).
 pub fn split(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| Error::io(dir, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_file()
-                && p.extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-        })
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Err(Error::Config(format!("no images in {}", dir.display())));
-    }
+    let files = edgemark_eval::covers::list_dir(dir)?;
     let (mut train, mut held) = (Vec::new(), Vec::new());
     for (i, f) in files.into_iter().enumerate() {
         if i % HOLDOUT_EVERY == HOLDOUT_EVERY - 1 {

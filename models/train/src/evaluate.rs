@@ -35,19 +35,7 @@ pub fn attacks() -> Vec<Attack> {
 
 /// Loads `files` as covers, centre-cropped to at most `max_side`.
 pub fn covers(files: &[PathBuf], max_side: u32) -> Result<Vec<Cover>> {
-    files
-        .iter()
-        .map(|p| {
-            let img = Image::open(p)?;
-            Ok(Cover {
-                name: p
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                image: center_crop(&img, max_side)?,
-            })
-        })
-        .collect()
+    Ok(edgemark_eval::covers::load_files(files, max_side)?)
 }
 
 /// Evaluates the model of `card` on `covers` with [`attacks`], carrying the harness's fixed
