@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 use crate::image::{Image, Limits};
 use crate::payload::Bits;
+use crate::scheme::Reading;
 use crate::stats;
 use crate::watermark::Watermark;
 
@@ -139,49 +140,56 @@ impl Detector {
     }
 
     fn run(&self, w: &Watermark, image: &Image) -> Finding {
-        let n = w.scheme().bit_len();
-        let readings = match w.scheme().decode(image) {
-            Ok(r) if !r.is_empty() => r,
-            Ok(_) => return failed(w, n, "scheme produced no reading".into()),
-            Err(e) => return failed(w, n, e.to_string()),
-        };
-        let tries = readings.len();
-        let scored: Vec<(f64, Option<usize>)> = readings
-            .iter()
-            .map(|r| match w.message() {
-                Some(m) => {
-                    let k = r.bits.matches(m);
-                    (stats::binomial_tail(k as u64, n as u64), Some(k))
-                }
-                None => (1.0, None),
-            })
-            .collect();
-        // Keep the most significant reading; ties go to the more certain one.
-        let best = (0..tries)
-            .min_by(|&a, &b| {
-                scored[a]
-                    .0
-                    .total_cmp(&scored[b].0)
-                    .then(readings[b].certainty().total_cmp(&readings[a].certainty()))
-            })
-            .unwrap_or(0);
-        let reading = &readings[best];
-        let p_value = w
-            .message()
-            .map(|_| stats::correct_for_tries(scored[best].0, tries));
-        Finding {
-            scheme: w.name().to_string(),
-            method: w.scheme().name().to_string(),
-            bits: reading.bits.clone(),
-            detected: p_value.is_some_and(|p| p <= self.fpr),
-            p_value,
-            matched_bits: scored[best].1,
-            total_bits: n,
-            payload: payload(&reading.bits),
-            variant: reading.variant.clone(),
-            certainty: reading.certainty(),
-            error: None,
+        match w.scheme().decode(image) {
+            Ok(readings) => decide(w, &readings, self.fpr),
+            Err(e) => failed(w, e.to_string()),
         }
+    }
+}
+
+/// Turns a watermark's readings into a finding: each reading is scored against the expected
+/// message (exact binomial tail), the most significant one is kept (ties go to the more
+/// certain), and its p-value is corrected for the number of readings tried.
+pub(crate) fn decide(w: &Watermark, readings: &[Reading], fpr: f64) -> Finding {
+    let n = w.scheme().bit_len();
+    if readings.is_empty() {
+        return failed(w, "scheme produced no reading".into());
+    }
+    let tries = readings.len();
+    let scored: Vec<(f64, Option<usize>)> = readings
+        .iter()
+        .map(|r| match w.message() {
+            Some(m) => {
+                let k = r.bits.matches(m);
+                (stats::binomial_tail(k as u64, n as u64), Some(k))
+            }
+            None => (1.0, None),
+        })
+        .collect();
+    let best = (0..tries)
+        .min_by(|&a, &b| {
+            scored[a]
+                .0
+                .total_cmp(&scored[b].0)
+                .then(readings[b].certainty().total_cmp(&readings[a].certainty()))
+        })
+        .unwrap_or(0);
+    let reading = &readings[best];
+    let p_value = w
+        .message()
+        .map(|_| stats::correct_for_tries(scored[best].0, tries));
+    Finding {
+        scheme: w.name().to_string(),
+        method: w.scheme().name().to_string(),
+        bits: reading.bits.clone(),
+        detected: p_value.is_some_and(|p| p <= fpr),
+        p_value,
+        matched_bits: scored[best].1,
+        total_bits: n,
+        payload: payload(&reading.bits),
+        variant: reading.variant.clone(),
+        certainty: reading.certainty(),
+        error: None,
     }
 }
 
@@ -192,7 +200,8 @@ fn payload(bits: &Bits) -> Payload {
     }
 }
 
-fn failed(w: &Watermark, n: usize, error: String) -> Finding {
+/// A finding for a watermark that could not read the image.
+pub(crate) fn failed(w: &Watermark, error: String) -> Finding {
     Finding {
         scheme: w.name().to_string(),
         method: w.scheme().name().to_string(),
@@ -200,7 +209,7 @@ fn failed(w: &Watermark, n: usize, error: String) -> Finding {
         detected: false,
         p_value: None,
         matched_bits: None,
-        total_bits: n,
+        total_bits: w.scheme().bit_len(),
         payload: payload(&Bits::default()),
         variant: String::new(),
         certainty: 0.0,

@@ -4,12 +4,11 @@
 //! of readings tried). A watermark too weak to be read from one frame is found over several,
 //! because independent per-frame noise averages out while the embedded bits do not.
 
-use crate::detector::{Detector, Finding, Payload, Report};
+use crate::detector::{self, Detector, Finding, Report};
 use crate::error::{Error, Result};
 use crate::image::Image;
 use crate::payload::Bits;
 use crate::scheme::Reading;
-use crate::stats;
 use crate::watermark::Watermark;
 use std::collections::VecDeque;
 
@@ -141,84 +140,26 @@ fn decide(w: &Watermark, queue: &VecDeque<FrameReadings>, fpr: f64) -> Finding {
         }
     }
     if sums.is_empty() {
-        return failed(
+        return detector::failed(
             w,
-            n,
             last_error.unwrap_or_else(|| "no frame could be read".into()),
         );
     }
-    let tries = sums.len();
-    // The averaged reading of each variant, its p-value and matching bits.
-    let scored: Vec<(Reading, f64, Option<usize>)> = sums
+    // The averaged reading of each variant, decided like a single image's readings.
+    let readings: Vec<Reading> = sums
         .into_iter()
         .map(|(variant, sum, frames)| {
             let soft: Vec<f32> = sum.iter().map(|s| (s / frames as f64) as f32).collect();
             // Ties (exactly one half) count as 1, as imwatermark's own threshold does.
             let bits = Bits::new(soft.iter().map(|&p| p >= 0.5).collect());
-            let (p, k) = match w.message() {
-                Some(m) => {
-                    let k = bits.matches(m);
-                    (stats::binomial_tail(k as u64, n as u64), Some(k))
-                }
-                None => (1.0, None),
-            };
-            (
-                Reading {
-                    variant,
-                    bits,
-                    soft,
-                },
-                p,
-                k,
-            )
+            Reading {
+                variant,
+                bits,
+                soft,
+            }
         })
         .collect();
-    let best = (0..tries)
-        .min_by(|&a, &b| {
-            scored[a]
-                .1
-                .total_cmp(&scored[b].1)
-                .then(scored[b].0.certainty().total_cmp(&scored[a].0.certainty()))
-        })
-        .unwrap_or(0);
-    let (reading, p, k) = &scored[best];
-    let bits = &reading.bits;
-    let p_value = w.message().map(|_| stats::correct_for_tries(*p, tries));
-    Finding {
-        scheme: w.name().to_string(),
-        method: w.scheme().name().to_string(),
-        bits: bits.clone(),
-        detected: p_value.is_some_and(|p| p <= fpr),
-        p_value,
-        matched_bits: *k,
-        total_bits: n,
-        payload: Payload {
-            hex: bits.to_hex(),
-            text: bits.to_text(),
-        },
-        variant: reading.variant.clone(),
-        certainty: reading.certainty(),
-        error: None,
-    }
-}
-
-fn failed(w: &Watermark, n: usize, error: String) -> Finding {
-    Finding {
-        scheme: w.name().to_string(),
-        method: w.scheme().name().to_string(),
-        bits: Bits::default(),
-        detected: false,
-        p_value: None,
-        matched_bits: None,
-        total_bits: n,
-        payload: Payload {
-            hex: Bits::default().to_hex(),
-            text: None,
-        },
-        variant: String::new(),
-        certainty: 0.0,
-        error: Some(error),
-    }
+    detector::decide(w, &readings, fpr)
 }
 
 #[cfg(test)]
