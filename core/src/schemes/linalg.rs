@@ -201,14 +201,7 @@ pub mod fixed {
         for (i, row) in a.iter_mut().enumerate() {
             row.copy_from_slice(&x[i * N..(i + 1) * N]);
         }
-        let mut m = [[0.0; N]; N];
-        for i in 0..N {
-            for j in i..N {
-                let s: f64 = (0..N).map(|k| a[k][i] * a[k][j]).sum();
-                m[i][j] = s;
-                m[j][i] = s;
-            }
-        }
+        let m = gram(&a);
         // A start vector with unequal entries: never orthogonal to a realistic top vector.
         let mut v = [0.0; N];
         for (i, e) in v.iter_mut().enumerate() {
@@ -238,11 +231,11 @@ pub mod fixed {
             last = lambda;
             v = w;
         }
-        top_singular_value(&a)
+        largest_eigenvalue(m).sqrt()
     }
 
-    /// Largest singular value of `a` (cyclic Jacobi on `a^T a`).
-    pub fn top_singular_value<const N: usize>(a: &[[f64; N]; N]) -> f64 {
+    /// `a^T a`, whose eigenvalues are the squared singular values of `a`.
+    fn gram<const N: usize>(a: &[[f64; N]; N]) -> [[f64; N]; N] {
         let mut m = [[0.0; N]; N];
         for i in 0..N {
             for j in i..N {
@@ -251,6 +244,18 @@ pub mod fixed {
                 m[j][i] = s;
             }
         }
+        m
+    }
+
+    /// Largest singular value of `a` (cyclic Jacobi on `a^T a`); the tests' reference for
+    /// the power iteration.
+    #[cfg(test)]
+    pub fn top_singular_value<const N: usize>(a: &[[f64; N]; N]) -> f64 {
+        largest_eigenvalue(gram(a)).sqrt()
+    }
+
+    /// Largest eigenvalue of a symmetric matrix (cyclic Jacobi).
+    fn largest_eigenvalue<const N: usize>(mut m: [[f64; N]; N]) -> f64 {
         for _sweep in 0..64 {
             let mut off = 0.0;
             let mut diag = 0.0;
@@ -292,6 +297,6 @@ pub mod fixed {
                 }
             }
         }
-        (0..N).map(|i| m[i][i]).fold(0.0, f64::max).sqrt()
+        (0..N).map(|i| m[i][i]).fold(0.0, f64::max)
     }
 }
