@@ -52,6 +52,42 @@ impl Watermark {
         })
     }
 
+    /// A classical watermark by scheme name ([`Classic::by_name`]) bound to `message`, or, with
+    /// no message, reading `bits` bits (nothing is then decided). Either must be given; when
+    /// both are, they must agree. Embedding uses `style`.
+    pub fn classic(
+        scheme: &str,
+        message: Option<Bits>,
+        bits: Option<usize>,
+        style: EmbedStyle,
+    ) -> Result<Watermark> {
+        let n = match (&message, bits) {
+            (Some(m), Some(n)) if m.len() != n => {
+                return Err(Error::message(format!(
+                    "message has {} bits but the bit length is {n}",
+                    m.len()
+                )))
+            }
+            (Some(m), _) => m.len(),
+            (None, Some(n)) => n,
+            (None, None) => {
+                return Err(Error::message(format!(
+                    "{scheme} needs a message or a bit length"
+                )))
+            }
+        };
+        let scheme = Classic::by_name(scheme, n)?.with_embed_style(style);
+        Watermark::new(scheme.name().to_string(), scheme, message)
+    }
+
+    /// The same watermark under another name.
+    pub fn renamed(self, name: impl Into<String>) -> Watermark {
+        Watermark {
+            name: name.into(),
+            ..self
+        }
+    }
+
     /// Stable Diffusion XL's watermark: imwatermark's dwtDct with 48 bits `0xB3EC907BB19E`.
     /// Embedding reproduces what the SDXL pipeline does (float image, rounded at the end).
     pub fn sdxl() -> Watermark {
@@ -102,6 +138,33 @@ impl Watermark {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn classic_watermarks_by_name_check_message_and_length() {
+        let m = Bits::parse("0xA5").unwrap();
+        let w = Watermark::classic("DWTDCT", Some(m.clone()), None, EmbedStyle::default()).unwrap();
+        assert_eq!((w.name(), w.scheme().bit_len()), ("dwtDct", 8));
+        let w = Watermark::classic("dwtDctSvd", None, Some(12), EmbedStyle::default()).unwrap();
+        assert_eq!((w.name(), w.scheme().bit_len()), ("dwtDctSvd", 12));
+        assert!(w.message().is_none());
+        let e = Watermark::classic("dwtDct", Some(m), Some(9), EmbedStyle::default());
+        assert!(e
+            .unwrap_err()
+            .to_string()
+            .contains("8 bits but the bit length is 9"));
+        let e = Watermark::classic("dwtDct", None, None, EmbedStyle::default());
+        assert!(e
+            .unwrap_err()
+            .to_string()
+            .contains("needs a message or a bit length"));
+        let e = Watermark::classic("rivaGan", None, Some(8), EmbedStyle::default());
+        assert!(e
+            .unwrap_err()
+            .to_string()
+            .contains("unknown scheme 'rivaGan'"));
+        assert_eq!(Watermark::sdxl().renamed("x").name(), "x");
+    }
+
     use super::*;
 
     #[test]

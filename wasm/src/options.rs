@@ -4,7 +4,7 @@
 //! Nothing here touches JavaScript, so it is unit-tested natively.
 
 use crate::neural::NeuralModel;
-use edgemark::{Bits, Classic, Convention, EmbedStyle, Scheme, Watermark};
+use edgemark::{Bits, Convention, EmbedStyle, Watermark};
 use serde::Deserialize;
 
 /// Options of `new Detector(options)`. Every field may be left out.
@@ -107,25 +107,18 @@ impl CustomWatermark {
             .map(Bits::parse)
             .transpose()
             .map_err(|e| e.to_string())?;
-        let n = match (&message, self.bits) {
-            (Some(m), Some(n)) if m.len() != n => {
-                return Err(format!("message has {} bits but bits is {n}", m.len()))
-            }
-            (Some(m), _) => m.len(),
-            (None, Some(n)) => n,
-            (None, None) => {
-                return Err(format!(
-                    "watermark '{}' needs a message or a bit length (bits)",
-                    self.scheme
-                ))
-            }
-        };
-        let scheme = classic(&self.scheme, n)?;
-        let name = self
-            .name
-            .clone()
-            .unwrap_or_else(|| scheme.name().to_string());
-        Watermark::new(name, scheme, message).map_err(|e| e.to_string())
+        if message.is_none() && self.bits.is_none() {
+            return Err(format!(
+                "watermark '{}' needs a message or a bit length (bits)",
+                self.scheme
+            ));
+        }
+        let wm = Watermark::classic(&self.scheme, message, self.bits, EmbedStyle::default())
+            .map_err(|e| unknown_scheme(&self.scheme, e))?;
+        Ok(match &self.name {
+            Some(name) => wm.renamed(name),
+            None => wm,
+        })
     }
 }
 
@@ -167,9 +160,13 @@ impl EmbedOptions {
                 ))
             }
         };
-        let scheme = classic(&self.scheme, message.len())?
-            .with_embed_style(EmbedStyle { convention, compat });
-        Watermark::new(scheme.name().to_string(), scheme, Some(message)).map_err(|e| e.to_string())
+        Watermark::classic(
+            &self.scheme,
+            Some(message),
+            None,
+            EmbedStyle { convention, compat },
+        )
+        .map_err(|e| unknown_scheme(&self.scheme, e))
     }
 
     /// Which encodings to return.
@@ -194,20 +191,17 @@ impl EmbedOptions {
     }
 }
 
-/// A classical scheme by name (case-insensitive).
-fn classic(name: &str, nbits: usize) -> Result<Classic, String> {
-    match name.to_ascii_lowercase().as_str() {
-        "dwtdct" => Classic::dwt_dct(nbits),
-        "dwtdctsvd" => Classic::dwt_dct_svd(nbits),
-        _ => {
-            let presets: Vec<&str> = edgemark::PRESETS.iter().map(|p| p.0).collect();
-            return Err(format!(
-                "unknown scheme '{name}' (schemes: dwtDct, dwtDctSvd; presets: {})",
-                presets.join(", ")
-            ));
-        }
+/// The error of [`Watermark::classic`], with the presets listed when the name is unknown.
+fn unknown_scheme(name: &str, e: edgemark::Error) -> String {
+    if edgemark::Classic::by_name(name, 1).is_ok() {
+        return e.to_string();
     }
-    .map_err(|e| e.to_string())
+    let presets: Vec<&str> = edgemark::PRESETS.iter().map(|p| p.0).collect();
+    format!(
+        "unknown scheme '{name}' (schemes: {}; presets: {})",
+        edgemark::Classic::NAMES.join(", "),
+        presets.join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -265,7 +259,7 @@ mod tests {
         let e = detector(r#"{"watermarks":[{"scheme":"dwtDct","message":"0xAB","bits":9}]}"#)
             .watermarks()
             .unwrap_err();
-        assert!(e.contains("8 bits but bits is 9"), "{e}");
+        assert!(e.contains("8 bits but the bit length is 9"), "{e}");
         assert!(detector(r#"{"presets":[]}"#).watermarks().is_err());
         assert!(serde_json::from_str::<DetectorOptions>(r#"{"fpt":0.1}"#).is_err());
     }

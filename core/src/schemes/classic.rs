@@ -93,6 +93,21 @@ pub struct Classic {
 }
 
 impl Classic {
+    /// Names [`Classic::by_name`] knows.
+    pub const NAMES: [&'static str; 2] = ["dwtDct", "dwtDctSvd"];
+
+    /// `dwtDct` or `dwtDctSvd` (case-insensitive) with imwatermark's defaults.
+    pub fn by_name(name: &str, nbits: usize) -> Result<Classic> {
+        match name.to_ascii_lowercase().as_str() {
+            "dwtdct" => Classic::dwt_dct(nbits),
+            "dwtdctsvd" => Classic::dwt_dct_svd(nbits),
+            _ => Err(Error::config(format!(
+                "unknown scheme '{name}' (classical schemes: {})",
+                Classic::NAMES.join(", ")
+            ))),
+        }
+    }
+
     /// imwatermark's `dwtDct` with its defaults: scales `[0, 36]`, block 4.
     pub fn dwt_dct(nbits: usize) -> Result<Classic> {
         Classic::new(ClassicKind::DwtDct, nbits, [0.0, 36.0], 4)
