@@ -43,7 +43,8 @@ enum Command {
     },
     /// Embed a watermark: IN -> OUT (format from OUT's extension; use PNG).
     Embed {
-        /// Scheme or preset: sdxl, dwtDct, dwtDctSvd, rivagan (needs scripts/fetch-rivagan.sh).
+        /// Scheme or preset: sdxl, dwtDct, dwtDctSvd, edgemark-hidden-48, rivagan (needs
+        /// scripts/fetch-rivagan.sh).
         #[arg(long)]
         scheme: String,
         /// Message: 0xHEX, bits:0101..., text:..., or bare hex (presets have their own).

@@ -98,6 +98,7 @@ pub fn schemes(json: bool) {
         .chain([
             ("scheme", "dwtDct", "invisible-watermark's dwtDct: Haar LL of U, largest |coefficient| per 4x4 block, step 36; any bit length"),
             ("scheme", "dwtDctSvd", "invisible-watermark's dwtDctSvd: largest singular value of each block's DCT, step 36; any bit length"),
+            ("model", "edgemark-hidden-48", "EdgeMark's own learned tiled watermark (ONNX through tract): 48 bits, reads crops and common rescales; ships in models/"),
             ("model", "rivagan", "RivaGAN (ONNX through tract): 32 bits from the central 256x256 window; needs scripts/fetch-rivagan.sh"),
         ])
         .collect();

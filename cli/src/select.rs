@@ -1,6 +1,6 @@
 //! Turns command-line options into watermarks.
 
-use edgemark::{Bits, Classic, Convention, EmbedStyle, Scheme, Watermark};
+use edgemark::{Bits, Convention, EmbedStyle, Watermark};
 
 /// Which watermarks `detect` looks for.
 #[derive(clap::Args, Debug)]
@@ -8,7 +8,8 @@ pub struct Selection {
     /// Built-in preset(s) to look for (default: all presets, i.e. sdxl).
     #[arg(long = "preset")]
     presets: Vec<String>,
-    /// Also look for a scheme (dwtDct, dwtDctSvd, rivagan) with your own message or bit length.
+    /// Also look for a scheme (dwtDct, dwtDctSvd, rivagan, edgemark-hidden-48) with your own
+    /// message or bit length.
     #[arg(long)]
     scheme: Option<String>,
     /// The message --scheme should carry (0xHEX, bits:..., text:...); gives a p-value.
@@ -41,28 +42,16 @@ impl Selection {
                 out.push(neural(model, message)?);
                 return Ok(out);
             }
-            let n = match (&message, self.bits) {
-                (Some(m), _) => m.len(),
-                (None, Some(n)) => n,
-                (None, None) => return Err("--scheme needs --message or --bits".into()),
-            };
-            let scheme = classic(s, n)?;
+            if message.is_none() && self.bits.is_none() {
+                return Err("--scheme needs --message or --bits".into());
+            }
             out.push(
-                Watermark::new(scheme.name().to_string(), scheme, message)
+                Watermark::classic(s, message, self.bits, EmbedStyle::default())
                     .map_err(|e| e.to_string())?,
             );
         }
         Ok(out)
     }
-}
-
-fn classic(name: &str, nbits: usize) -> Result<Classic, String> {
-    match name.to_ascii_lowercase().as_str() {
-        "dwtdct" => Classic::dwt_dct(nbits),
-        "dwtdctsvd" => Classic::dwt_dct_svd(nbits),
-        _ => return Err(format!("unknown scheme '{name}' (see `edgemark schemes`)")),
-    }
-    .map_err(|e| e.to_string())
 }
 
 /// The watermark `embed` writes.
@@ -103,17 +92,20 @@ pub fn for_embedding(
             ))
         }
     };
-    let scheme =
-        classic(scheme, message.len())?.with_embed_style(EmbedStyle { convention, compat });
-    Watermark::new(scheme.name().to_string(), scheme, Some(message)).map_err(|e| e.to_string())
+    Watermark::classic(
+        scheme,
+        Some(message),
+        None,
+        EmbedStyle { convention, compat },
+    )
+    .map_err(|e| e.to_string())
 }
 
-/// The model folder of a neural scheme name. Our own `edgemark-hidden-48` is not offered
-/// until a trained model reaches its targets (the first CPU run decodes at chance level;
-/// see models/edgemark-hidden-48/README.md).
+/// The model folder of a neural scheme name.
 fn neural_model(name: &str) -> Option<&'static str> {
     match name.to_ascii_lowercase().as_str() {
         "rivagan" => Some("rivagan"),
+        "edgemark-hidden-48" | "hidden48" => Some("edgemark-hidden-48"),
         _ => None,
     }
 }

@@ -28,7 +28,14 @@ pub const SCHEMES: &[(&str, &str)] = &[
         "rivagan",
         "RivaGAN (ONNX via tract; needs feature `onnx` and scripts/fetch-rivagan.sh), 32 bits (eval_message)",
     ),
+    (
+        "edgemark-hidden-48",
+        "EdgeMark's own learned tiled watermark (ONNX via tract; needs feature `onnx`; models/edgemark-hidden-48), 48 bits (eval_message)",
+    ),
 ];
+
+/// The schemes of [`SCHEMES`] that are ONNX models (skipped by [`all`] when they cannot load).
+const NEURAL: [&str; 2] = ["rivagan", "edgemark-hidden-48"];
 
 /// The fixed pseudo-random message of `bits` bits that evaluated schemes without a message
 /// of their own carry (the same for every run, drawn from a constant seed; not a pattern
@@ -48,7 +55,8 @@ pub fn watermark(name: &str) -> Result<Watermark> {
             Classic::dwt_dct_svd(48)?,
             Some(eval_message(48)),
         )?,
-        "rivagan" => rivagan()?,
+        "rivagan" => neural("rivagan", 32)?,
+        "edgemark-hidden-48" | "hidden48" => neural("edgemark-hidden-48", 48)?,
         _ => {
             return Err(Error::Config(format!(
                 "unknown scheme '{name}' (known: {})",
@@ -59,18 +67,19 @@ pub fn watermark(name: &str) -> Result<Watermark> {
     Ok(wm)
 }
 
+/// A neural scheme from `models/<name>/card.toml` carrying [`eval_message`] of `bits`.
 #[cfg(feature = "onnx")]
-fn rivagan() -> Result<Watermark> {
-    let card = edgemark::neural::locate("rivagan")?;
+fn neural(name: &str, bits: usize) -> Result<Watermark> {
+    let card = edgemark::neural::locate(name)?;
     let scheme = edgemark::neural::Neural::load(&card)?;
-    Ok(Watermark::new("rivagan", scheme, Some(eval_message(32)))?)
+    Ok(Watermark::new(name, scheme, Some(eval_message(bits)))?)
 }
 
 #[cfg(not(feature = "onnx"))]
-fn rivagan() -> Result<Watermark> {
-    Err(Error::Config(
-        "rivagan needs edgemark-eval built with its `onnx` feature (the CLI enables it)".into(),
-    ))
+fn neural(name: &str, _bits: usize) -> Result<Watermark> {
+    Err(Error::Config(format!(
+        "{name} needs edgemark-eval built with its `onnx` feature (the CLI enables it)"
+    )))
 }
 
 /// Every scheme in [`SCHEMES`] that can run here: the classical ones always, RivaGAN when
@@ -80,7 +89,7 @@ pub fn all() -> Result<Vec<Watermark>> {
     for (n, _) in SCHEMES {
         match watermark(n) {
             Ok(w) => out.push(w),
-            Err(e) if *n == "rivagan" => eprintln!("note: skipping rivagan: {e}"),
+            Err(e) if NEURAL.contains(n) => eprintln!("note: skipping {n}: {e}"),
             Err(e) => return Err(e),
         }
     }
@@ -93,7 +102,7 @@ mod tests {
 
     #[test]
     fn names_resolve_and_message_is_stable_and_mixed() {
-        for (n, _) in SCHEMES.iter().filter(|s| s.0 != "rivagan") {
+        for (n, _) in SCHEMES.iter().filter(|s| !NEURAL.contains(&s.0)) {
             let w = watermark(n).unwrap();
             assert_eq!(w.message().unwrap().len(), w.scheme().bit_len());
         }

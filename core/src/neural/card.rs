@@ -115,9 +115,15 @@ pub struct InputSpec {
     pub height: u32,
     /// How other sizes are brought to `width x height`.
     pub fit: Fit,
-    /// Resampling filter for [`Fit::Resize`].
+    /// Resampling filter for [`Fit::Resize`] (and for the decoder's extra
+    /// [`DecoderSpec::scales`]).
     #[serde(default = "default_filter")]
     pub filter: Filter,
+    /// For [`Fit::CenterCrop`] and [`Fit::Native`]: the window's sides are cut down (about
+    /// the centre) to a multiple of this, for decoders that need one (e.g. a tile period).
+    /// Default 1.
+    #[serde(default = "default_multiple")]
+    pub multiple_of: u32,
     /// Normalization: `value = pixel / scale + offset` (pixel in 0..=255).
     pub scale: f32,
     /// See [`InputSpec::scale`].
@@ -126,6 +132,14 @@ pub struct InputSpec {
 
 fn default_filter() -> Filter {
     Filter::Triangle
+}
+
+fn default_multiple() -> u32 {
+    1
+}
+
+fn default_scales() -> Vec<f32> {
+    vec![1.0]
 }
 
 /// What the decoder's output values are.
@@ -153,6 +167,12 @@ pub struct DecoderSpec {
     pub kind: OutputKind,
     /// Decision threshold on the output values.
     pub threshold: f32,
+    /// Scales the image is read at (each gives one reading; the detector corrects the
+    /// p-value for their number). Default `[1.0]`. A scale `s` reads the central
+    /// `width/s x height/s` region resized by `s` with [`InputSpec::filter`]: `2.0` undoes a
+    /// downscale by half. Not for [`Fit::Resize`].
+    #[serde(default = "default_scales")]
+    pub scales: Vec<f32>,
 }
 
 /// How the message is given to the encoder.
@@ -278,6 +298,32 @@ impl ModelCard {
                 self.name
             )));
         }
+        if i.multiple_of == 0 || i.multiple_of > i.width.min(i.height) {
+            return Err(model_err(format!(
+                "model card {}: multiple_of = {} must be in 1..={}",
+                self.name,
+                i.multiple_of,
+                i.width.min(i.height)
+            )));
+        }
+        let scales = &self.decoder.scales;
+        if scales.is_empty()
+            || scales.len() > 8
+            || scales
+                .iter()
+                .any(|s| !(s.is_finite() && (0.1..=10.0).contains(s)))
+        {
+            return Err(model_err(format!(
+                "model card {}: decoder scales {scales:?} must be 1 to 8 values in 0.1..=10",
+                self.name
+            )));
+        }
+        if i.fit == Fit::Resize && scales.as_slice() != [1.0] {
+            return Err(model_err(format!(
+                "model card {}: decoder scales need fit = \"center_crop\" or \"native\"",
+                self.name
+            )));
+        }
         if !self.decoder.threshold.is_finite() {
             return Err(model_err(format!(
                 "model card {}: decoder threshold must be finite",
@@ -386,6 +432,21 @@ threshold = 0.5
             "height":32,"fit":"resize","scale":255.0,"offset":0.0},"decoder":{"file":"toy.onnx",
             "input":"x","output":"y","kind":"probabilities","threshold":0.5}}"#;
         assert_eq!(ModelCard::from_json(j).unwrap(), t);
+        assert_eq!(
+            (t.input.multiple_of, t.decoder.scales.clone()),
+            (1, vec![1.0])
+        );
+        let tiled = CARD
+            .replace(
+                "fit = \"resize\"",
+                "fit = \"center_crop\"\nmultiple_of = 16",
+            )
+            .replace("threshold = 0.5", "threshold = 0.5\nscales = [1.0, 2.0]");
+        let t = ModelCard::from_toml(&tiled).unwrap();
+        assert_eq!(
+            (t.input.multiple_of, t.decoder.scales),
+            (16, vec![1.0, 2.0])
+        );
     }
 
     #[test]
@@ -399,6 +460,33 @@ threshold = 0.5
             ("fit = \"resize\"", "fit = \"stretch\"", "fit"),
             ("name = \"toy\"", "name = \"toy\"\nextra = 1", "extra"),
             ("threshold = 0.5", "threshold = nan", "threshold"),
+            (
+                "offset = 0.0",
+                "offset = 0.0\nmultiple_of = 0",
+                "multiple_of",
+            ),
+            (
+                "offset = 0.0",
+                "offset = 0.0\nmultiple_of = 33",
+                "multiple_of",
+            ),
+            ("threshold = 0.5", "threshold = 0.5\nscales = []", "scales"),
+            (
+                "threshold = 0.5",
+                "threshold = 0.5\nscales = [0.0]",
+                "scales",
+            ),
+            (
+                "threshold = 0.5",
+                "threshold = 0.5\nscales = [1.0, inf]",
+                "scales",
+            ),
+            // Extra scales need a native-resolution window, not a resize.
+            (
+                "threshold = 0.5",
+                "threshold = 0.5\nscales = [1.0, 2.0]",
+                "scales",
+            ),
         ] {
             let text = CARD.replacen(from, to, 1);
             match ModelCard::from_toml(&text) {

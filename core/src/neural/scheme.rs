@@ -3,7 +3,7 @@
 
 use super::card::{Fit, MessageCoding, ModelCard, OutputKind};
 use super::model::{model_err, OnnxModel};
-use super::tensor::{crop_tensor, paste_output, resized_tensor, Window};
+use super::tensor::{crop_tensor, paste_output, resample, resized_tensor, Window};
 use crate::error::{Error, Result};
 use crate::image::Image;
 use crate::payload::Bits;
@@ -132,13 +132,55 @@ impl Neural {
 
     /// The raw decoder outputs (one value per bit) for an image, after the card's fit.
     pub fn decode_raw(&self, image: &Image) -> Result<Vec<f32>> {
+        self.decode_raw_at(image, 1.0)
+    }
+
+    /// The window of `image` the decoder reads, cut to the card's `multiple_of`.
+    fn window(&self, image: &Image) -> Result<Window> {
         let spec = &self.card.input;
+        let win = match spec.fit {
+            Fit::CenterCrop => Window::centre(image, spec.width, spec.height),
+            _ => Window::full(image),
+        };
+        win.multiple_of(spec.multiple_of)
+            .ok_or_else(|| Error::TooSmall {
+                width: image.width(),
+                height: image.height(),
+                scheme: self.card.name.clone(),
+                needed: format!("{0}x{0} pixels", spec.multiple_of),
+            })
+    }
+
+    /// The raw decoder outputs with the image read at `scale` (one of the card's
+    /// `decoder.scales`, or any other): the central region that becomes the decoder's window
+    /// once resized by `scale`.
+    pub fn decode_raw_at(&self, image: &Image, scale: f32) -> Result<Vec<f32>> {
+        let spec = &self.card.input;
+        if !(scale.is_finite() && scale > 0.0) {
+            return Err(Error::Config(format!("decode scale {scale} must be > 0")));
+        }
         let input = match spec.fit {
-            Fit::CenterCrop => {
-                crop_tensor(spec, image, Window::centre(image, spec.width, spec.height))?
-            }
-            Fit::Native => crop_tensor(spec, image, Window::full(image))?,
             Fit::Resize => resized_tensor(spec, image)?,
+            _ if scale == 1.0 => crop_tensor(spec, image, self.window(image)?)?,
+            _ => {
+                let (tw, th) = match spec.fit {
+                    Fit::CenterCrop => (spec.width, spec.height),
+                    _ => (image.width(), image.height()),
+                };
+                let region = Window::centre(
+                    image,
+                    ((tw as f32 / scale).round() as u32).max(1),
+                    ((th as f32 / scale).round() as u32).max(1),
+                );
+                let scaled = resample(
+                    spec,
+                    image,
+                    region,
+                    ((region.w as f32 * scale).round() as u32).max(1),
+                    ((region.h as f32 * scale).round() as u32).max(1),
+                )?;
+                crop_tensor(spec, &scaled, self.window(&scaled)?)?
+            }
         };
         let out = self.decoder.run(vec![input])?;
         let t = out
@@ -198,20 +240,36 @@ impl Scheme for Neural {
     }
 
     fn decode(&self, image: &Image) -> Result<Vec<Reading>> {
-        let raw = self.decode_raw(image)?;
         let t = self.card.decoder.threshold;
-        let bits = Bits::new(raw.iter().map(|&v| v > t).collect());
-        let soft = raw.iter().map(|&v| self.soft(v)).collect();
         let variant = match self.card.input.fit {
             Fit::CenterCrop => "centre",
             Fit::Native => "native",
             Fit::Resize => "resized",
         };
-        Ok(vec![Reading {
-            variant: variant.into(),
-            bits,
-            soft,
-        }])
+        let mut readings = Vec::with_capacity(self.card.decoder.scales.len());
+        let mut first_err = None;
+        for &scale in &self.card.decoder.scales {
+            match self.decode_raw_at(image, scale) {
+                Ok(raw) => readings.push(Reading {
+                    variant: if scale == 1.0 {
+                        variant.into()
+                    } else {
+                        format!("{variant} x{scale:.3}")
+                    },
+                    bits: Bits::new(raw.iter().map(|&v| v > t).collect()),
+                    soft: raw.iter().map(|&v| self.soft(v)).collect(),
+                }),
+                // A scale at which the image is too small to read is skipped.
+                Err(e @ Error::TooSmall { .. }) => {
+                    first_err.get_or_insert(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        match (readings.is_empty(), first_err) {
+            (true, Some(e)) => Err(e),
+            _ => Ok(readings),
+        }
     }
 
     fn embed(&self, image: &Image, message: &Bits) -> Result<Image> {

@@ -35,6 +35,19 @@ impl Window {
             h,
         }
     }
+
+    /// This window cut down about its centre to sides that are multiples of `m` (`None`
+    /// when a side is shorter than `m`).
+    pub fn multiple_of(self, m: u32) -> Option<Window> {
+        let m = m.max(1);
+        let (w, h) = (self.w / m * m, self.h / m * m);
+        (w > 0 && h > 0).then_some(Window {
+            x0: self.x0 + (self.w - w) / 2,
+            y0: self.y0 + (self.h - h) / 2,
+            w,
+            h,
+        })
+    }
 }
 
 /// Strides of the C, H, W axes in a tensor of `spec`'s layout holding a `w x h` image.
@@ -84,17 +97,40 @@ pub(crate) fn crop_tensor(spec: &InputSpec, image: &Image, win: Window) -> Resul
     tensor_from_rgb(spec, image.rgb(), image.width() as usize, win)
 }
 
-/// The whole image resized to the card's input size.
-pub(crate) fn resized_tensor(spec: &InputSpec, image: &Image) -> Result<Tensor> {
-    let buf = image::RgbImage::from_raw(image.width(), image.height(), image.rgb().to_vec())
-        .ok_or_else(|| Error::InvalidFrame("RGB buffer does not match its size".into()))?;
-    let filter = match spec.filter {
+fn filter_type(f: Filter) -> image::imageops::FilterType {
+    match f {
         Filter::Nearest => image::imageops::FilterType::Nearest,
         Filter::Triangle => image::imageops::FilterType::Triangle,
         Filter::CatmullRom => image::imageops::FilterType::CatmullRom,
         Filter::Lanczos3 => image::imageops::FilterType::Lanczos3,
-    };
-    let small = image::imageops::resize(&buf, spec.width, spec.height, filter);
+    }
+}
+
+/// The window of `image` resized to `w x h` with the card's filter.
+pub(crate) fn resample(
+    spec: &InputSpec,
+    image: &Image,
+    win: Window,
+    w: u32,
+    h: u32,
+) -> Result<Image> {
+    let mut rgb = Vec::with_capacity(win.w as usize * win.h as usize * 3);
+    let width = image.width() as usize;
+    for y in win.y0..win.y0 + win.h {
+        let row = (y as usize * width + win.x0 as usize) * 3;
+        rgb.extend_from_slice(&image.rgb()[row..row + win.w as usize * 3]);
+    }
+    let buf = image::RgbImage::from_raw(win.w, win.h, rgb)
+        .ok_or_else(|| Error::InvalidFrame("RGB buffer does not match its size".into()))?;
+    let out = image::imageops::resize(&buf, w.max(1), h.max(1), filter_type(spec.filter));
+    Image::from_rgb(out.width(), out.height(), out.into_raw())
+}
+
+/// The whole image resized to the card's input size.
+pub(crate) fn resized_tensor(spec: &InputSpec, image: &Image) -> Result<Tensor> {
+    let buf = image::RgbImage::from_raw(image.width(), image.height(), image.rgb().to_vec())
+        .ok_or_else(|| Error::InvalidFrame("RGB buffer does not match its size".into()))?;
+    let small = image::imageops::resize(&buf, spec.width, spec.height, filter_type(spec.filter));
     let win = Window {
         x0: 0,
         y0: 0,

@@ -157,16 +157,50 @@ pub fn blur(x: &Tensor, sigma: f32) -> Result<Tensor> {
     filter_separable(x, &gauss1(sigma))
 }
 
-/// Halves the resolution (2x2 box filter): what a 0.5 resize with antialiasing keeps.
-pub fn downscale2(x: &Tensor) -> Result<Tensor> {
-    x.avg_pool2d(2)
+/// The `[out, inp]` matrix of a 1-D resize by linear interpolation (a triangle filter
+/// widened by the scale factor when shrinking, so downscaling is antialiased, as image
+/// libraries do).
+fn resize_matrix(out: usize, inp: usize, dev: &Device) -> Result<Tensor> {
+    let ratio = inp as f32 / out as f32;
+    let support = ratio.max(1.0);
+    let mut m = vec![0f32; out * inp];
+    for i in 0..out {
+        let centre = (i as f32 + 0.5) * ratio - 0.5;
+        let lo = (centre - support).floor().max(0.0) as usize;
+        let hi = ((centre + support).ceil() as usize).min(inp - 1);
+        let mut sum = 0.0;
+        for j in lo..=hi {
+            let w = (1.0 - (j as f32 - centre).abs() / support).max(0.0);
+            m[i * inp + j] = w;
+            sum += w;
+        }
+        if sum > 0.0 {
+            for j in lo..=hi {
+                m[i * inp + j] /= sum;
+            }
+        } else {
+            m[i * inp + centre.round().clamp(0.0, (inp - 1) as f32) as usize] = 1.0;
+        }
+    }
+    Tensor::from_vec(m, (out, inp), dev)
 }
 
-/// Down by 2 and back up (nearest, then a [1 2 1] smoothing: roughly bilinear).
-pub fn down_up(x: &Tensor) -> Result<Tensor> {
+/// Resizes `[N,C,H,W]` to `oh x ow` (differentiable: two matrix products).
+pub fn resize(x: &Tensor, oh: usize, ow: usize) -> Result<Tensor> {
     let (_, _, h, w) = x.dims4()?;
-    let up = downscale2(x)?.upsample_nearest2d(h, w)?;
-    filter_separable(&up, &[0.25, 0.5, 0.25])
+    let dev = x.device();
+    let aw = resize_matrix(ow, w, dev)?.t()?.contiguous()?;
+    let ah = resize_matrix(oh, h, dev)?;
+    ah.broadcast_matmul(&x.broadcast_matmul(&aw)?)
+}
+
+/// Resizes by `scale` and back to the original size: what the detector sees when it tries
+/// the inverse of the scale an image was resized by.
+pub fn rescale(x: &Tensor, scale: f32) -> Result<Tensor> {
+    let (_, _, h, w) = x.dims4()?;
+    let oh = ((h as f32 * scale).round() as usize).max(4);
+    let ow = ((w as f32 * scale).round() as usize).max(4);
+    resize(&resize(x, oh, ow)?, h, w)
 }
 
 /// A random crop keeping about `keep` of the area (sides multiples of 16, at least 16).
@@ -219,11 +253,9 @@ pub enum Kind {
     Identity,
     /// JPEG approximation, quality 40-90.
     Jpeg,
-    /// Downscale by 2 (the decoder reads the smaller image).
-    Downscale,
-    /// Downscale by 2 and back up.
-    DownUp,
-    /// Crop keeping 30-70% of the area.
+    /// Resize by 0.5-1.5 and back (the detector tries the inverse scale).
+    Rescale,
+    /// Crop keeping 25-80% of the area at any offset (the tile phase changes).
     Crop,
     /// Gaussian blur, sigma 0.5-1.5.
     Blur,
@@ -231,18 +263,17 @@ pub enum Kind {
     Noise,
     /// Brightness and contrast.
     Tone,
-    /// Screenshot: down/up and JPEG 60-90.
+    /// Screenshot: down by a device pixel ratio of 1.25-2, back up, JPEG 60-90.
     Screenshot,
     /// Crop, then JPEG.
     CropJpeg,
 }
 
 /// All kinds, drawn uniformly.
-pub const KINDS: [Kind; 10] = [
+pub const KINDS: [Kind; 9] = [
     Kind::Identity,
     Kind::Jpeg,
-    Kind::Downscale,
-    Kind::DownUp,
+    Kind::Rescale,
     Kind::Crop,
     Kind::Blur,
     Kind::Noise,
@@ -256,16 +287,18 @@ pub fn apply(x: &Tensor, kind: Kind, rng: &mut Rng) -> Result<Tensor> {
     match kind {
         Kind::Identity => Ok(x.clone()),
         Kind::Jpeg => jpeg(x, 40 + rng.below(51) as u32),
-        Kind::Downscale => downscale2(x),
-        Kind::DownUp => down_up(x),
-        Kind::Crop => crop(x, rng.range(0.3, 0.7), rng),
+        Kind::Rescale => rescale(x, rng.range(0.5, 1.5)),
+        Kind::Crop => crop(x, rng.range(0.25, 0.8), rng),
         Kind::Blur => blur(x, rng.range(0.5, 1.5)),
         Kind::Noise => noise(x, rng.range(0.0, 0.03)),
         Kind::Tone => tone(x, rng.range(0.7, 1.3), rng.range(-0.1, 0.1)),
-        Kind::Screenshot => jpeg(&down_up(x)?, 60 + rng.below(31) as u32),
+        Kind::Screenshot => jpeg(
+            &rescale(x, 1.0 / rng.range(1.25, 2.0))?,
+            60 + rng.below(31) as u32,
+        ),
         Kind::CropJpeg => jpeg(
-            &crop(x, rng.range(0.3, 0.7), rng)?,
-            50 + rng.below(41) as u32,
+            &crop(x, rng.range(0.25, 0.8), rng)?,
+            40 + rng.below(51) as u32,
         ),
     }
 }

@@ -40,22 +40,6 @@ fn conv(g: &mut Graph, c: &Conv, input: &str, output: &str) -> Result<()> {
     Ok(())
 }
 
-fn gemm(g: &mut Graph, name: &str, l: &candle_nn::Linear, input: &str, output: &str) -> Result<()> {
-    let (w_name, b_name) = (format!("{name}.weight"), format!("{name}.bias"));
-    g.float_init(&w_name, l.weight().dims(), &floats(l.weight())?);
-    let b = l
-        .bias()
-        .ok_or_else(|| Error::Config(format!("{name} has no bias")))?;
-    g.float_init(&b_name, b.dims(), &floats(b)?);
-    g.node(
-        "Gemm",
-        &[input, &w_name, &b_name],
-        &[output],
-        &[("transB", Attr::Int(1))],
-    );
-    Ok(())
-}
-
 fn image_dims() -> [Dim; 4] {
     [
         Dim::Param("N"),
@@ -65,32 +49,150 @@ fn image_dims() -> [Dim; 4] {
     ]
 }
 
-/// The decoder as ONNX: input `image` `[N,3,H,W]` (`[0,1]`), output `bits` `[N,B]` (logits).
+/// `x / rms(x)` per image over `C, H, W` (`x` `[N,C,H,W]`), written under `prefix`.
+fn normalize_rms(g: &mut Graph, x: &str, prefix: &str, out: &str) {
+    let (sq, ms, eps, mse, r) = (
+        format!("{prefix}.sq"),
+        format!("{prefix}.ms"),
+        format!("{prefix}.eps"),
+        format!("{prefix}.mse"),
+        format!("{prefix}.rms"),
+    );
+    g.node("Mul", &[x, x], &[&sq], &[]);
+    g.node(
+        "ReduceMean",
+        &[&sq],
+        &[&ms],
+        &[
+            ("axes", Attr::Ints(vec![1, 2, 3])),
+            ("keepdims", Attr::Int(1)),
+        ],
+    );
+    g.float_init(&eps, &[1], &[1e-12]);
+    g.node("Add", &[&ms, &eps], &[&mse], &[]);
+    g.node("Sqrt", &[&mse], &[&r], &[]);
+    g.node("Div", &[x, &r], &[out], &[]);
+}
+
+/// The decoder as ONNX: input `image` `[N,3,H,W]` (`[0,1]`, sides multiples of the period),
+/// output `bits` `[N,B]` (logits). Same computation as [`Decoder::forward`].
 pub fn decoder_onnx(d: &Decoder, bits: usize) -> Result<Vec<u8>> {
+    let p = d.period as i64;
     let mut g = Graph::new("edgemark-hidden-decoder");
     g.input("image", &image_dims());
-    let mut cur = "image".to_string();
-    for (i, c) in d.convs.iter().enumerate() {
-        let (pre, post) = (format!("conv{}", i + 1), format!("relu{}", i + 1));
-        conv(&mut g, c, &cur, &pre)?;
-        g.node("Relu", &[&pre], &[&post], &[]);
-        cur = post;
-    }
-    g.node("GlobalAveragePool", &[&cur], &["pooled"], &[]);
+    conv(&mut g, &d.lin, "image", "lin")?;
+    conv(&mut g, &d.c1, "image", "c1")?;
+    g.node("Relu", &["c1"], &["r1"], &[]);
+    conv(&mut g, &d.c2, "r1", "c2")?;
+    g.node("Add", &["lin", "c2"], &["white"], &[]);
+    // Fold: [N,K,H,W] -> [N,K,H/P,P,W/P,P] -> mean over the tile indices.
+    g.node("Shape", &["white"], &["wshape"], &[]);
+    g.int_init("s0", &[0]);
+    g.int_init("s2", &[2]);
+    g.int_init("s3", &[3]);
+    g.int_init("s4", &[4]);
+    g.node("Slice", &["wshape", "s0", "s2"], &["nk"], &[]);
+    g.node("Slice", &["wshape", "s2", "s3"], &["hdim"], &[]);
+    g.node("Slice", &["wshape", "s3", "s4"], &["wdim"], &[]);
+    g.int_init("period", &[p]);
+    g.node("Div", &["hdim", "period"], &["htiles"], &[]);
+    g.node("Div", &["wdim", "period"], &["wtiles"], &[]);
     g.node(
-        "Flatten",
-        &["pooled"],
-        &["features"],
-        &[("axis", Attr::Int(1))],
+        "Concat",
+        &["nk", "htiles", "period", "wtiles", "period"],
+        &["shape6"],
+        &[("axis", Attr::Int(0))],
     );
-    gemm(&mut g, "dec.head", &d.head, "features", "bits")?;
+    g.node("Reshape", &["white", "shape6"], &["tiles6"], &[]);
+    g.node(
+        "ReduceMean",
+        &["tiles6"],
+        &["fold"],
+        &[("axes", Attr::Ints(vec![2, 4])), ("keepdims", Attr::Int(0))],
+    );
+    g.node(
+        "ReduceMean",
+        &["fold"],
+        &["fold_mean"],
+        &[("axes", Attr::Ints(vec![2, 3])), ("keepdims", Attr::Int(1))],
+    );
+    g.node("Sub", &["fold", "fold_mean"], &["fold0"], &[]);
+    normalize_rms(&mut g, "fold0", "fold", "foldn");
+    // Circular correlation at every shift: the tile repeated 2x2, a valid convolution, the
+    // first P x P outputs.
+    g.node(
+        "Concat",
+        &["foldn", "foldn"],
+        &["wide"],
+        &[("axis", Attr::Int(3))],
+    );
+    g.node(
+        "Concat",
+        &["wide", "wide"],
+        &["tiled"],
+        &[("axis", Attr::Int(2))],
+    );
+    g.float_init("dec.templates", d.templates.dims(), &floats(&d.templates)?);
+    g.node(
+        "Conv",
+        &["tiled", "dec.templates"],
+        &["corr_full"],
+        &[("kernel_shape", Attr::Ints(vec![p, p]))],
+    );
+    g.int_init("zz", &[0, 0]);
+    g.int_init("pp", &[p, p]);
+    g.int_init("axes23", &[2, 3]);
+    g.node(
+        "Slice",
+        &["corr_full", "zz", "pp", "axes23"],
+        &["corr"],
+        &[],
+    );
+    g.int_init("flat_shape", &[0, bits as i64, p * p]);
+    g.node("Reshape", &["corr", "flat_shape"], &["y"], &[]);
+    // Phase search: the shift with the largest mean |correlation| over the bits.
+    g.node("Abs", &["y"], &["ay"], &[]);
+    g.node(
+        "ReduceMean",
+        &["ay"],
+        &["score"],
+        &[("axes", Attr::Ints(vec![1])), ("keepdims", Attr::Int(1))],
+    );
+    g.node(
+        "ReduceMax",
+        &["score"],
+        &["best"],
+        &[("axes", Attr::Ints(vec![2])), ("keepdims", Attr::Int(1))],
+    );
+    g.node("Equal", &["score", "best"], &["is_best"], &[]);
+    g.node("Cast", &["is_best"], &["mask"], &[("to", Attr::Int(1))]);
+    g.node("Mul", &["y", "mask"], &["ym"], &[]);
+    g.node(
+        "ReduceMean",
+        &["ym"],
+        &["num"],
+        &[("axes", Attr::Ints(vec![2])), ("keepdims", Attr::Int(0))],
+    );
+    g.node(
+        "ReduceMean",
+        &["mask"],
+        &["den"],
+        &[("axes", Attr::Ints(vec![2])), ("keepdims", Attr::Int(0))],
+    );
+    g.node("Div", &["num", "den"], &["sel"], &[]);
+    g.float_init("dec.scale", &[1], &floats(&d.scale)?);
+    g.node("Mul", &["sel", "dec.scale"], &["bits"], &[]);
     g.output("bits", &[Dim::Param("N"), Dim::Fixed(bits as i64)]);
-    Ok(g.to_bytes("EdgeMark hidden decoder: image [N,3,H,W] RGB in [0,1] -> bit logits"))
+    Ok(g.to_bytes(
+        "EdgeMark hidden decoder: image [N,3,H,W] RGB in [0,1], sides multiples of the \
+         period -> bit logits",
+    ))
 }
 
 /// The encoder as ONNX: inputs `image` `[N,3,H,W]` (`[0,1]`) and `message` `[N,B]` (`±1`),
-/// output `marked` = `image + strength * residual`.
-pub fn encoder_onnx(e: &Encoder, bits: usize, strength: f32) -> Result<Vec<u8>> {
+/// output `marked` = `image + residual`, the residual scaled to RMS `target_rms`. Same
+/// computation as [`Encoder::forward`].
+pub fn encoder_onnx(e: &Encoder, bits: usize, target_rms: f32) -> Result<Vec<u8>> {
     let mut g = Graph::new("edgemark-hidden-encoder");
     g.input("image", &image_dims());
     g.input("message", &[Dim::Param("N"), Dim::Fixed(bits as i64)]);
@@ -98,9 +200,13 @@ pub fn encoder_onnx(e: &Encoder, bits: usize, strength: f32) -> Result<Vec<u8>> 
     g.node("Relu", &["c1"], &["r1"], &[]);
     conv(&mut g, &e.c2, "r1", "c2")?;
     g.node("Relu", &["c2"], &["r2"], &[]);
-    // Carrier: a grid of ones of ceil(H/16) x ceil(W/16) (1x1 conv of stride 16 with zero
+    conv(&mut g, &e.c3, "r2", "c3")?;
+    g.node("Sigmoid", &["c3"], &["sig"], &[]);
+    g.float_init("two", &[1], &[2.0]);
+    g.node("Mul", &["sig", "two"], &["strength"], &[]);
+    // Carrier: a grid of ones of ceil(H/P) x ceil(W/P) (1x1 conv of stride P with zero
     // weights and bias 1), times the message, through the transposed convolution, cut to HxW.
-    let p = crate::model::PERIOD as i64;
+    let p = e.period as i64;
     g.float_init("ones.weight", &[1, 3, 1, 1], &[0.0; 3]);
     g.float_init("ones.bias", &[1], &[1.0]);
     g.node(
@@ -142,46 +248,41 @@ pub fn encoder_onnx(e: &Encoder, bits: usize, strength: f32) -> Result<Vec<u8>> 
         &["carrier"],
         &[],
     );
-    g.node("Add", &["r2", "carrier"], &["mixed"], &[]);
-    conv(&mut g, &e.c3, "mixed", "c3")?;
-    g.node("Relu", &["c3"], &["r4"], &[]);
-    conv(&mut g, &e.out, "r4", "learned")?;
-    g.int_init("c_start", &[0]);
-    g.int_init("c_end", &[3]);
-    g.int_init("c_axis", &[1]);
-    g.node(
-        "Slice",
-        &["carrier", "c_start", "c_end", "c_axis"],
-        &["direct"],
-        &[],
-    );
-    g.node("Add", &["learned", "direct"], &["residual"], &[]);
-    g.float_init("strength", &[1], &[strength]);
-    g.node("Mul", &["residual", "strength"], &["scaled"], &[]);
-    g.node("Add", &["image", "scaled"], &["marked"], &[]);
+    g.node("Mul", &["carrier", "strength"], &["raw"], &[]);
+    normalize_rms(&mut g, "raw", "raw", "unit");
+    g.float_init("target_rms", &[1], &[target_rms]);
+    g.node("Mul", &["unit", "target_rms"], &["residual"], &[]);
+    g.node("Add", &["image", "residual"], &["marked"], &[]);
     g.output("marked", &image_dims());
     Ok(g.to_bytes(
         "EdgeMark hidden encoder: image [N,3,H,W] RGB in [0,1] + message ±1 -> marked image",
     ))
 }
 
+/// Window side the exported card reads (pixels, at native resolution).
+pub const WINDOW: u32 = 512;
+
+/// Scales the exported card tries: as is, and the inverses of resizes by 0.5, 0.75 and 1.5.
+pub const SCALES: &str = "[1.0, 2.0, 1.3333333, 0.6666667]";
+
 /// The model card for a folder holding [`DECODER_FILE`] and [`ENCODER_FILE`].
-pub fn card_toml(name: &str, bits: usize, decoder_file: &str, note: &str) -> String {
+pub fn card_toml(name: &str, bits: usize, period: usize, decoder_file: &str, note: &str) -> String {
     format!(
         r#"# {note}
 name = "{name}"
-description = "EdgeMark's own HiDDeN-style {bits}-bit watermark (edgemark-train, candle, CPU-trained)"
+description = "EdgeMark's own {bits}-bit learned tiled watermark (edgemark-train: candle, CPU-trained)"
 bits = {bits}
 ecc = "none"
 
 [input]
 layout = "NCHW"
 colour = "rgb"
-# The decoder reads the central 256x256 window at native resolution (fully convolutional,
-# global pooling: smaller images are read whole).
-width = 256
-height = 256
+# The decoder reads the central {WINDOW}x{WINDOW} window at native resolution (smaller images
+# are read whole), its sides cut down to a multiple of the {period}-pixel tile period.
+width = {WINDOW}
+height = {WINDOW}
 fit = "center_crop"
+multiple_of = {period}
 scale = 255.0
 offset = 0.0
 
@@ -191,6 +292,9 @@ input = "image"
 output = "bits"
 kind = "logits"
 threshold = 0.0
+# Also read at these scales (the inverses of common resizes); the p-value is corrected for
+# the number of readings.
+scales = {SCALES}
 
 [encoder]
 file = "{ENCODER_FILE}"
@@ -205,24 +309,20 @@ fit = "native"
     )
 }
 
-/// Writes `decoder.onnx`, `encoder.onnx` and `card.toml` into `dir`.
-pub fn write_folder(
-    model: &Model,
-    dir: &Path,
-    name: &str,
-    strength: f32,
-    note: &str,
-) -> Result<()> {
+/// Writes `decoder.onnx`, `encoder.onnx` and `card.toml` into `dir`; the encoder scales its
+/// residual to `psnr` dB.
+pub fn write_folder(model: &Model, dir: &Path, name: &str, psnr: f64, note: &str) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let bits = model.arch.bits;
     let write = |file: &str, bytes: &[u8]| -> Result<()> {
         let p = dir.join(file);
         std::fs::write(&p, bytes).map_err(|e| Error::io(&p, e))
     };
+    let rms = 10f64.powf(-psnr / 20.0) as f32;
     write(DECODER_FILE, &decoder_onnx(&model.decoder, bits)?)?;
-    write(ENCODER_FILE, &encoder_onnx(&model.encoder, bits, strength)?)?;
+    write(ENCODER_FILE, &encoder_onnx(&model.encoder, bits, rms)?)?;
     write(
         "card.toml",
-        card_toml(name, bits, DECODER_FILE, note).as_bytes(),
+        card_toml(name, bits, model.arch.period, DECODER_FILE, note).as_bytes(),
     )
 }

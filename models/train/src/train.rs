@@ -1,5 +1,14 @@
 //! The training loop: encoder -> 8-bit rounding -> (mask) -> distortion -> decoder, loss
-//! `BCE(bits) + lambda * MSE(image)`, AdamW, checkpoints with resume.
+//! `BCE(bits) + lambda * texture-weighted MSE(image)`, AdamW, checkpoints with resume.
+//!
+//! The residual's RMS is fixed by the encoder (the PSNR before rounding is `psnr`), so the
+//! image loss does not fight the message loss over *how much* signal there is, only over
+//! *where* it goes: it charges a residual more in flat regions (where it shows) than in
+//! texture. `lambda` is the robustness/quality knob.
+//!
+//! Schedule: the first `warmup` steps are undistorted and decode at tile phase 0 (the
+//! templates and carriers find each other); after that every batch gets a random
+//! distortion (and sometimes a mask) and is decoded with the phase search, as in use.
 
 use crate::data::{messages, Dataset};
 use crate::distort::{self, Kind};
@@ -21,16 +30,11 @@ pub struct Config {
     pub batch: usize,
     /// Learning rate.
     pub lr: f64,
-    /// Initial weight of the image loss (MSE on the `[0,1]` scale).
+    /// Weight of the texture-weighted image loss.
     pub lambda: f64,
-    /// When set, lambda is adapted each step (times `1 + lambda_rate` or `1 - lambda_rate`)
-    /// to keep the batch PSNR at this value.
-    pub psnr_target: Option<f64>,
-    /// Relative change of lambda per step under `psnr_target`.
-    pub lambda_rate: f64,
-    /// Residual scale used while training.
-    pub strength: f64,
-    /// Steps without distortions at the start (the decoder first learns clean images).
+    /// PSNR (dB) the encoder's residual is scaled to (before 8-bit rounding).
+    pub psnr: f64,
+    /// Steps without distortions at tile phase 0 at the start.
     pub warmup: usize,
     /// Probability of masking parts of the watermarked image before decoding.
     pub mask_prob: f32,
@@ -48,12 +52,10 @@ impl Default for Config {
             arch: Arch::default(),
             steps: 1000,
             batch: 12,
-            lr: 1e-3,
-            lambda: 1.0,
-            psnr_target: None,
-            lambda_rate: 0.01,
-            strength: 0.02,
-            warmup: 100,
+            lr: 3e-3,
+            lambda: 0.5,
+            psnr: 40.0,
+            warmup: 200,
             mask_prob: 0.2,
             seed: 1,
             out: None,
@@ -69,14 +71,12 @@ pub struct StepStats {
     pub step: usize,
     /// Message loss.
     pub bce: f32,
-    /// Image loss.
-    pub mse: f32,
+    /// Image loss (texture-weighted, relative to the residual's energy).
+    pub quality: f32,
     /// Bit accuracy of the batch after its distortion.
     pub bit_acc: f32,
-    /// PSNR of the batch (dB).
+    /// PSNR of the batch after 8-bit rounding (dB).
     pub psnr: f32,
-    /// Lambda used.
-    pub lambda: f64,
     /// Distortion applied.
     pub kind: Kind,
 }
@@ -92,8 +92,6 @@ pub struct Trainer {
     pub cfg: Config,
     /// Steps done.
     pub step: usize,
-    /// Current image-loss weight.
-    pub lambda: f64,
     rng: Rng,
     dev: Device,
 }
@@ -112,6 +110,21 @@ pub fn bit_accuracy(logits: &Tensor, targets: &Tensor) -> candle_core::Result<f3
         .to_scalar::<f32>()
 }
 
+/// The image loss: the residual's energy weighted by `1 / (local standard deviation of the
+/// cover's luma + 0.02)`, relative to the residual's plain energy (so it measures where the
+/// residual is, not how large it is: 1 for a residual spread like the texture weight's mean).
+pub fn texture_weighted(residual: &Tensor, cover: &Tensor) -> candle_core::Result<Tensor> {
+    let luma = ((cover.narrow(1, 0, 1)? * 0.299)?
+        + (cover.narrow(1, 1, 1)? * 0.587)?
+        + (cover.narrow(1, 2, 1)? * 0.114)?)?;
+    let mean = distort::blur(&luma, 2.0)?;
+    let var = (distort::blur(&luma.sqr()?, 2.0)? - mean.sqr()?)?.relu()?;
+    let weight = ((var + 1e-6)?.sqrt()? + 0.02)?.recip()?.detach();
+    let weight = weight.broadcast_div(&weight.mean_all()?)?;
+    let e = residual.sqr()?;
+    e.broadcast_mul(&weight)?.mean_all()? / e.mean_all()?.to_scalar::<f32>()? as f64
+}
+
 const CKPT: &str = "ckpt.safetensors";
 const STATE: &str = "state.txt";
 
@@ -122,7 +135,7 @@ impl Trainer {
         let mut varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &dev);
         let model = Model::new(&vb, cfg.arch)?;
-        let (mut step, mut lambda) = (0usize, cfg.lambda);
+        let mut step = 0usize;
         if let Some(dir) = &cfg.out {
             let ck = dir.join(CKPT);
             if ck.is_file() {
@@ -132,7 +145,6 @@ impl Trainer {
                 for line in text.lines() {
                     match line.split_once('=') {
                         Some(("step", v)) => step = v.trim().parse().unwrap_or(0),
-                        Some(("lambda", v)) => lambda = v.trim().parse().unwrap_or(lambda),
                         _ => {}
                     }
                 }
@@ -153,7 +165,6 @@ impl Trainer {
             opt,
             cfg,
             step,
-            lambda,
             rng,
             dev,
         })
@@ -164,51 +175,49 @@ impl Trainer {
         Ok(self.varmap.load(path)?)
     }
 
+    /// The residual RMS (on the `[0,1]` scale) of the configured PSNR.
+    pub fn target_rms(&self) -> f64 {
+        10f64.powf(-self.cfg.psnr / 20.0)
+    }
+
     /// One optimization step on a batch from `data`.
     pub fn step(&mut self, data: &Dataset) -> Result<StepStats> {
         let n = self.cfg.batch;
         let x = data.batch(n, &mut self.rng, &self.dev)?;
         let (m, t) = messages(n, self.cfg.arch.bits, &mut self.rng, &self.dev)?;
-        let y = self.model.encoder.forward(&x, &m, self.cfg.strength)?;
+        let residual = self.model.encoder.residual(&x, &m, self.target_rms())?;
+        let y = (&x + &residual)?;
         let y8 = distort::quantize8(&y)?;
-        let kind = if self.step < self.cfg.warmup {
+        let warm = self.step < self.cfg.warmup;
+        let kind = if warm {
             Kind::Identity
         } else {
             distort::draw(&mut self.rng)
         };
-        let masked = if self.step >= self.cfg.warmup && self.rng.uniform() < self.cfg.mask_prob {
+        let masked = if !warm && self.rng.uniform() < self.cfg.mask_prob {
             distort::mask(&y8, &x, &mut self.rng)?
         } else {
-            y8
+            y8.clone()
         };
         let z = distort::apply(&masked, kind, &mut self.rng)?;
-        let logits = self.model.decoder.forward(&z)?;
+        let logits = if warm {
+            self.model.decoder.forward_aligned(&z)?
+        } else {
+            self.model.decoder.forward(&z)?
+        };
         let bce = bce_with_logits(&logits, &t)?;
-        let mse = (&y - &x)?.sqr()?.mean_all()?;
-        let loss = (&bce + (&mse * self.lambda)?)?;
+        let quality = texture_weighted(&residual, &x)?;
+        let loss = (&bce + (&quality * self.cfg.lambda)?)?;
         self.opt.backward_step(&loss)?;
-        let mse_v = mse.to_scalar::<f32>()?;
-        let psnr = 10.0 * (1.0 / mse_v.max(1e-12)).log10();
+        let mse = (&y8 - &x)?.sqr()?.mean_all()?.to_scalar::<f32>()?;
         let stats = StepStats {
             step: self.step,
             bce: bce.to_scalar::<f32>()?,
-            mse: mse_v,
+            quality: quality.to_scalar::<f32>()?,
             bit_acc: bit_accuracy(&logits, &t)?,
-            psnr,
-            lambda: self.lambda,
+            psnr: 10.0 * (1.0 / mse.max(1e-12)).log10(),
             kind,
         };
-        if let Some(target) = self.cfg.psnr_target {
-            if self.step >= self.cfg.warmup {
-                let r = self.cfg.lambda_rate;
-                self.lambda *= if f64::from(psnr) < target {
-                    1.0 + r
-                } else {
-                    1.0 - r
-                };
-                self.lambda = self.lambda.clamp(1e-3, 1e6);
-            }
-        }
         self.step += 1;
         Ok(stats)
     }
@@ -224,8 +233,7 @@ impl Trainer {
         let ck = dir.join(CKPT);
         std::fs::rename(&tmp, &ck).map_err(|e| Error::io(&ck, e))?;
         let st = dir.join(STATE);
-        std::fs::write(&st, format!("step={}\nlambda={}\n", self.step, self.lambda))
-            .map_err(|e| Error::io(&st, e))
+        std::fs::write(&st, format!("step={}\n", self.step)).map_err(|e| Error::io(&st, e))
     }
 
     /// Trains until `cfg.steps`, logging a moving average every `cfg.every` steps (and
@@ -241,12 +249,12 @@ impl Trainer {
                 let recent = &all[all.len() - k..];
                 let avg = |f: fn(&StepStats) -> f32| recent.iter().map(f).sum::<f32>() / k as f32;
                 log(&format!(
-                    "step {:6}  bce {:.4}  bit_acc {:.4}  psnr {:.2} dB  lambda {:.3}  {:.2} s/step",
+                    "step {:6}  bce {:.4}  bit_acc {:.4}  psnr {:.2} dB  quality {:.3}  {:.2} s/step",
                     self.step,
                     avg(|s| s.bce),
                     avg(|s| s.bit_acc),
                     avg(|s| s.psnr),
-                    self.lambda,
+                    avg(|s| s.quality),
                     start.elapsed().as_secs_f32() / all.len() as f32
                 ));
                 self.save()?;

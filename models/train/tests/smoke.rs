@@ -42,10 +42,14 @@ fn synthetic(dir: &std::path::Path, count: usize, side: u32) {
 fn tiny() -> Arch {
     Arch {
         bits: 8,
-        enc_channels: 8,
-        dec_channels: [8, 16, 16, 16],
+        period: 8,
+        enc_channels: 4,
+        dec_hidden: 4,
+        dec_channels: 2,
     }
 }
+
+const PSNR: f64 = 30.0;
 
 #[test]
 fn a_few_steps_lower_the_loss_and_the_export_matches_in_tract() {
@@ -61,9 +65,7 @@ fn a_few_steps_lower_the_loss_and_the_export_matches_in_tract() {
         batch: 8,
         lr: 5e-3,
         lambda: 0.0,
-        psnr_target: None,
-        lambda_rate: 0.01,
-        strength: 0.2,
+        psnr: PSNR,
         warmup: steps,
         mask_prob: 0.0,
         seed: 3,
@@ -84,7 +86,7 @@ fn a_few_steps_lower_the_loss_and_the_export_matches_in_tract() {
 
     // Export, load through EdgeMark's neural scheme (tract), compare with candle.
     let dir = scratch("export");
-    export::write_folder(&t.model, &dir, "tiny", 0.2, "smoke test").unwrap();
+    export::write_folder(&t.model, &dir, "tiny", PSNR, "smoke test").unwrap();
     let card = dir.join("card.toml").to_string_lossy().into_owned();
     let card = card.as_str();
     let scheme = Neural::load(card).unwrap();
@@ -116,7 +118,7 @@ fn a_few_steps_lower_the_loss_and_the_export_matches_in_tract() {
     let ours = t
         .model
         .encoder
-        .forward(&to_tensor(&cover), &m, 0.2)
+        .forward(&to_tensor(&cover), &m, t.target_rms())
         .unwrap()
         .clamp(0f32, 1f32)
         .unwrap();
@@ -141,6 +143,30 @@ fn a_few_steps_lower_the_loss_and_the_export_matches_in_tract() {
         .fold(0f32, f32::max);
     assert!(worst <= 1.0, "encoder differs by {worst} levels");
     assert_ne!(marked.rgb(), cover.rgb(), "the encoder changed nothing");
+
+    // The (aligned-trained) model already reads its message, also from a crop at an odd
+    // offset, which the decoder's phase search finds.
+    let acc = stats[steps - 10..].iter().map(|s| s.bit_acc).sum::<f32>() / 10.0;
+    assert!(acc > 0.9, "training bit accuracy {acc}");
+    let agree = |bits: &Bits| {
+        bits.as_slice()
+            .iter()
+            .zip(message.as_slice())
+            .filter(|(a, b)| a == b)
+            .count()
+    };
+    let read = scheme.decode(&marked).unwrap()[0].bits.clone();
+    assert!(agree(&read) >= 7, "marked image read {read:?}");
+    let (w, h) = (marked.width() as usize, marked.height() as usize);
+    let (x0, y0, cw, ch) = (3usize, 5usize, 40usize, 40usize);
+    assert!(x0 + cw <= w && y0 + ch <= h);
+    let mut rgb = Vec::new();
+    for y in y0..y0 + ch {
+        rgb.extend_from_slice(&marked.rgb()[(y * w + x0) * 3..(y * w + x0 + cw) * 3]);
+    }
+    let crop = Image::from_rgb(cw as u32, ch as u32, rgb).unwrap();
+    let read = scheme.decode(&crop).unwrap()[0].bits.clone();
+    assert!(agree(&read) >= 7, "crop read {read:?}");
 
     // Decoding: same logits (to float tolerance), same bits.
     for img in [&cover, &marked] {

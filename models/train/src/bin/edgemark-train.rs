@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! edgemark-train train  [--photos DIR] [--out DIR] [--steps N] [--batch N] [--size PX]
-//!                       [--lr F] [--lambda F] [--psnr-target DB] [--lambda-rate F] [--warmup N] [--seed N]
-//! edgemark-train export --ckpt FILE --dir DIR [--name NAME] [--gain F]
+//!                       [--lr F] [--lambda F] [--psnr DB] [--warmup N] [--mask F] [--seed N]
+//! edgemark-train export --ckpt FILE --dir DIR [--name NAME] [--psnr DB]
 //! edgemark-train eval   --card FILE [--photos DIR] [--max-side PX] [--json FILE]
 //! edgemark-train bench  --card FILE [--photos DIR] [--size PX] [--runs N]
 //! ```
@@ -59,12 +59,8 @@ fn run() -> Result<()> {
                 batch: get(&m, "batch", d.batch)?,
                 lr: get(&m, "lr", d.lr)?,
                 lambda: get(&m, "lambda", d.lambda)?,
-                psnr_target: m
-                    .get("psnr-target")
-                    .map(|v| v.parse())
-                    .transpose()
-                    .map_err(|_| Error::Config("--psnr-target: not a number".into()))?,
-                lambda_rate: get(&m, "lambda-rate", d.lambda_rate)?,
+                psnr: get(&m, "psnr", d.psnr)?,
+                mask_prob: get(&m, "mask", d.mask_prob)?,
                 warmup: get(&m, "warmup", d.warmup)?,
                 seed: get(&m, "seed", d.seed)?,
                 every: get(&m, "every", d.every)?,
@@ -72,7 +68,7 @@ fn run() -> Result<()> {
                 ..d
             };
             let (train, held) = split(&photos)?;
-            let size: u32 = get(&m, "size", 64)?;
+            let size: u32 = get(&m, "size", 128)?;
             let data = Dataset::load(&train, size, get(&m, "max-side", 640)?)?;
             println!(
                 "training on {} photos ({} held out), {size}x{size} crops, {:?}",
@@ -82,7 +78,7 @@ fn run() -> Result<()> {
             );
             let mut t = Trainer::new(cfg)?;
             if t.step > 0 {
-                println!("resumed at step {} (lambda {})", t.step, t.lambda);
+                println!("resumed at step {}", t.step);
             }
             t.run(&data, |line| println!("{line}"))?;
             t.save()?;
@@ -92,15 +88,14 @@ fn run() -> Result<()> {
             t.load_weights(&need(&m, "ckpt")?)?;
             let dir = need(&m, "dir")?;
             let name = get(&m, "name", "edgemark-hidden-48".to_string())?;
-            // The exported residual scale: training's times --gain (quality/robustness knob).
-            let gain: f64 = get(&m, "gain", 1.0)?;
-            let strength = (Config::default().strength * gain) as f32;
+            // The exported residual PSNR (the quality/robustness knob; training's by default).
+            let psnr: f64 = get(&m, "psnr", Config::default().psnr)?;
             export::write_folder(
                 &t.model,
                 &dir,
                 &name,
-                strength,
-                &format!("Exported by edgemark-train (residual strength {strength}, gain {gain})."),
+                psnr,
+                &format!("Exported by edgemark-train (residual at {psnr} dB PSNR)."),
             )?;
             println!("wrote {}", dir.display());
         }
