@@ -6,10 +6,10 @@
 Runs target/release/examples/neural_bench (build it with
 `cargo build --release -p edgemark --features onnx --example neural_bench`) and an
 onnxruntime session (intra/inter-op threads = 1, all graph optimizations) in separate
-processes on the same 256x256 crop, alternating them, and prints the medians, the ratio
+processes on the same input, alternating them, and prints the medians, the ratio
 EdgeMark/onnxruntime, the peak resident memory of each process and the largest difference
-between the two decoders' raw outputs. Without --image a 256x256 centre crop of the first
-photograph in .cache/photos is used.
+between the two decoders' raw outputs. Without --image the input is a centre crop of the
+card's input size from the first JPEG photograph in .cache/photos that is large enough.
 """
 import argparse
 import glob
@@ -76,11 +76,12 @@ def main():
     image = args.image
     if image is None:
         import cv2
-        photos = sorted(glob.glob(os.path.join(ROOT, ".cache/photos/*.jpg")))
-        if not photos:
-            sys.exit("no photographs: run scripts/fetch-photos.sh or give --image")
-        img = cv2.imread(photos[0])
         w, h = card["input"]["width"], card["input"]["height"]
+        photos = sorted(glob.glob(os.path.join(ROOT, ".cache/photos/*.jpg")))
+        images = (cv2.imread(p) for p in photos)
+        img = next((i for i in images if i.shape[0] >= h and i.shape[1] >= w), None)
+        if img is None:
+            sys.exit(f"no photograph of at least {w}x{h}: run scripts/fetch-photos.sh or give --image")
         y, x = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
         image = os.path.join(ROOT, "target", "bench-input.png")
         os.makedirs(os.path.dirname(image), exist_ok=True)

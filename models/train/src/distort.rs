@@ -205,13 +205,18 @@ pub fn rescale(x: &Tensor, scale: f32) -> Result<Tensor> {
 
 /// A random crop keeping about `keep` of the area (sides multiples of 16, at least 16).
 pub fn crop(x: &Tensor, keep: f32, rng: &mut Rng) -> Result<Tensor> {
+    Ok(crop_offset(x, keep, rng)?.0)
+}
+
+/// [`crop`], also returning the crop's top-left corner `(y0, x0)`.
+pub fn crop_offset(x: &Tensor, keep: f32, rng: &mut Rng) -> Result<(Tensor, (usize, usize))> {
     let (_, _, h, w) = x.dims4()?;
     let s = keep.clamp(0.01, 1.0).sqrt();
     let ch = (((h as f32 * s) / 16.0).round() as usize * 16).clamp(16, h);
     let cw = (((w as f32 * s) / 16.0).round() as usize * 16).clamp(16, w);
     let y0 = rng.below(h - ch + 1);
     let x0 = rng.below(w - cw + 1);
-    x.narrow(2, y0, ch)?.narrow(3, x0, cw)
+    Ok((x.narrow(2, y0, ch)?.narrow(3, x0, cw)?, (y0, x0)))
 }
 
 /// Additive Gaussian noise of standard deviation `sigma` (on the `[0,1]` scale).
@@ -284,26 +289,61 @@ pub const KINDS: [Kind; 9] = [
 
 /// Applies one distortion of `kind` with random parameters.
 pub fn apply(x: &Tensor, kind: Kind, rng: &mut Rng) -> Result<Tensor> {
+    Ok(apply_offset(x, kind, rng)?.0)
+}
+
+/// [`apply`], also returning where the result's top-left pixel was in `x` (`(0, 0)` unless
+/// the distortion crops): what moves the tile phase.
+pub fn apply_offset(x: &Tensor, kind: Kind, rng: &mut Rng) -> Result<(Tensor, (usize, usize))> {
+    let same = |t: Result<Tensor>| t.map(|t| (t, (0, 0)));
     match kind {
-        Kind::Identity => Ok(x.clone()),
-        Kind::Jpeg => jpeg(x, 40 + rng.below(51) as u32),
-        Kind::Rescale => rescale(x, rng.range(0.5, 1.5)),
-        Kind::Crop => crop(x, rng.range(0.25, 0.8), rng),
-        Kind::Blur => blur(x, rng.range(0.5, 1.5)),
-        Kind::Noise => noise(x, rng.range(0.0, 0.03)),
-        Kind::Tone => tone(x, rng.range(0.7, 1.3), rng.range(-0.1, 0.1)),
-        Kind::Screenshot => jpeg(
+        Kind::Identity => Ok((x.clone(), (0, 0))),
+        Kind::Jpeg => same(jpeg(x, 40 + rng.below(51) as u32)),
+        Kind::Rescale => same(rescale(x, rng.range(0.5, 1.5))),
+        Kind::Crop => crop_offset(x, rng.range(0.25, 0.8), rng),
+        Kind::Blur => same(blur(x, rng.range(0.5, 1.5))),
+        Kind::Noise => same(noise(x, rng.range(0.0, 0.03))),
+        Kind::Tone => same(tone(x, rng.range(0.7, 1.3), rng.range(-0.1, 0.1))),
+        Kind::Screenshot => same(jpeg(
             &rescale(x, 1.0 / rng.range(1.25, 2.0))?,
             60 + rng.below(31) as u32,
-        ),
-        Kind::CropJpeg => jpeg(
-            &crop(x, rng.range(0.25, 0.8), rng)?,
-            40 + rng.below(51) as u32,
-        ),
+        )),
+        Kind::CropJpeg => {
+            let (c, at) = crop_offset(x, rng.range(0.25, 0.8), rng)?;
+            Ok((jpeg(&c, 40 + rng.below(51) as u32)?, at))
+        }
     }
 }
 
-/// Draws a kind (uniformly over [`KINDS`]).
-pub fn draw(rng: &mut Rng) -> Kind {
-    KINDS[rng.below(KINDS.len())]
+/// What [`draw`] draws from by default: every kind, JPEG three times and crop + JPEG twice
+/// (the distortions the model finds hardest).
+pub const DRAW: [Kind; 12] = [
+    Kind::Identity,
+    Kind::Jpeg,
+    Kind::Jpeg,
+    Kind::Jpeg,
+    Kind::Rescale,
+    Kind::Crop,
+    Kind::Blur,
+    Kind::Noise,
+    Kind::Tone,
+    Kind::Screenshot,
+    Kind::CropJpeg,
+    Kind::CropJpeg,
+];
+
+/// Draws a kind uniformly from `kinds` ([`DRAW`] when empty).
+pub fn draw(rng: &mut Rng, kinds: &[Kind]) -> Kind {
+    let kinds = if kinds.is_empty() { &DRAW[..] } else { kinds };
+    kinds[rng.below(kinds.len())]
+}
+
+impl Kind {
+    /// The kind named `name` (its variant name, case-insensitive).
+    pub fn from_name(name: &str) -> Option<Kind> {
+        KINDS
+            .iter()
+            .copied()
+            .find(|k| format!("{k:?}").eq_ignore_ascii_case(name.trim()))
+    }
 }

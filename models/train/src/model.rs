@@ -253,6 +253,26 @@ impl Decoder {
         num.broadcast_div(&den)?.broadcast_mul(&self.scale)
     }
 
+    /// The shift index (into the `P*P` correlations) where the tiles of an image cropped at
+    /// `(y0, x0)` from a marked image line up with the templates.
+    pub fn true_shift(&self, y0: usize, x0: usize) -> usize {
+        let p = self.period;
+        ((p - y0 % p) % p) * p + (p - x0 % p) % p
+    }
+
+    /// Bit logits `[N,B]` at shift index `shift` and the search scores `[N,P*P]` (mean
+    /// |correlation| per shift): training reads the bits where they are (teacher forcing)
+    /// and teaches the search with the scores.
+    pub fn forward_at(&self, image: &Tensor, shift: usize) -> Result<(Tensor, Tensor)> {
+        let y = self.correlations(&self.folded(image)?)?;
+        let logits = y
+            .narrow(2, shift, 1)?
+            .squeeze(2)?
+            .broadcast_mul(&self.scale)?;
+        let score = y.abs()?.mean(1)?;
+        Ok((logits, score))
+    }
+
     /// Bit logits `[N,B]` at tile phase 0 (uncropped inputs; the warm-up's shortcut).
     pub fn forward_aligned(&self, image: &Tensor) -> Result<Tensor> {
         let f = self.folded(image)?;

@@ -36,6 +36,8 @@ pub struct Config {
     pub psnr: f64,
     /// Steps without distortions at tile phase 0 at the start.
     pub warmup: usize,
+    /// Distortions drawn after the warm-up (empty: all of [`distort::KINDS`]).
+    pub kinds: Vec<Kind>,
     /// Probability of masking parts of the watermarked image before decoding.
     pub mask_prob: f32,
     /// Seed.
@@ -50,12 +52,13 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             arch: Arch::default(),
-            steps: 1000,
-            batch: 12,
+            steps: 2600,
+            batch: 16,
             lr: 3e-3,
-            lambda: 0.5,
+            lambda: 0.1,
             psnr: 40.0,
-            warmup: 200,
+            warmup: 150,
+            kinds: Vec::new(),
             mask_prob: 0.2,
             seed: 1,
             out: None,
@@ -110,20 +113,28 @@ pub fn bit_accuracy(logits: &Tensor, targets: &Tensor) -> candle_core::Result<f3
         .to_scalar::<f32>()
 }
 
-/// The image loss: the residual's energy weighted by `1 / (local standard deviation of the
-/// cover's luma + 0.02)`, relative to the residual's plain energy (so it measures where the
-/// residual is, not how large it is: 1 for a residual spread like the texture weight's mean).
-pub fn texture_weighted(residual: &Tensor, cover: &Tensor) -> candle_core::Result<Tensor> {
+/// The image loss: the change's energy weighted by `1 / (local standard deviation of the
+/// cover's luma + 0.05)` (normalized to mean 1), relative to the energy of a residual at
+/// `target_rms` (1 for a residual of the target size spread like the weight's mean).
+pub fn texture_weighted(
+    change: &Tensor,
+    cover: &Tensor,
+    target_rms: f64,
+) -> candle_core::Result<Tensor> {
     let luma = ((cover.narrow(1, 0, 1)? * 0.299)?
         + (cover.narrow(1, 1, 1)? * 0.587)?
         + (cover.narrow(1, 2, 1)? * 0.114)?)?;
     let mean = distort::blur(&luma, 2.0)?;
     let var = (distort::blur(&luma.sqr()?, 2.0)? - mean.sqr()?)?.relu()?;
-    let weight = ((var + 1e-6)?.sqrt()? + 0.02)?.recip()?.detach();
+    let weight = ((var + 1e-6)?.sqrt()? + 0.05)?.recip()?.detach();
     let weight = weight.broadcast_div(&weight.mean_all()?)?;
-    let e = residual.sqr()?;
-    e.broadcast_mul(&weight)?.mean_all()? / e.mean_all()?.to_scalar::<f32>()? as f64
+    change.sqr()?.broadcast_mul(&weight)?.mean_all()? / (target_rms * target_rms)
 }
+
+/// Scale of the search scores in the shift cross-entropy.
+const SEARCH_SHARPNESS: f64 = 10.0;
+/// Weight of the shift cross-entropy in the message loss.
+const SEARCH_WEIGHT: f64 = 0.05;
 
 const CKPT: &str = "ckpt.safetensors";
 const STATE: &str = "state.txt";
@@ -175,6 +186,20 @@ impl Trainer {
         Ok(self.varmap.load(path)?)
     }
 
+    /// The learning rate of the current step: `lr` for the first 60% of the steps, then
+    /// `0.3 lr`, and `0.1 lr` for the last 15%.
+    pub fn learning_rate(&self) -> f64 {
+        let f = self.step as f64 / self.cfg.steps.max(1) as f64;
+        self.cfg.lr
+            * if f < 0.6 {
+                1.0
+            } else if f < 0.85 {
+                0.3
+            } else {
+                0.1
+            }
+    }
+
     /// The residual RMS (on the `[0,1]` scale) of the configured PSNR.
     pub fn target_rms(&self) -> f64 {
         10f64.powf(-self.cfg.psnr / 20.0)
@@ -182,6 +207,7 @@ impl Trainer {
 
     /// One optimization step on a batch from `data`.
     pub fn step(&mut self, data: &Dataset) -> Result<StepStats> {
+        self.opt.set_learning_rate(self.learning_rate());
         let n = self.cfg.batch;
         let x = data.batch(n, &mut self.rng, &self.dev)?;
         let (m, t) = messages(n, self.cfg.arch.bits, &mut self.rng, &self.dev)?;
@@ -192,21 +218,35 @@ impl Trainer {
         let kind = if warm {
             Kind::Identity
         } else {
-            distort::draw(&mut self.rng)
+            distort::draw(&mut self.rng, &self.cfg.kinds)
         };
         let masked = if !warm && self.rng.uniform() < self.cfg.mask_prob {
             distort::mask(&y8, &x, &mut self.rng)?
         } else {
             y8.clone()
         };
-        let z = distort::apply(&masked, kind, &mut self.rng)?;
-        let logits = if warm {
-            self.model.decoder.forward_aligned(&z)?
+        let (z, (y0, x0)) = distort::apply_offset(&masked, kind, &mut self.rng)?;
+        let (logits, search) = if warm {
+            (self.model.decoder.forward_aligned(&z)?, None)
         } else {
-            self.model.decoder.forward(&z)?
+            // Teacher forcing: the bits are read at the true tile phase (the gradient is
+            // meaningful even when the search would miss), and a cross-entropy over the
+            // shifts teaches the search to find that phase.
+            let d = &self.model.decoder;
+            let shift = d.true_shift(y0, x0);
+            let (logits, score) = d.forward_at(&z, shift)?;
+            let logp = candle_nn::ops::log_softmax(&(score * SEARCH_SHARPNESS)?, 1)?;
+            let nll = logp.narrow(1, shift, 1)?.neg()?.mean_all()?;
+            (logits, Some(nll))
         };
         let bce = bce_with_logits(&logits, &t)?;
-        let quality = texture_weighted(&residual, &x)?;
+        let bce = match &search {
+            Some(nll) => (&bce + (nll * SEARCH_WEIGHT)?)?,
+            None => bce,
+        };
+        // The change the cover really gets (after clipping), weighed by where it is.
+        let change = (y.clamp(0f32, 1f32)? - &x)?;
+        let quality = texture_weighted(&change, &x, self.target_rms())?;
         let loss = (&bce + (&quality * self.cfg.lambda)?)?;
         self.opt.backward_step(&loss)?;
         let mse = (&y8 - &x)?.sqr()?.mean_all()?.to_scalar::<f32>()?;

@@ -2,13 +2,14 @@
 //!
 //! ```text
 //! edgemark-train train  [--photos DIR] [--out DIR] [--steps N] [--batch N] [--size PX]
-//!                       [--lr F] [--lambda F] [--psnr DB] [--warmup N] [--mask F] [--seed N]
+//!                       [--lr F] [--lambda F] [--psnr DB] [--warmup N] [--mask F] [--kinds jpeg,crop,..] [--seed N]
 //! edgemark-train export --ckpt FILE --dir DIR [--name NAME] [--psnr DB]
 //! edgemark-train eval   --card FILE [--photos DIR] [--max-side PX] [--json FILE]
 //! edgemark-train bench  --card FILE [--photos DIR] [--size PX] [--runs N]
 //! ```
 
 use edgemark_train::data::{split, Dataset};
+use edgemark_train::distort::Kind;
 use edgemark_train::train::{Config, Trainer};
 use edgemark_train::{evaluate, export, Error, Result};
 use std::collections::HashMap;
@@ -61,6 +62,16 @@ fn run() -> Result<()> {
                 lambda: get(&m, "lambda", d.lambda)?,
                 psnr: get(&m, "psnr", d.psnr)?,
                 mask_prob: get(&m, "mask", d.mask_prob)?,
+                kinds: match m.get("kinds") {
+                    None => Vec::new(),
+                    Some(list) => list
+                        .split(',')
+                        .map(|k| {
+                            Kind::from_name(k)
+                                .ok_or_else(|| Error::Config(format!("--kinds: unknown '{k}'")))
+                        })
+                        .collect::<Result<_>>()?,
+                },
                 warmup: get(&m, "warmup", d.warmup)?,
                 seed: get(&m, "seed", d.seed)?,
                 every: get(&m, "every", d.every)?,
