@@ -154,9 +154,8 @@ impl Trainer {
                 let st = dir.join(STATE);
                 let text = std::fs::read_to_string(&st).map_err(|e| Error::io(&st, e))?;
                 for line in text.lines() {
-                    match line.split_once('=') {
-                        Some(("step", v)) => step = v.trim().parse().unwrap_or(0),
-                        _ => {}
+                    if let Some(("step", v)) = line.split_once('=') {
+                        step = v.trim().parse().unwrap_or(0);
                     }
                 }
             }

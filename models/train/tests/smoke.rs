@@ -67,6 +67,7 @@ fn a_few_steps_lower_the_loss_and_the_export_matches_in_tract() {
         lambda: 0.0,
         psnr: PSNR,
         warmup: steps,
+        kinds: Vec::new(),
         mask_prob: 0.0,
         seed: 3,
         out: None,
@@ -191,6 +192,33 @@ fn a_few_steps_lower_the_loss_and_the_export_matches_in_tract() {
         let candle_bits = Bits::new(logits.iter().map(|&v| v > 0.0).collect());
         assert_eq!(bits, candle_bits);
     }
+
+    // The search scores peak at the shift `true_shift` names for a crop at an odd offset
+    // (what teacher forcing trains), and the full training step (distortions, search loss)
+    // runs and stays finite.
+    let d = &t.model.decoder;
+    let y = t
+        .model
+        .encoder
+        .forward(&to_tensor(&cover), &m, t.target_rms())
+        .unwrap();
+    let (y0, x0) = (3usize, 5usize);
+    let z = y.narrow(2, y0, 40).unwrap().narrow(3, x0, 40).unwrap();
+    let (_, score) = d.forward_at(&z, 0).unwrap();
+    let best = score
+        .flatten_all()
+        .unwrap()
+        .argmax(0)
+        .unwrap()
+        .to_scalar::<u32>()
+        .unwrap() as usize;
+    assert_eq!(best, d.true_shift(y0, x0));
+    t.cfg.warmup = 0;
+    t.cfg.steps += 10;
+    let more = t.run(&data, |_| {}).unwrap();
+    assert!(more
+        .iter()
+        .all(|s| s.bce.is_finite() && s.quality.is_finite()));
 }
 
 #[test]
