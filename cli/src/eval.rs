@@ -6,7 +6,7 @@ use std::path::PathBuf;
 /// Arguments of `edgemark eval`.
 #[derive(clap::Args)]
 pub struct EvalArgs {
-    /// Scheme: sdxl, dwtDct, dwtDctSvd.
+    /// Scheme: sdxl, dwtDct, dwtDctSvd, rivagan, edgemark-hidden-48 (see `edgemark schemes`).
     #[arg(long)]
     scheme: String,
     /// Folder of cover images (not recursive).
