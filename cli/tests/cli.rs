@@ -165,6 +165,42 @@ fn embed_then_detect_with_own_message() {
 }
 
 #[test]
+fn our_model_embeds_and_detects() {
+    let dir = scratch("embed-hidden48");
+    let out_path = dir.join("marked.png");
+    let out = run(&[
+        "embed",
+        "--scheme",
+        "edgemark-hidden-48",
+        "--message",
+        "text:Edge48",
+        fixture("chelsea.png").to_str().unwrap(),
+        out_path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&[
+        "detect",
+        "--json",
+        "--scheme",
+        "edgemark-hidden-48",
+        "--message",
+        "text:Edge48",
+        out_path.to_str().unwrap(),
+        fixture("chelsea.png").to_str().unwrap(),
+    ]);
+    let lines = json_lines(&out);
+    let f = &lines[0]["findings"][0];
+    assert_eq!(f["scheme"], "edgemark-hidden-48");
+    assert_eq!(f["detected"], true, "{f}");
+    assert_eq!(f["payload"]["text"], "Edge48");
+    assert_eq!(lines[1]["findings"][0]["detected"], false);
+}
+
+#[test]
 fn sdxl_embed_is_found_by_the_preset() {
     let dir = scratch("embed-sdxl");
     let out_path = dir.join("sdxl.png");

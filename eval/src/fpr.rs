@@ -86,13 +86,19 @@ pub fn count_false_positives(
 
 /// A text table of the counts.
 pub fn table(rows: &[FprRow], fpr: f64) -> String {
+    let w = rows
+        .iter()
+        .map(|r| r.scheme.len())
+        .max()
+        .unwrap_or(0)
+        .max(12);
     let mut s = format!(
-        "{:<12} {:>7} {:>7} {:>12} {:>12} {:>10}\n",
+        "{:<w$} {:>7} {:>7} {:>12} {:>12} {:>10}\n",
         "scheme", "images", "fired", "max matched", "min p", "unreadable"
     );
     for r in rows {
         s += &format!(
-            "{:<12} {:>7} {:>7} {:>9}/{:<2} {:>12.3e} {:>10}\n",
+            "{:<w$} {:>7} {:>7} {:>9}/{:<2} {:>12.3e} {:>10}\n",
             r.scheme, r.images, r.fired, r.max_matched, r.bits, r.min_p_value, r.unreadable
         );
     }

@@ -1,7 +1,8 @@
 // The onnx package (wasm/pkg-onnx: tract inside) in real headless Chromium: the page loads
 // the RivaGAN decoder and its model card, decodes a 256x256 image the native CLI marked with
 // RivaGAN, and the finding (bits, detected, p-value, ...) must equal `edgemark detect --json`
-// on the same file. Run by wasm/tests/run.sh, which builds wasm/pkg-onnx; needs the RivaGAN
+// on the same file; the same for EdgeMark's own edgemark-hidden-48 (committed in models/)
+// on a marked image and a crop of it. Run by wasm/tests/run.sh, which builds wasm/pkg-onnx; needs the RivaGAN
 // files (scripts/fetch-rivagan.sh). A missing package or model fails, it is never skipped.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -42,16 +43,19 @@ after(async () => {
   await server?.close();
 });
 
-/** Detects in `file` (bytes) with the RivaGAN model loaded in the page from /models/. */
-const detectInPage = (file, opts = {}) =>
-  page.evaluate(async ([bytes, o]) => {
+/** Detects in `file` (bytes) with a model loaded in the page from /models/<model>/. */
+const detectWith = (model, decoderFile, file, opts = {}) =>
+  page.evaluate(async ([model, decoderFile, bytes, o]) => {
     const { Detector } = window.onnxPkg;
     const get = async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer());
-    const card = await (await fetch("/models/rivagan/card.toml")).text();
-    const decoder = await get("/models/rivagan/rivagan_decoder.onnx");
+    const card = await (await fetch(`/models/${model}/card.toml`)).text();
+    const decoder = await get(`/models/${model}/${decoderFile}`);
     const d = new Detector({ models: [{ card, decoder, ...o }] });
     try { return d.detect(new Uint8Array(bytes)); } finally { d.free(); }
-  }, [[...readFileSync(file)], opts]);
+  }, [model, decoderFile, [...readFileSync(file)], opts]);
+
+/** Detects in `file` (bytes) with the RivaGAN model. */
+const detectInPage = (file, opts = {}) => detectWith("rivagan", "rivagan_decoder.onnx", file, opts);
 
 /** A 256x256 centre crop of a clean photograph, encoded losslessly by the page's canvas. */
 async function cover256() {
@@ -86,6 +90,35 @@ test("RivaGAN in the page: findings equal the native CLI's on a CLI-marked 256x2
   assert.equal(bare.findings[0].bits, n.findings[0].bits);
   assert.equal(bare.findings[0].p_value, null);
   assert.equal(bare.findings[0].detected, false);
+});
+
+test("edgemark-hidden-48 in the page: findings equal the native CLI's, also on a crop", async () => {
+  const card = readFileSync(path.join(MODELS, "edgemark-hidden-48", "card.toml"), "utf8");
+  const decoderFile = /\[decoder\][^[]*?file = "([^"]+)"/.exec(card)[1];
+  const message = "0x5EC7A1D09B3F";
+  const cover = path.join(dir, "cover-hidden.png");
+  writeFileSync(cover, await page.evaluate(async (u) =>
+    [...new Uint8Array(await (await fetch(u)).arrayBuffer())], COVER_SOURCE).then(Buffer.from));
+  const marked = path.join(dir, "hidden48.png");
+  execFileSync(CLI, ["embed", "--scheme", "edgemark-hidden-48", "--message", message, cover, marked], { stdio: "pipe" });
+  // A crop of the marked image at an offset that is no multiple of the tile period.
+  const crop = path.join(dir, "hidden48-crop.png");
+  const png = await page.evaluate(async (bytes) => {
+    const bmp = await createImageBitmap(new Blob([new Uint8Array(bytes)]), { colorSpaceConversion: "none" });
+    const c = new OffscreenCanvas(bmp.width - 61, bmp.height - 45);
+    c.getContext("2d").drawImage(bmp, 37, 21, c.width, c.height, 0, 0, c.width, c.height);
+    return [...new Uint8Array(await (await c.convertToBlob({ type: "image/png" })).arrayBuffer())];
+  }, [...readFileSync(marked)]);
+  writeFileSync(crop, Buffer.from(png));
+  const args = ["--scheme", "edgemark-hidden-48", "--message", message];
+  const native = nativeDetect([marked, crop, cover], args);
+  assert.equal(native.get(marked).findings[0].detected, true, "the CLI finds its own mark");
+  assert.equal(native.get(crop).findings[0].detected, true, "and in the crop");
+  assert.equal(native.get(cover).findings[0].detected, false, "nothing in the clean cover");
+  for (const file of [marked, crop, cover]) {
+    const report = await detectWith("edgemark-hidden-48", decoderFile, file, { message });
+    assertSameReport(report, native.get(file), path.basename(file), 1e-5);
+  }
 });
 
 test("model errors are JS exceptions with clear messages; the classical package refuses models", async () => {

@@ -143,12 +143,16 @@ impl Neural {
             _ => Window::full(image),
         };
         win.multiple_of(spec.multiple_of)
-            .ok_or_else(|| Error::TooSmall {
-                width: image.width(),
-                height: image.height(),
-                scheme: self.card.name.clone(),
-                needed: format!("{0}x{0} pixels", spec.multiple_of),
-            })
+            .ok_or_else(|| self.too_small(image))
+    }
+
+    fn too_small(&self, image: &Image) -> Error {
+        Error::TooSmall {
+            width: image.width(),
+            height: image.height(),
+            scheme: self.card.name.clone(),
+            needed: format!("{0}x{0} pixels", self.card.input.multiple_of),
+        }
     }
 
     /// The raw decoder outputs with the image read at `scale` (one of the card's
@@ -172,6 +176,11 @@ impl Neural {
                     ((tw as f32 / scale).round() as u32).max(1),
                     ((th as f32 / scale).round() as u32).max(1),
                 );
+                // The source itself must hold a whole window unit (no reading of an
+                // upscaled handful of pixels).
+                region
+                    .multiple_of(spec.multiple_of)
+                    .ok_or_else(|| self.too_small(image))?;
                 let scaled = resample(
                     spec,
                     image,
