@@ -315,27 +315,31 @@ pub fn apply_offset(x: &Tensor, kind: Kind, rng: &mut Rng) -> Result<(Tensor, (u
     }
 }
 
-/// What [`draw`] draws from by default: every kind, JPEG three times and crop + JPEG twice
-/// (the distortions the model finds hardest).
-pub const DRAW: [Kind; 12] = [
-    Kind::Identity,
-    Kind::Jpeg,
-    Kind::Jpeg,
-    Kind::Jpeg,
-    Kind::Rescale,
-    Kind::Crop,
-    Kind::Blur,
-    Kind::Noise,
-    Kind::Tone,
-    Kind::Screenshot,
-    Kind::CropJpeg,
-    Kind::CropJpeg,
-];
+/// How often [`draw`] picks `kind` by default, relative to the others: JPEG 3, crop + JPEG
+/// 2, every other kind 1 (JPEG is what the model finds hardest).
+pub fn weight(kind: Kind) -> usize {
+    match kind {
+        Kind::Jpeg => 3,
+        Kind::CropJpeg => 2,
+        _ => 1,
+    }
+}
 
-/// Draws a kind uniformly from `kinds` ([`DRAW`] when empty).
+/// Draws a kind uniformly from `kinds`, or from [`KINDS`] by [`weight`] when `kinds` is
+/// empty.
 pub fn draw(rng: &mut Rng, kinds: &[Kind]) -> Kind {
-    let kinds = if kinds.is_empty() { &DRAW[..] } else { kinds };
-    kinds[rng.below(kinds.len())]
+    if !kinds.is_empty() {
+        return kinds[rng.below(kinds.len())];
+    }
+    let total: usize = KINDS.iter().map(|&k| weight(k)).sum();
+    let mut r = rng.below(total);
+    for &k in &KINDS {
+        if r < weight(k) {
+            return k;
+        }
+        r -= weight(k);
+    }
+    Kind::Identity
 }
 
 impl Kind {

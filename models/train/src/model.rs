@@ -273,6 +273,13 @@ impl Decoder {
         Ok((logits, score))
     }
 
+    /// The shift index with the largest score of the first image of `score` (`[N,P*P]` or
+    /// `[N,1,P*P]`, as [`Decoder::forward_at`] and the search compute it).
+    pub fn best_shift(score: &Tensor) -> Result<usize> {
+        let first = score.flatten_from(1)?.get(0)?;
+        Ok(first.argmax(0)?.to_scalar::<u32>()? as usize)
+    }
+
     /// Bit logits `[N,B]` at tile phase 0 (uncropped inputs; the warm-up's shortcut).
     pub fn forward_aligned(&self, image: &Tensor) -> Result<Tensor> {
         let f = self.folded(image)?;
@@ -357,13 +364,7 @@ mod tests {
             let y = d.correlations(&roll(&f, dy, dx)).unwrap();
             // The best shift's correlations carry the signs, wherever the roll put them.
             let score = y.abs().unwrap().mean_keepdim(1).unwrap();
-            let best = score
-                .flatten_all()
-                .unwrap()
-                .argmax(0)
-                .unwrap()
-                .to_scalar::<u32>()
-                .unwrap() as usize;
+            let best = Decoder::best_shift(&score).unwrap();
             let picked: Vec<f32> = y
                 .narrow(2, best, 1)
                 .unwrap()

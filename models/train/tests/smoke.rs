@@ -205,13 +205,7 @@ fn a_few_steps_lower_the_loss_and_the_export_matches_in_tract() {
     let (y0, x0) = (3usize, 5usize);
     let z = y.narrow(2, y0, 40).unwrap().narrow(3, x0, 40).unwrap();
     let (_, score) = d.forward_at(&z, 0).unwrap();
-    let best = score
-        .flatten_all()
-        .unwrap()
-        .argmax(0)
-        .unwrap()
-        .to_scalar::<u32>()
-        .unwrap() as usize;
+    let best = edgemark_train::model::Decoder::best_shift(&score).unwrap();
     assert_eq!(best, d.true_shift(y0, x0));
     t.cfg.warmup = 0;
     t.cfg.steps += 10;
