@@ -57,12 +57,16 @@ pub fn bar_chart(r: &EvalResult) -> Result<Vec<u8>> {
         &mut img,
         8,
         8,
-        &format!(
-            "{} ({}) bit accuracy, {} covers",
-            r.scheme,
-            r.method,
-            r.covers.len()
-        ),
+        &if r.scheme == r.method {
+            format!("{} bit accuracy, {} covers", r.scheme, r.covers.len())
+        } else {
+            format!(
+                "{} ({}) bit accuracy, {} covers",
+                r.scheme,
+                r.method,
+                r.covers.len()
+            )
+        },
         2,
         black,
     );
