@@ -193,7 +193,10 @@ impl EmbedOptions {
 
 /// The error of [`Watermark::classic`], with the presets listed when the name is unknown.
 fn unknown_scheme(name: &str, e: edgemark::Error) -> String {
-    if edgemark::Classic::by_name(name, 1).is_ok() {
+    if edgemark::Classic::NAMES
+        .iter()
+        .any(|n| n.eq_ignore_ascii_case(name))
+    {
         return e.to_string();
     }
     let presets: Vec<&str> = edgemark::PRESETS.iter().map(|p| p.0).collect();

@@ -128,16 +128,8 @@ pub(crate) fn resample(
 
 /// The whole image resized to the card's input size.
 pub(crate) fn resized_tensor(spec: &InputSpec, image: &Image) -> Result<Tensor> {
-    let buf = image::RgbImage::from_raw(image.width(), image.height(), image.rgb().to_vec())
-        .ok_or_else(|| Error::InvalidFrame("RGB buffer does not match its size".into()))?;
-    let small = image::imageops::resize(&buf, spec.width, spec.height, filter_type(spec.filter));
-    let win = Window {
-        x0: 0,
-        y0: 0,
-        w: spec.width,
-        h: spec.height,
-    };
-    tensor_from_rgb(spec, small.as_raw(), spec.width as usize, win)
+    let small = resample(spec, image, Window::full(image), spec.width, spec.height)?;
+    crop_tensor(spec, &small, Window::full(&small))
 }
 
 /// Writes a model's image output (same layout and normalization as the input) back into the
