@@ -148,22 +148,35 @@ impl Detector {
 }
 
 /// Turns a watermark's readings into a finding: each reading is scored against the expected
-/// message (exact binomial tail), the most significant one is kept (ties go to the more
-/// certain), and its p-value is corrected for the number of readings tried.
+/// message's code word (exact binomial tail), the most significant one is kept (ties go to the
+/// more certain), and its p-value is corrected for the number of readings tried. Without a
+/// message, a scheme with error correction decides by itself ([`crate::Scheme::decode_payload`]:
+/// the chance that an unmarked image decodes to a valid payload), corrected the same way.
 pub(crate) fn decide(w: &Watermark, readings: &[Reading], fpr: f64) -> Finding {
-    let n = w.scheme().bit_len();
+    let scheme = w.scheme();
+    let n = scheme.code_len();
     if readings.is_empty() {
         return failed(w, "scheme produced no reading".into());
     }
+    let expected = match w.message().map(|m| scheme.code_word(m)) {
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => return failed(w, e.to_string()),
+        None => None,
+    };
     let tries = readings.len();
+    let decoded: Vec<Option<crate::scheme::Decoded>> =
+        readings.iter().map(|r| scheme.decode_payload(r)).collect();
+    let open_set = expected.is_none() && scheme.code_len() != scheme.bit_len();
     let scored: Vec<(f64, Option<usize>)> = readings
         .iter()
-        .map(|r| match w.message() {
-            Some(m) => {
-                let k = r.bits.matches(m);
+        .zip(&decoded)
+        .map(|(r, d)| match (&expected, d) {
+            (Some(c), _) => {
+                let k = r.bits.matches(c);
                 (stats::binomial_tail(k as u64, n as u64), Some(k))
             }
-            None => (1.0, None),
+            (None, Some(d)) => (d.p_value, Some(n - d.corrected)),
+            (None, None) => (1.0, None),
         })
         .collect();
     let best = (0..tries)
@@ -175,18 +188,32 @@ pub(crate) fn decide(w: &Watermark, readings: &[Reading], fpr: f64) -> Finding {
         })
         .unwrap_or(0);
     let reading = &readings[best];
-    let p_value = w
-        .message()
-        .map(|_| stats::correct_for_tries(scored[best].0, tries));
+    let p_value =
+        (expected.is_some() || open_set).then(|| stats::correct_for_tries(scored[best].0, tries));
+    // The payload: the decoded one, else the payload bits of the reading (systematic codes
+    // put them first).
+    let bits = match &decoded[best] {
+        Some(d) => d.payload.clone(),
+        None if n != scheme.bit_len() => Bits::new(
+            reading
+                .bits
+                .as_slice()
+                .iter()
+                .take(scheme.bit_len())
+                .copied()
+                .collect(),
+        ),
+        None => reading.bits.clone(),
+    };
     Finding {
         scheme: w.name().to_string(),
-        method: w.scheme().name().to_string(),
-        bits: reading.bits.clone(),
+        method: scheme.name().to_string(),
+        payload: payload(&bits),
+        bits,
         detected: p_value.is_some_and(|p| p <= fpr),
         p_value,
         matched_bits: scored[best].1,
         total_bits: n,
-        payload: payload(&reading.bits),
         variant: reading.variant.clone(),
         certainty: reading.certainty(),
         error: None,
@@ -209,7 +236,7 @@ pub(crate) fn failed(w: &Watermark, error: String) -> Finding {
         detected: false,
         p_value: None,
         matched_bits: None,
-        total_bits: w.scheme().bit_len(),
+        total_bits: w.scheme().code_len(),
         payload: payload(&Bits::default()),
         variant: String::new(),
         certainty: 0.0,

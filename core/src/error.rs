@@ -38,6 +38,10 @@ pub enum Error {
     /// A scheme, preset or option name is unknown or a parameter is out of range.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The image holds nothing a scheme can read (for instance a flat area: no texture to
+    /// carry a mark); nothing is decided.
+    #[error("unreadable: {0}")]
+    Unreadable(String),
     /// A model file or model card is missing, corrupt or does not match.
     #[error("model error: {0}")]
     Model(String),

@@ -28,12 +28,40 @@ impl Reading {
     }
 }
 
+/// A payload recovered by a scheme's own error correction, without knowing the message.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Decoded {
+    /// The payload ([`Scheme::bit_len`] bits).
+    pub payload: Bits,
+    /// Code bits the decoder corrected.
+    pub corrected: usize,
+    /// Probability that an unmarked image decodes to some valid payload this well.
+    pub p_value: f64,
+}
+
 /// A watermarking scheme: decoder and embedder for a fixed number of bits.
 pub trait Scheme: Send + Sync + std::fmt::Debug {
     /// Short identifier, e.g. `"dwtDct"`.
     fn name(&self) -> &str;
-    /// How many bits one image carries.
+    /// How many payload bits one image carries (the length of a message).
     fn bit_len(&self) -> usize;
+    /// How many bits a [`Reading`] holds: [`Scheme::bit_len`], or more for a scheme that
+    /// adds error correction (its readings hold code words).
+    fn code_len(&self) -> usize {
+        self.bit_len()
+    }
+    /// The bits an image marked with `message` carries, which readings are compared with:
+    /// the message itself, or its code word.
+    fn code_word(&self, message: &Bits) -> Result<Bits> {
+        Ok(message.clone())
+    }
+    /// The open-set decision of a scheme with error correction: the payload of a reading and
+    /// how likely an unmarked image is to decode that well; `None` when the reading is not
+    /// a valid code word (or the scheme has no error correction).
+    fn decode_payload(&self, _reading: &Reading) -> Option<Decoded> {
+        None
+    }
     /// Reads the bits; one [`Reading`] per way of reading.
     fn decode(&self, image: &Image) -> Result<Vec<Reading>>;
     /// Writes `message` (exactly [`Scheme::bit_len`] bits) into a copy of `image`.

@@ -3,5 +3,7 @@
 mod classic;
 mod kernels;
 pub(crate) mod linalg;
+mod v3;
 
 pub use classic::{Classic, ClassicKind, Convention, EmbedStyle};
+pub use v3::{EdgemarkV3, V3_PAYLOAD_BITS};

@@ -1,0 +1,707 @@
+//! Geometric synchronization and reading of the `edgemark-v3` tile.
+//!
+//! 1. **Lattice.** The tiled mark repeats with the tile's period in whatever geometry the image
+//!    went through (scale, rotation, aspect change), so its whitened autocorrelation has peaks
+//!    on a lattice spanned by the images of the tile's two sides. The autocorrelation is taken
+//!    of a spectrally whitened window (`|F|^2` divided by its local mean, so only spectral
+//!    peaks count; JPEG's 8x8 block grid is notched out) at up to three resolutions (periods of
+//!    38 to 384 pixels, scale 0.3 to 3), and near-square lattices are fitted to its peaks.
+//! 2. **Fold.** For each candidate lattice (plus the identity), every pixel of the whitened,
+//!    contrast-normalized image is mapped back to tile coordinates and accumulated into one
+//!    `TILE x TILE` tile: the mark adds up coherently, content averages out. A crop only
+//!    shifts the folded tile circularly.
+//! 3. **Phase.** The folded tile's spectrum is correlated with the known synchronization
+//!    frequencies at every circular shift and the four quarter turns (the lattice cannot tell
+//!    them apart); the strongest peak wins, measured in standard deviations (`z`).
+//! 4. **Bits.** Each code bit is the sign of its frequency after undoing the shift.
+//!
+//! Only the synchronization frequencies choose the geometry; the data frequencies are
+//! disjoint from them, so on an unmarked image the bits read at the chosen geometry are still
+//! fair coins and the detector's p-value stays exact.
+
+use super::fft;
+use super::pattern::{layout, Bin, TILE};
+use rustfft::num_complex::Complex32;
+use std::f32::consts::PI;
+
+/// A grey (luma) plane.
+pub(crate) struct Plane {
+    pub w: usize,
+    pub h: usize,
+    pub v: Vec<f32>,
+}
+
+/// One tile period along the tile's x and y axes, in image pixels: tile coordinates `u` map to
+/// image coordinates `centre + (v1 * u.x + v2 * u.y) / TILE`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Lattice {
+    pub v1: [f32; 2],
+    pub v2: [f32; 2],
+}
+
+impl Lattice {
+    pub(crate) fn identity() -> Lattice {
+        Lattice {
+            v1: [TILE as f32, 0.0],
+            v2: [0.0, TILE as f32],
+        }
+    }
+    fn det(&self) -> f32 {
+        self.v1[0] * self.v2[1] - self.v1[1] * self.v2[0]
+    }
+    /// Mean scale relative to the embedding resolution.
+    pub(crate) fn scale(&self) -> f32 {
+        (self.det().abs()).sqrt() / TILE as f32
+    }
+    /// Rotation of the first axis in degrees.
+    pub(crate) fn angle(&self) -> f32 {
+        self.v1[1].atan2(self.v1[0]).to_degrees()
+    }
+}
+
+/// What the reader found.
+#[derive(Clone, Debug)]
+pub(crate) struct Read {
+    /// Soft code bits: positive means 1, in units of the noise's standard deviation.
+    pub soft: Vec<f32>,
+    /// Strength of the synchronization peak in standard deviations.
+    pub z: f32,
+    pub lattice: Lattice,
+    /// Quarter turns of the tile found.
+    pub quarter_turns: u8,
+}
+
+/// Luma (BT.601) of 8-bit RGB.
+pub(crate) fn luma(rgb: &[u8], w: usize, h: usize) -> Plane {
+    let v = rgb
+        .chunks_exact(3)
+        .map(|p| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32)
+        .collect();
+    Plane { w, h, v }
+}
+
+/// Box blur of radius `r` along rows then columns (edges clamped), by running sums.
+pub(crate) fn box_blur(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
+    if r == 0 {
+        return src.to_vec();
+    }
+    let mut tmp = vec![0.0f32; w * h];
+    let norm = 1.0 / (2 * r + 1) as f32;
+    let mut line = Vec::with_capacity(w.max(h) + 2 * r);
+    for y in 0..h {
+        let row = &src[y * w..(y + 1) * w];
+        blur_line(row, r, norm, &mut line, &mut tmp[y * w..(y + 1) * w]);
+    }
+    let mut out = vec![0.0f32; w * h];
+    let mut col = vec![0.0f32; h];
+    let mut res = vec![0.0f32; h];
+    for x in 0..w {
+        for y in 0..h {
+            col[y] = tmp[y * w + x];
+        }
+        blur_line(&col, r, norm, &mut line, &mut res);
+        for y in 0..h {
+            out[y * w + x] = res[y];
+        }
+    }
+    out
+}
+
+fn blur_line(src: &[f32], r: usize, norm: f32, padded: &mut Vec<f32>, out: &mut [f32]) {
+    let n = src.len();
+    padded.clear();
+    let first = src[0];
+    let last = src[n - 1];
+    padded.extend(std::iter::repeat_n(first, r));
+    padded.extend_from_slice(src);
+    padded.extend(std::iter::repeat_n(last, r));
+    // f64 running sum: an f32 one drifts over long lines (and can go negative on squares).
+    let mut acc: f64 = padded[..2 * r + 1].iter().map(|&v| v as f64).sum();
+    out[0] = (acc * norm as f64) as f32;
+    for i in 1..n {
+        acc += padded[i + 2 * r] as f64 - padded[i - 1] as f64;
+        out[i] = (acc * norm as f64) as f32;
+    }
+}
+
+/// Approximately Gaussian blur (three box passes) of standard deviation about `sigma`.
+fn smooth(src: &[f32], w: usize, h: usize, sigma: f32) -> Vec<f32> {
+    // Three boxes of radius r have variance 3 * r (r + 1) / 3 = r (r + 1).
+    let r = ((sigma * sigma + 0.25).sqrt() - 0.5).round().max(1.0) as usize;
+    let a = box_blur(src, w, h, r);
+    let b = box_blur(&a, w, h, r);
+    box_blur(&b, w, h, r)
+}
+
+/// The whitened, contrast-normalized image the fold reads: luma minus its blur at a radius
+/// suited to marks of period `period` pixels, divided by the local RMS (flat areas, where a
+/// mark could not hide, weigh nothing).
+pub(crate) fn whiten(p: &Plane, scale: f32) -> Vec<f32> {
+    let sigma = (3.0 * scale).clamp(1.0, 9.0);
+    let low = smooth(&p.v, p.w, p.h, sigma);
+    let r: Vec<f32> = p.v.iter().zip(&low).map(|(a, b)| a - b).collect();
+    let sq: Vec<f32> = r.iter().map(|v| v * v).collect();
+    let radius = (12.0 * scale).clamp(6.0, 40.0) as usize;
+    let local = box_blur(&sq, p.w, p.h, radius);
+    r.iter()
+        .zip(&local)
+        .map(|(v, e)| v / (e.max(0.0).sqrt() + 0.5))
+        .collect()
+}
+
+/// Halves a plane by 2x2 averaging.
+fn half(p: &Plane) -> Plane {
+    let (w, h) = (p.w / 2, p.h / 2);
+    let mut v = Vec::with_capacity(w * h);
+    for y in 0..h {
+        for x in 0..w {
+            let i = 2 * y * p.w + 2 * x;
+            v.push(0.25 * (p.v[i] + p.v[i + 1] + p.v[i + p.w] + p.v[i + p.w + 1]));
+        }
+    }
+    Plane { w, h, v }
+}
+
+/// Largest analysis window side.
+const WINDOW: usize = 1024;
+
+/// A geometry hypothesis: the image is the embedded one resized by `sx` along x and `sy`
+/// along y after a rotation by `theta` (radians).
+#[derive(Clone, Copy, Debug)]
+struct Pose {
+    sx: f32,
+    sy: f32,
+    theta: f32,
+}
+
+impl Pose {
+    /// `A = diag(sx, sy) R(theta)` maps embedded coordinates to image coordinates.
+    fn lattice(&self) -> Lattice {
+        let (s, c) = self.theta.sin_cos();
+        let t = TILE as f32;
+        // Columns of T * A.
+        Lattice {
+            v1: [t * self.sx * c, t * self.sy * s],
+            v2: [-t * self.sx * s, t * self.sy * c],
+        }
+    }
+}
+
+/// One analysis level: the whitened power spectrum of a centred window (`|F|^2` over its local
+/// mean, so that only spectral peaks stand out; the JPEG block grid and the lowest
+/// frequencies notched out), with `unit` image pixels per analysis pixel.
+struct Spectrum {
+    w: usize,
+    h: usize,
+    unit: f32,
+    ratio: Vec<f32>,
+}
+
+impl Spectrum {
+    fn new(p: &Plane, unit: f32, blur: usize) -> Spectrum {
+        let ww = p.w.min(WINDOW) & !1;
+        let wh = p.h.min(WINDOW) & !1;
+        let (ox, oy) = ((p.w - ww) / 2, (p.h - wh) / 2);
+        let mut mean = 0.0f64;
+        for y in 0..wh {
+            for x in 0..ww {
+                mean += p.v[(oy + y) * p.w + ox + x] as f64;
+            }
+        }
+        let mean = (mean / (ww * wh) as f64) as f32;
+        // Tukey window (10 % cosine tapers): keeps most of the mark's energy, unlike Hann.
+        let tukey = |i: usize, n: usize| {
+            let edge = (0.1 * n as f32).max(1.0);
+            let d = (i as f32 + 0.5).min(n as f32 - i as f32 - 0.5);
+            if d >= edge {
+                1.0
+            } else {
+                0.5 - 0.5 * (PI * d / edge).cos()
+            }
+        };
+        let hx: Vec<f32> = (0..ww).map(|i| tukey(i, ww)).collect();
+        let hy: Vec<f32> = (0..wh).map(|i| tukey(i, wh)).collect();
+        let mut win = vec![0.0f32; ww * wh];
+        for y in 0..wh {
+            for x in 0..ww {
+                win[y * ww + x] = (p.v[(oy + y) * p.w + ox + x] - mean) * hx[x] * hy[y];
+            }
+        }
+        let spec = fft::forward_real(&win, ww, wh);
+        let mut power: Vec<f32> = spec.iter().map(|c| c.norm_sqr()).collect();
+        let grid = 8.0 / unit;
+        let notch = |k: i32, n: usize| -> bool {
+            if grid < 2.0 {
+                return false;
+            }
+            (1..grid.round() as i32).any(|m| {
+                let f = m as f32 * n as f32 / grid;
+                let f = if f > n as f32 / 2.0 { f - n as f32 } else { f };
+                (k as f32 - f).abs() <= 1.0 || (k as f32 + f).abs() <= 1.0
+            })
+        };
+        let nx: Vec<bool> = (0..ww).map(|i| notch(fft::signed(i, ww), ww)).collect();
+        let ny: Vec<bool> = (0..wh).map(|i| notch(fft::signed(i, wh), wh)).collect();
+        for y in 0..wh {
+            let ky = fft::signed(y, wh);
+            for x in 0..ww {
+                let kx = fft::signed(x, ww);
+                if nx[x] || ny[y] || (kx.abs() <= 2 && ky.abs() <= 2) {
+                    power[y * ww + x] = 0.0;
+                }
+            }
+        }
+        // Local mean over the bins that were not notched out.
+        let valid: Vec<f32> = power
+            .iter()
+            .map(|&p| if p > 0.0 { 1.0 } else { 0.0 })
+            .collect();
+        let local = circular_box(&power, ww, wh, 4);
+        let count = circular_box(&valid, ww, wh, 4);
+        let mut ratio: Vec<f32> = power
+            .iter()
+            .zip(local.iter().zip(&count))
+            .map(|(&p, (&m, &c))| {
+                if m > 0.0 && c > 0.2 {
+                    (p * c / m).min(20.0)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        if blur > 0 {
+            ratio = circular_box(&ratio, ww, wh, blur);
+        }
+        Spectrum {
+            w: ww,
+            h: wh,
+            unit,
+            ratio,
+        }
+    }
+
+    fn at(&self, fx: f32, fy: f32) -> f32 {
+        // fx, fy in cycles per analysis pixel.
+        let x = fx * self.w as f32;
+        let y = fy * self.h as f32;
+        let (x0, y0) = (x.floor(), y.floor());
+        let (ax, ay) = (x - x0, y - y0);
+        let (x0, y0) = (x0 as i32, y0 as i32);
+        let g = |xx: i32, yy: i32| self.ratio[fft::bin(yy, self.h) * self.w + fft::bin(xx, self.w)];
+        (g(x0, y0) * (1.0 - ax) + g(x0 + 1, y0) * ax) * (1.0 - ay)
+            + (g(x0, y0 + 1) * (1.0 - ax) + g(x0 + 1, y0 + 1) * ax) * ay
+    }
+
+    /// Mean whitened power at the mark's frequencies under `pose` (about 1 where there is no
+    /// mark); `None` when some frequency falls outside the usable band of this level.
+    fn score(&self, pose: &Pose, bins: &[(f32, f32)]) -> Option<f32> {
+        let (s, c) = pose.theta.sin_cos();
+        let t = TILE as f32;
+        // f = diag(1/sx, 1/sy) R(theta) k / T, in cycles per image pixel; times `unit`.
+        let (ax, ay) = (self.unit / (pose.sx * t), self.unit / (pose.sy * t));
+        let lim = 0.45;
+        let mut sum = 0.0;
+        for &(ku, kv) in bins {
+            let fx = ax * (c * ku - s * kv);
+            let fy = ay * (s * ku + c * kv);
+            if fx.abs() > lim || fy.abs() > lim {
+                return None;
+            }
+            if (fx * self.w as f32).abs() < 3.0 && (fy * self.h as f32).abs() < 3.0 {
+                return None;
+            }
+            sum += self.at(fx, fy);
+        }
+        Some(sum / bins.len() as f32)
+    }
+}
+
+/// Candidate lattices, most plausible first: a search of scale (0.3 to 3.3) and rotation over
+/// the whitened power spectrum for the mark's known frequencies (coarse on a blurred
+/// spectrum, then fine, with the x and y scales refined apart), at full and half resolution.
+pub(crate) fn lattices(p: &Plane) -> Vec<Lattice> {
+    let l = layout();
+    let all: Vec<(f32, f32)> = l
+        .sync
+        .iter()
+        .chain(&l.data)
+        .map(|b| (b.ku as f32, b.kv as f32))
+        .collect();
+    let coarse_bins: Vec<(f32, f32)> = all.clone();
+    let mut levels: Vec<(Plane, f32, f32, f32)> = Vec::new(); // plane, unit, smin, smax
+                                                              // The spectrum of the whitened, contrast-normalized image: raw luma's spectrum is ruled
+                                                              // by a few strong edges.
+    let flat = |q: &Plane| Plane {
+        w: q.w,
+        h: q.h,
+        v: whiten(q, 1.0),
+    };
+    levels.push((flat(p), 1.0, 0.28, 3.4));
+    let mut found: Vec<(f32, Pose)> = Vec::new();
+    for (plane, unit, smin, smax) in &levels {
+        let fine = Spectrum::new(plane, *unit, 0);
+        let coarse = &fine;
+        let mut hits: Vec<(f32, Pose)> = Vec::new();
+        let steps_s = ((smax / smin).ln() / 0.015).ceil() as usize;
+        for i in 0..=steps_s {
+            let sc = smin * (0.015 * i as f32).exp();
+            for j in 0..300 {
+                let pose = Pose {
+                    sx: sc,
+                    sy: sc,
+                    theta: (j as f32 * 0.6).to_radians(),
+                };
+                if let Some(v) = coarse.score(&pose, &coarse_bins) {
+                    hits.push((v, pose));
+                }
+            }
+        }
+        hits.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut kept: Vec<(f32, Pose)> = Vec::new();
+        for h in hits {
+            if kept.iter().any(|k| {
+                (k.1.sx / h.1.sx).ln().abs() < 0.05
+                    && angle_gap(k.1.theta, h.1.theta) < 3f32.to_radians()
+            }) {
+                continue;
+            }
+            kept.push(h);
+            if kept.len() == 4 {
+                break;
+            }
+        }
+        if std::env::var_os("EDGEMARK_V3_DEBUG").is_some() {
+            let id = Pose {
+                sx: 1.0 / unit,
+                sy: 1.0 / unit,
+                theta: 0.0,
+            };
+            eprintln!(
+                "  level unit {unit}: identity fine {:?} coarse {:?}; kept {:?}",
+                fine.score(&id, &all),
+                coarse.score(&id, &coarse_bins),
+                kept.iter()
+                    .map(|k| (k.0, k.1.sx, k.1.theta.to_degrees()))
+                    .collect::<Vec<_>>()
+            );
+        }
+        for (_, pose) in kept {
+            let refined = refine_pose(&fine, pose, &all);
+            found.push(refined);
+        }
+    }
+    found.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut out: Vec<Lattice> = found.iter().take(4).map(|f| f.1.lattice()).collect();
+    if !out.iter().any(|o| similar(o, &Lattice::identity())) {
+        out.push(Lattice::identity());
+    }
+    out
+}
+
+fn angle_gap(a: f32, b: f32) -> f32 {
+    let d = (a - b).rem_euclid(PI);
+    d.min(PI - d)
+}
+
+/// Hill-climbs scale, rotation and then the x/y scales apart on the fine spectrum.
+fn refine_pose(spec: &Spectrum, start: Pose, bins: &[(f32, f32)]) -> (f32, Pose) {
+    let mut best = start;
+    let mut best_v = spec.score(&start, bins).unwrap_or(0.0);
+    let mut ds = 0.01f32;
+    let mut dt = 0.5f32.to_radians();
+    for _ in 0..6 {
+        loop {
+            let mut improved = false;
+            let tries = [
+                (ds, ds, 0.0),
+                (-ds, -ds, 0.0),
+                (0.0, 0.0, dt),
+                (0.0, 0.0, -dt),
+                (ds, 0.0, 0.0),
+                (-ds, 0.0, 0.0),
+                (0.0, ds, 0.0),
+                (0.0, -ds, 0.0),
+            ];
+            for (a, b, c) in tries {
+                let cand = Pose {
+                    sx: best.sx * (1.0 + a),
+                    sy: best.sy * (1.0 + b),
+                    theta: best.theta + c,
+                };
+                if (cand.sx / cand.sy).ln().abs() > 0.12 {
+                    continue;
+                }
+                if let Some(v) = spec.score(&cand, bins) {
+                    if v > best_v {
+                        best_v = v;
+                        best = cand;
+                        improved = true;
+                    }
+                }
+            }
+            if !improved {
+                break;
+            }
+        }
+        ds *= 0.5;
+        dt *= 0.5;
+    }
+    (best_v, best)
+}
+
+fn similar(a: &Lattice, b: &Lattice) -> bool {
+    let d = |x: [f32; 2], y: [f32; 2]| ((x[0] - y[0]).powi(2) + (x[1] - y[1]).powi(2)).sqrt();
+    let tol = 0.01 * (a.scale() * TILE as f32);
+    let turns = [
+        (b.v1, b.v2),
+        (b.v2, [-b.v1[0], -b.v1[1]]),
+        ([-b.v1[0], -b.v1[1]], [-b.v2[0], -b.v2[1]]),
+        ([-b.v2[0], -b.v2[1]], b.v1),
+    ];
+    turns
+        .iter()
+        .any(|(x, y)| d(a.v1, *x) < tol && d(a.v2, *y) < tol)
+}
+
+/// Circular box average of radius `r` over a `w x h` array.
+fn circular_box(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
+    let mut tmp = vec![0.0f32; w * h];
+    let norm = 1.0 / (2 * r + 1) as f32;
+    for y in 0..h {
+        let row = &src[y * w..(y + 1) * w];
+        let mut acc: f32 = (0..=2 * r).map(|i| row[(i + w - r) % w]).sum();
+        for x in 0..w {
+            tmp[y * w + x] = acc * norm;
+            acc += row[(x + r + 1) % w] - row[(x + w - r) % w];
+        }
+    }
+    let mut out = vec![0.0f32; w * h];
+    for x in 0..w {
+        let mut acc: f32 = (0..=2 * r).map(|i| tmp[((i + h - r) % h) * w + x]).sum();
+        for y in 0..h {
+            out[y * w + x] = acc * norm;
+            acc += tmp[((y + r + 1) % h) * w + x] - tmp[((y + h - r) % h) * w + x];
+        }
+    }
+    out
+}
+
+/// Largest region folded (pixels per side), centred: bounds time and the drift of a
+/// slightly wrong lattice.
+const FOLD_REGION: usize = 1280;
+
+/// Folds the whitened image into one tile along `lattice`.
+pub(crate) fn fold(white: &[f32], w: usize, h: usize, lattice: &Lattice) -> Vec<f32> {
+    let n = TILE;
+    let t = n as f32;
+    let det = lattice.det();
+    let mut sum = vec![0.0f32; n * n];
+    let mut weight = vec![0.0f32; n * n];
+    if det.abs() < 1e-3 {
+        return sum;
+    }
+    // Image offset -> tile coordinates: u = TILE * B^-1 d.
+    let ia = t * lattice.v2[1] / det;
+    let ib = -t * lattice.v2[0] / det;
+    let ic = -t * lattice.v1[1] / det;
+    let id = t * lattice.v1[0] / det;
+    let (rw, rh) = (w.min(FOLD_REGION), h.min(FOLD_REGION));
+    let (x0, y0) = ((w - rw) / 2, (h - rh) / 2);
+    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+    for y in y0..y0 + rh {
+        let dy = y as f32 - cy;
+        let dx0 = x0 as f32 - cx;
+        let mut u = ia * dx0 + ib * dy;
+        let mut v = ic * dx0 + id * dy;
+        let row = &white[y * w..(y + 1) * w];
+        for &val in &row[x0..x0 + rw] {
+            let uu = u.rem_euclid(t);
+            let vv = v.rem_euclid(t);
+            let (fu, fv) = (uu.floor(), vv.floor());
+            let (au, av) = (uu - fu, vv - fv);
+            let i0 = (fu as usize) % n;
+            let j0 = (fv as usize) % n;
+            let i1 = (i0 + 1) % n;
+            let j1 = (j0 + 1) % n;
+            let w00 = (1.0 - au) * (1.0 - av);
+            let w10 = au * (1.0 - av);
+            let w01 = (1.0 - au) * av;
+            let w11 = au * av;
+            sum[j0 * n + i0] += w00 * val;
+            weight[j0 * n + i0] += w00;
+            sum[j0 * n + i1] += w10 * val;
+            weight[j0 * n + i1] += w10;
+            sum[j1 * n + i0] += w01 * val;
+            weight[j1 * n + i0] += w01;
+            sum[j1 * n + i1] += w11 * val;
+            weight[j1 * n + i1] += w11;
+            u += ia;
+            v += ic;
+        }
+    }
+    for (s, &wt) in sum.iter_mut().zip(&weight) {
+        if wt > 1e-6 {
+            *s /= wt;
+        } else {
+            *s = 0.0;
+        }
+    }
+    let mean = sum.iter().sum::<f32>() / sum.len() as f32;
+    sum.iter_mut().for_each(|s| *s -= mean);
+    sum
+}
+
+/// The tile turned by `q` quarter turns: `g'(x, y) = g(-y, x)` once.
+fn turn(tile: &[f32], q: u8) -> Vec<f32> {
+    let n = TILE;
+    let mut cur = tile.to_vec();
+    for _ in 0..q {
+        let mut next = vec![0.0f32; n * n];
+        for y in 0..n {
+            for x in 0..n {
+                next[y * n + x] = cur[x * n + (n - y) % n];
+            }
+        }
+        cur = next;
+    }
+    cur
+}
+
+/// Finds the phase (circular shift) and quarter turn of a folded tile and reads its bits.
+pub(crate) fn read_tile(tile: &[f32]) -> (f32, u8, Vec<f32>) {
+    let n = TILE;
+    let l = layout();
+    let mut best: Option<(f32, u8, [f32; 2], Vec<Complex32>)> = None;
+    for q in 0..4u8 {
+        let g = fft::forward_real(&turn(tile, q), n, n);
+        let mut h = vec![Complex32::new(0.0, 0.0); n * n];
+        for b in &l.sync {
+            let k = idx(b);
+            h[k] = g[k] * Complex32::from_polar(1.0, -b.phase);
+        }
+        fft::Fft2::new(n, n, true).run(&mut h);
+        let c: Vec<f32> = h.iter().map(|v| v.re).collect();
+        // Noise of one correlation value: the unused in-band frequencies' power.
+        let spare_power = l
+            .spare
+            .iter()
+            .map(|&(ku, kv)| g[fft::bin(kv, n) * n + fft::bin(ku, n)].norm_sqr())
+            .sum::<f32>()
+            / l.spare.len().max(1) as f32;
+        let sd = (0.5 * l.sync.len() as f32 * spare_power).sqrt();
+        let (imax, &vmax) = c
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap_or((0, &0.0));
+        let z = if sd > 0.0 { vmax / sd } else { 0.0 };
+        if best.as_ref().is_none_or(|b| z > b.0) {
+            let (px, py) = ((imax % n) as i32, (imax / n) as i32);
+            let at = |x: i32, y: i32| c[fft::bin(y, n) * n + fft::bin(x, n)];
+            let sub = |m: f32, c0: f32, p: f32| {
+                let d = m - 2.0 * c0 + p;
+                if d < 0.0 {
+                    (0.5 * (m - p) / d).clamp(-0.5, 0.5)
+                } else {
+                    0.0
+                }
+            };
+            let sx = px as f32 + sub(at(px - 1, py), vmax, at(px + 1, py));
+            let sy = py as f32 + sub(at(px, py - 1), vmax, at(px, py + 1));
+            best = Some((z, q, [sx, sy], g));
+        }
+    }
+    let Some((z, q, shift, g)) = best else {
+        return (0.0, 0, vec![0.0; l.data.len()]);
+    };
+    // Bits: undo the shift, project on each bit's phase; the quadrature part is pure noise.
+    let mut inphase = Vec::with_capacity(l.data.len());
+    let mut noise = 0.0f32;
+    for b in &l.data {
+        let ph = 2.0 * PI * (b.ku as f32 * shift[0] + b.kv as f32 * shift[1]) / n as f32;
+        let v = g[idx(b)] * Complex32::from_polar(1.0, ph - b.phase);
+        inphase.push(v.re);
+        noise += v.im * v.im;
+    }
+    let sd = (noise / l.data.len() as f32).sqrt();
+    if std::env::var_os("EDGEMARK_V3_DEBUG").is_some() {
+        let m = inphase.iter().map(|v| v.abs()).sum::<f32>() / inphase.len() as f32;
+        eprintln!(
+            "    read: shift ({:.2},{:.2}) q {q} mean|inphase| {m:.4} quad sd {sd:.4}",
+            shift[0], shift[1]
+        );
+    }
+    let soft = inphase
+        .iter()
+        .map(|&v| if sd > 0.0 { v / sd } else { 0.0 })
+        .collect();
+    (z, q, soft)
+}
+
+fn idx(b: &Bin) -> usize {
+    fft::bin(b.kv, TILE) * TILE + fft::bin(b.ku, TILE)
+}
+
+/// The whole reader: candidate lattices, fold, phase, bits; the reading with the strongest
+/// synchronization wins. `None` when the image has no texture at all.
+pub(crate) fn read(p: &Plane) -> Option<Read> {
+    // Large images are read at a reduced size (2x2 averaging, repeatedly): the mark's periods
+    // stay above 3 pixels for any scale the reader covers at that size.
+    let mut reduced: Option<Plane> = None;
+    let mut factor = 1.0f32;
+    while reduced
+        .as_ref()
+        .unwrap_or(p)
+        .w
+        .min(reduced.as_ref().unwrap_or(p).h)
+        > 1600
+    {
+        reduced = Some(half(reduced.as_ref().unwrap_or(p)));
+        factor *= 2.0;
+    }
+    let p = reduced.as_ref().unwrap_or(p);
+    let cands = lattices(p);
+    let mut whitened: Vec<(f32, Vec<f32>)> = Vec::new();
+    let mut best: Option<Read> = None;
+    for l in cands {
+        let s = l.scale();
+        let key = (s.log2() * 2.0).round();
+        let white = match whitened.iter().position(|(k, _)| *k == key) {
+            Some(i) => &whitened[i].1,
+            None => {
+                whitened.push((key, whiten(p, s)));
+                &whitened[whitened.len() - 1].1
+            }
+        };
+        let tile = fold(white, p.w, p.h, &l);
+        if tile.iter().all(|v| v.abs() < 1e-7) {
+            continue;
+        }
+        let (z, q, soft) = read_tile(&tile);
+        if std::env::var_os("EDGEMARK_V3_DEBUG").is_some() {
+            eprintln!(
+                "  lattice v1 ({:.1},{:.1}) v2 ({:.1},{:.1}) scale {:.3} angle {:.1}: z {:.1} q {}",
+                l.v1[0],
+                l.v1[1],
+                l.v2[0],
+                l.v2[1],
+                s,
+                l.angle(),
+                z,
+                q
+            );
+        }
+        if best.as_ref().is_none_or(|b| z > b.z) {
+            best = Some(Read {
+                soft,
+                z,
+                lattice: Lattice {
+                    v1: [l.v1[0] * factor, l.v1[1] * factor],
+                    v2: [l.v2[0] * factor, l.v2[1] * factor],
+                },
+                quarter_turns: q,
+            });
+        }
+    }
+    best
+}
