@@ -191,10 +191,8 @@ fn eval_random(a: &EvalArgs) -> Result<(), String> {
         cfg.seed
     );
     let bar = crate::output::progress_of(total, "trials");
-    let result = edgemark_eval::evaluate_random(&watermark, &covers, &splits, &cfg, &|| {
-        bar.inc(1)
-    })
-    .map_err(|e| e.to_string())?;
+    let result = edgemark_eval::evaluate_random(&watermark, &covers, &splits, &cfg, &|| bar.inc(1))
+        .map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     print!("{}", report::random_table(&result));
     for p in report::write_random(&result, &a.out).map_err(|e| e.to_string())? {

@@ -127,9 +127,9 @@ pub fn progress_of(n: usize, unit: &str) -> indicatif::ProgressBar {
         Some(n as u64),
         indicatif::ProgressDrawTarget::stderr(),
     );
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        &format!("{{bar:40}} {{pos}}/{{len}} {unit} {{elapsed_precise}} eta {{eta}}"),
-    ) {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{bar:40}} {{pos}}/{{len}} {unit} {{elapsed_precise}} eta {{eta}}"
+    )) {
         bar.set_style(style);
     }
     bar

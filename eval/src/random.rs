@@ -251,7 +251,7 @@ impl Family {
                 } else {
                     round_to(1.0 / f64::from(dpr), 4)
                 };
-                d.params.insert("scale", f64::from(s));
+                d.record("scale", s, 4);
                 Attack::Chain(vec![
                     Attack::ResizeXY {
                         sx: s,
@@ -316,14 +316,17 @@ struct Drawer<'a> {
 }
 
 impl Drawer<'_> {
-    fn record(&mut self, name: &'static str, v: f32) -> f32 {
-        self.params.insert(name, f64::from(v));
+    /// Records `v` (already rounded to `decimals`) as the decimal it stands for, and
+    /// returns it.
+    fn record(&mut self, name: &'static str, v: f32, decimals: i32) -> f32 {
+        let m = 10f64.powi(decimals);
+        self.params.insert(name, (f64::from(v) * m).round() / m);
         v
     }
 
     fn uniform(&mut self, name: &'static str, lo: f64, hi: f64, decimals: i32) -> f32 {
         let v = round_to(self.rng.range(lo, hi), decimals);
-        self.record(name, v)
+        self.record(name, v, decimals)
     }
 
     fn int(&mut self, name: &'static str, lo: i64, hi: i64) -> i64 {
@@ -340,8 +343,8 @@ impl Drawer<'_> {
         let sx = round_to(s * ratio.sqrt(), 4);
         let sy = round_to(s / ratio.sqrt(), 4);
         Attack::ResizeXY {
-            sx: self.record("scale_x", sx),
-            sy: self.record("scale_y", sy),
+            sx: self.record("scale_x", sx, 4),
+            sy: self.record("scale_y", sy, 4),
             filter: Resample::Bicubic,
         }
     }
@@ -600,9 +603,7 @@ pub fn evaluate_random(
         .message()
         .ok_or_else(|| Error::Config(format!("{} has no message to embed", watermark.name())))?;
     let bits = watermark.scheme().bit_len();
-    let detector = Detector::new()
-        .with(watermark.clone())
-        .with_fpr(cfg.fpr)?;
+    let detector = Detector::new().with(watermark.clone()).with_fpr(cfg.fpr)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.jobs.unwrap_or(0))
         .build()

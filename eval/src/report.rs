@@ -114,10 +114,7 @@ fn rate_ci(row: &FamilyRow) -> String {
     if row.trials == 0 {
         return "-".into();
     }
-    format!(
-        "{:.3} [{:.3}, {:.3}]",
-        row.tpr, row.tpr_low, row.tpr_high
-    )
+    format!("{:.3} [{:.3}, {:.3}]", row.tpr, row.tpr_low, row.tpr_high)
 }
 
 fn random_header(r: &RandomResult) -> String {
@@ -177,7 +174,9 @@ pub fn random_markdown(r: &RandomResult) -> String {
     for f in families {
         let get = |split: &str| r.rows.iter().find(|x| x.family == f && x.split == split);
         let cell = |row: Option<&FamilyRow>| {
-            row.map_or("-".to_string(), |x| format!("{} ({})", rate_ci(x), x.trials))
+            row.map_or("-".to_string(), |x| {
+                format!("{} ({})", rate_ci(x), x.trials)
+            })
         };
         let all = get("all");
         s += &format!(
@@ -279,11 +278,13 @@ pub fn random_trials_csv(r: &RandomResult) -> String {
 pub fn write_random(r: &RandomResult, dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let stem = format!("{}-random", r.scheme);
-    let json =
-        serde_json::to_string_pretty(r).map_err(|e| Error::Config(format!("JSON: {e}")))?;
+    let json = serde_json::to_string_pretty(r).map_err(|e| Error::Config(format!("JSON: {e}")))?;
     Ok(vec![
         write(dir.join(format!("{stem}.txt")), random_table(r).as_bytes())?,
-        write(dir.join(format!("{stem}.md")), random_markdown(r).as_bytes())?,
+        write(
+            dir.join(format!("{stem}.md")),
+            random_markdown(r).as_bytes(),
+        )?,
         write(dir.join(format!("{stem}.csv")), random_csv(r).as_bytes())?,
         write(dir.join(format!("{stem}.json")), json.as_bytes())?,
         write(

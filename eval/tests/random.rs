@@ -63,7 +63,7 @@ fn scale_is_log_uniform_over_0_3_to_3() {
         .collect();
     s.sort_by(f64::total_cmp);
     let (lo, hi) = (s[0], s[s.len() - 1]);
-    assert!(lo >= 0.3 && lo < 0.32, "min {lo}");
+    assert!((0.3..0.32).contains(&lo), "min {lo}");
     assert!(hi <= 3.0 && hi > 2.8, "max {hi}");
     // ln(scale) uniform on [ln 0.3, ln 3]: the median is 0.3 * sqrt(10) ~ 0.949, the
     // quartiles 0.3 * 10^0.25 ~ 0.533 and 0.3 * 10^0.75 ~ 1.687.
@@ -157,7 +157,10 @@ fn every_family_gives_the_size_its_parameters_say() {
                 Family::Crop | Family::CropRotateJpeg | Family::BrightnessCropJpeg => {
                     (crop_side(w, p("crop_w")), crop_side(h, p("crop_h")))
                 }
-                Family::WamCombined => ((w * 0.7071f64).round(), (h * 0.7071f64).round()),
+                Family::WamCombined => (
+                    (w * std::f64::consts::FRAC_1_SQRT_2).round(),
+                    (h * std::f64::consts::FRAC_1_SQRT_2).round(),
+                ),
                 Family::Rotate90 if p("quarter_turns") as u32 % 2 == 1 => (h, w),
                 Family::RotateInscribed => {
                     let (iw, ih) = inscribed_rect(320, 272, p("degrees") as f32);
@@ -208,7 +211,9 @@ fn inscribed_rectangle_is_inside_and_rotations_behave() {
         }
     }
     assert_eq!(cur.rgb(), img.rgb());
-    let half = Attack::RotateQuarter { turns: 2 }.apply(&img, &mut rng).unwrap();
+    let half = Attack::RotateQuarter { turns: 2 }
+        .apply(&img, &mut rng)
+        .unwrap();
     let twice = Attack::Chain(vec![Attack::RotateQuarter { turns: 1 }; 2])
         .apply(&img, &mut rng)
         .unwrap();
@@ -254,7 +259,10 @@ fn chains_compose() {
         )
     );
     let name = Attack::Chain(steps).name();
-    assert!(name.contains("resize-0.61x0.64") && name.contains("jpeg420-q70"), "{name}");
+    assert!(
+        name.contains("resize-0.61x0.64") && name.contains("jpeg420-q70"),
+        "{name}"
+    );
 }
 
 #[test]
@@ -273,7 +281,9 @@ fn wilson_interval_matches_known_values() {
 
 #[test]
 fn split_matches_training_every_fifth_and_named_lists() {
-    let files: Vec<PathBuf> = (0..12).map(|i| PathBuf::from(format!("p{i:02}.png"))).collect();
+    let files: Vec<PathBuf> = (0..12)
+        .map(|i| PathBuf::from(format!("p{i:02}.png")))
+        .collect();
     let s = covers::split_every(&files, 5);
     let held: Vec<usize> = (0..12).filter(|&i| s[i] == Split::HeldOut).collect();
     assert_eq!(held, vec![4, 9]);
@@ -295,12 +305,7 @@ fn end_to_end_dwt_dct_gives_per_family_rows_with_intervals() {
         })
         .collect();
     let splits = [Split::Train, Split::Train, Split::HeldOut];
-    let families = vec![
-        Family::None,
-        Family::Jpeg,
-        Family::Rotate,
-        Family::Reshare,
-    ];
+    let families = vec![Family::None, Family::Jpeg, Family::Rotate, Family::Reshare];
     let cfg = RandomConfig {
         samples: 2,
         families: families.clone(),
@@ -327,7 +332,10 @@ fn end_to_end_dwt_dct_gives_per_family_rows_with_intervals() {
             assert_eq!(row.trials, n, "{} {split}", f.name());
             assert!(row.tpr_low <= row.tpr && row.tpr <= row.tpr_high);
             assert!(row.tpr_low >= 0.0 && row.tpr_high <= 1.0);
-            assert!(row.tpr_high - row.tpr_low > 0.2, "few trials, wide interval");
+            assert!(
+                row.tpr_high - row.tpr_low > 0.2,
+                "few trials, wide interval"
+            );
             assert_eq!(
                 row.detected,
                 r.trials
@@ -354,9 +362,11 @@ fn end_to_end_dwt_dct_gives_per_family_rows_with_intervals() {
             assert!(!t.params.is_empty());
         }
         let c = covers.iter().find(|c| c.name == t.cover).unwrap();
-        let d = t
-            .family
-            .draw(&mut trial_rng(cfg.seed, t.family, &t.cover, t.sample), 288, 256);
+        let d = t.family.draw(
+            &mut trial_rng(cfg.seed, t.family, &t.cover, t.sample),
+            288,
+            256,
+        );
         assert_eq!(d.attack.name(), t.attack);
         assert_eq!(d.params, t.params);
         let out = d.attack.apply(&c.image, &mut Rng::new(0)).unwrap();
@@ -368,8 +378,14 @@ fn end_to_end_dwt_dct_gives_per_family_rows_with_intervals() {
     for f in &families {
         assert!(md.contains(&format!("| {} |", f.name())), "{md}");
     }
-    assert_eq!(report::random_csv(&r).lines().count(), 1 + families.len() * 3);
-    assert_eq!(report::random_trials_csv(&r).lines().count(), 1 + r.trials.len());
+    assert_eq!(
+        report::random_csv(&r).lines().count(),
+        1 + families.len() * 3
+    );
+    assert_eq!(
+        report::random_trials_csv(&r).lines().count(),
+        1 + r.trials.len()
+    );
     let dir = std::env::temp_dir().join(format!("edgemark-random-{}", std::process::id()));
     let written = report::write_random(&r, &dir).unwrap();
     assert_eq!(written.len(), 5);

@@ -135,7 +135,9 @@ pub fn crop_region(
 ) -> Result<Image> {
     for f in [w_frac, h_frac, x_frac, y_frac] {
         if !(0.0..=1.0).contains(&f) {
-            return Err(Error::Config(format!("crop fraction {f} must be in [0, 1]")));
+            return Err(Error::Config(format!(
+                "crop fraction {f} must be in [0, 1]"
+            )));
         }
     }
     let (w, h) = (image.width(), image.height());
