@@ -115,6 +115,11 @@ pub fn schemes(json: bool) {
 }
 
 pub fn progress(n: usize) -> indicatif::ProgressBar {
+    progress_of(n, "images")
+}
+
+/// A progress bar on stderr counting `n` `unit`s (hidden for fewer than 2).
+pub fn progress_of(n: usize, unit: &str) -> indicatif::ProgressBar {
     if n < 2 {
         return indicatif::ProgressBar::hidden();
     }
@@ -122,9 +127,9 @@ pub fn progress(n: usize) -> indicatif::ProgressBar {
         Some(n as u64),
         indicatif::ProgressDrawTarget::stderr(),
     );
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{bar:40} {pos}/{len} images {elapsed_precise} eta {eta}",
-    ) {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{bar:40}} {{pos}}/{{len}} {unit} {{elapsed_precise}} eta {{eta}}"
+    )) {
         bar.set_style(style);
     }
     bar

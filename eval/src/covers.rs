@@ -73,3 +73,74 @@ pub fn center_crop(img: &Image, max_side: u32) -> Result<Image> {
     }
     Ok(Image::from_rgb(w, h, rgb)?)
 }
+
+/// Which side of the training split a cover is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Split {
+    /// A photo the model was trained on.
+    Train,
+    /// A photo held out of training.
+    HeldOut,
+}
+
+impl Split {
+    /// `train` or `held-out`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::HeldOut => "held-out",
+        }
+    }
+}
+
+/// The training split of `models/train` (`edgemark_train::data::split`): of the files
+/// sorted by name (as [`list_dir`] returns them), the one at index `i` is held out when
+/// `i % every == every - 1` (every 5th from the 5th with `every` 5); `every` 0 holds none
+/// out. Apply it to the whole folder *before* any `--limit`, so "held out" means what
+/// training did not see.
+pub fn split_every(files: &[PathBuf], every: usize) -> Vec<Split> {
+    (0..files.len())
+        .map(|i| {
+            if every > 0 && i % every == every - 1 {
+                Split::HeldOut
+            } else {
+                Split::Train
+            }
+        })
+        .collect()
+}
+
+/// Holds out the files whose file names are in `names` (exact match); an error naming
+/// the entries of `names` that are not among `files`.
+pub fn split_named(files: &[PathBuf], names: &[String]) -> Result<Vec<Split>> {
+    let file_names: Vec<String> = files
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    let missing: Vec<&str> = names
+        .iter()
+        .filter(|n| !file_names.contains(n))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Config(format!(
+            "held-out list names files that are not covers: {}",
+            missing.join(", ")
+        )));
+    }
+    Ok(file_names
+        .iter()
+        .map(|n| {
+            if names.contains(n) {
+                Split::HeldOut
+            } else {
+                Split::Train
+            }
+        })
+        .collect())
+}

@@ -107,6 +107,33 @@ pub fn empirical_fpr(null_scores: &[usize], threshold: usize) -> f64 {
     null_scores.iter().filter(|&&v| v >= threshold).count() as f64 / null_scores.len() as f64
 }
 
+/// The Wilson score interval (95 %, z = 1.959964) of a proportion of `successes` out of
+/// `trials`: `(low, high)`, within `[0, 1]`; `(0, 1)` when there are no trials.
+pub fn wilson_interval(successes: usize, trials: usize) -> (f64, f64) {
+    if trials == 0 {
+        return (0.0, 1.0);
+    }
+    let z = 1.959_963_984_540_054_f64;
+    let n = trials as f64;
+    let p = successes.min(trials) as f64 / n;
+    let z2 = z * z;
+    let denom = 1.0 + z2 / n;
+    let centre = (p + z2 / (2.0 * n)) / denom;
+    let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
+    // At 0 and at all successes the interval ends exactly at the observed rate.
+    let low = if successes == 0 {
+        0.0
+    } else {
+        (centre - half).max(0.0)
+    };
+    let high = if successes >= trials {
+        1.0
+    } else {
+        (centre + half).min(1.0)
+    };
+    (low, high)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,6 +49,26 @@ impl Rng {
         }
     }
 
+    /// Uniform in `[lo, hi)`.
+    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.uniform()
+    }
+
+    /// Log-uniform in `[lo, hi)` (`lo`, `hi` > 0): `ln x` is uniform, so a factor and its
+    /// inverse are equally likely.
+    pub fn log_uniform(&mut self, lo: f64, hi: f64) -> f64 {
+        (lo.ln() + (hi.ln() - lo.ln()) * self.uniform()).exp()
+    }
+
+    /// Uniform integer in `lo..=hi`.
+    pub fn int_in(&mut self, lo: i64, hi: i64) -> i64 {
+        if hi <= lo {
+            lo
+        } else {
+            lo + self.below((hi - lo) as u64 + 1) as i64
+        }
+    }
+
     /// Standard normal (Box-Muller).
     pub fn gaussian(&mut self) -> f64 {
         let u1 = self.uniform().max(f64::MIN_POSITIVE);

@@ -55,7 +55,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn from_finding(f: Option<&Finding>) -> Outcome {
+    pub(crate) fn from_finding(f: Option<&Finding>) -> Outcome {
         match f {
             Some(f) => Outcome {
                 matched: f.matched_bits,

@@ -94,3 +94,196 @@ pub fn screenshot(image: &Image, dpr: f32) -> Result<Image> {
     )?;
     resize_to(&small, w, h, FilterType::CatmullRom)
 }
+
+/// Resampling filter of [`resize_xy`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resample {
+    /// Catmull-Rom bicubic (antialiased when shrinking), what photo editors and PIL's
+    /// `BICUBIC` do.
+    Bicubic,
+    /// Bilinear (a triangle filter, antialiased when shrinking), what browsers use to show
+    /// an image at a device pixel ratio.
+    Bilinear,
+}
+
+/// Scales the width by `sx` and the height by `sy` (each side rounded, at least 1 pixel).
+pub fn resize_xy(image: &Image, sx: f32, sy: f32, filter: Resample) -> Result<Image> {
+    for s in [sx, sy] {
+        if !(s > 0.0 && s.is_finite()) {
+            return Err(Error::Config(format!("resize factor {s} must be > 0")));
+        }
+    }
+    let w = (image.width() as f32 * sx).round() as u32;
+    let h = (image.height() as f32 * sy).round() as u32;
+    let f = match filter {
+        Resample::Bicubic => FilterType::CatmullRom,
+        Resample::Bilinear => FilterType::Triangle,
+    };
+    resize_to(image, w, h, f)
+}
+
+/// Crops a `w_frac` x `h_frac` part of the image (fractions of its sides, each side at
+/// least `min_side` pixels or the whole side when smaller), whose top-left corner is at
+/// `x_frac`, `y_frac` of the free room (0: left/top, 1: right/bottom).
+pub fn crop_region(
+    image: &Image,
+    w_frac: f32,
+    h_frac: f32,
+    x_frac: f32,
+    y_frac: f32,
+    min_side: u32,
+) -> Result<Image> {
+    for f in [w_frac, h_frac, x_frac, y_frac] {
+        if !(0.0..=1.0).contains(&f) {
+            return Err(Error::Config(format!(
+                "crop fraction {f} must be in [0, 1]"
+            )));
+        }
+    }
+    let (w, h) = (image.width(), image.height());
+    let side = |full: u32, frac: f32| {
+        ((full as f32 * frac).round() as u32)
+            .max(min_side)
+            .clamp(1, full.max(1))
+    };
+    let (cw, ch) = (side(w, w_frac), side(h, h_frac));
+    let x0 = ((w - cw) as f32 * x_frac).round() as u32;
+    let y0 = ((h - ch) as f32 * y_frac).round() as u32;
+    crop_rect(image, x0, y0, cw, ch)
+}
+
+/// The pixels of the `cw` x `ch` rectangle at `x0`, `y0` (which must lie inside).
+fn crop_rect(image: &Image, x0: u32, y0: u32, cw: u32, ch: u32) -> Result<Image> {
+    let w = image.width();
+    if x0 + cw > w || y0 + ch > image.height() || cw == 0 || ch == 0 {
+        return Err(Error::Config(format!(
+            "crop {cw}x{ch} at {x0},{y0} is outside {w}x{}",
+            image.height()
+        )));
+    }
+    let mut rgb = Vec::with_capacity((cw * ch * 3) as usize);
+    for y in y0..y0 + ch {
+        let start = ((y * w + x0) * 3) as usize;
+        rgb.extend_from_slice(&image.rgb()[start..start + cw as usize * 3]);
+    }
+    rgb_image(cw, ch, rgb)
+}
+
+/// What a rotation puts where no source pixel lands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Border {
+    /// Black corners, same size (what a plain rotate does).
+    Black,
+    /// The image mirrored at its edges, same size (no empty corners).
+    Reflect,
+    /// Cropped to the largest axis-aligned rectangle inside the rotated image, centred
+    /// (what photo straightening does): no corners at all, a smaller image.
+    Crop,
+}
+
+/// Rotates by `degrees` counter-clockwise about the centre with bilinear sampling; the
+/// corners as `border` says.
+pub fn rotate_with(image: &Image, degrees: f32, border: Border) -> Result<Image> {
+    match border {
+        Border::Black => rotate(image, degrees),
+        Border::Reflect => rotate_reflect(image, degrees),
+        Border::Crop => {
+            let turned = rotate(image, degrees)?;
+            let (w, h) = (image.width(), image.height());
+            let (iw, ih) = inscribed_rect(w, h, degrees);
+            // One pixel less on each side: the edge pixels are blends with the black outside.
+            let cw = (iw.floor() as u32).saturating_sub(2).clamp(1, w);
+            let ch = (ih.floor() as u32).saturating_sub(2).clamp(1, h);
+            crop_rect(&turned, (w - cw) / 2, (h - ch) / 2, cw, ch)
+        }
+    }
+}
+
+/// Width and height of the largest axis-aligned rectangle inside a `w` x `h` rectangle
+/// rotated by `degrees` (both centred).
+pub fn inscribed_rect(w: u32, h: u32, degrees: f32) -> (f64, f64) {
+    let (w, h) = (f64::from(w), f64::from(h));
+    if w <= 0.0 || h <= 0.0 {
+        return (0.0, 0.0);
+    }
+    let a = f64::from(degrees).to_radians();
+    let (sin, cos) = (a.sin().abs(), a.cos().abs());
+    let wide = w >= h;
+    let (long, short) = if wide { (w, h) } else { (h, w) };
+    if short <= 2.0 * sin * cos * long || (sin - cos).abs() < 1e-10 {
+        // Two corners of the rectangle touch the long sides only.
+        let x = 0.5 * short;
+        if wide {
+            (x / sin, x / cos)
+        } else {
+            (x / cos, x / sin)
+        }
+    } else {
+        let cos2 = cos * cos - sin * sin;
+        ((w * cos - h * sin) / cos2, (h * cos - w * sin) / cos2)
+    }
+}
+
+/// Mirrors integer index `i` into `0..n` (edge pixels repeated: `.. 1 0 | 0 1 .. n-1 |
+/// n-1 n-2 ..`).
+fn reflect_index(i: i64, n: usize) -> usize {
+    let n = n as i64;
+    let m = i.rem_euclid(2 * n);
+    (if m >= n { 2 * n - 1 - m } else { m }) as usize
+}
+
+fn rotate_reflect(image: &Image, degrees: f32) -> Result<Image> {
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    let src = image.rgb();
+    let (sin, cos) = (f64::from(degrees).to_radians()).sin_cos();
+    let (cx, cy) = ((w as f64 - 1.0) / 2.0, (h as f64 - 1.0) / 2.0);
+    let mut out = vec![0u8; w * h * 3];
+    for y in 0..h {
+        for x in 0..w {
+            let (dx, dy) = (x as f64 - cx, y as f64 - cy);
+            let sx = cos * dx - sin * dy + cx;
+            let sy = sin * dx + cos * dy + cy;
+            let (fx0, fy0) = (sx.floor(), sy.floor());
+            let (fx, fy) = (sx - fx0, sy - fy0);
+            let (x0, x1) = (
+                reflect_index(fx0 as i64, w),
+                reflect_index(fx0 as i64 + 1, w),
+            );
+            let (y0, y1) = (
+                reflect_index(fy0 as i64, h),
+                reflect_index(fy0 as i64 + 1, h),
+            );
+            for c in 0..3 {
+                let p = |xx: usize, yy: usize| f64::from(src[(yy * w + xx) * 3 + c]);
+                let v = (1.0 - fy) * ((1.0 - fx) * p(x0, y0) + fx * p(x1, y0))
+                    + fy * ((1.0 - fx) * p(x0, y1) + fx * p(x1, y1));
+                out[(y * w + x) * 3 + c] = to_u8(v as f32);
+            }
+        }
+    }
+    rgb_image(w as u32, h as u32, out)
+}
+
+/// Rotates by `turns` quarter turns counter-clockwise, exactly (a pixel permutation; the
+/// sides swap for odd `turns`).
+pub fn rotate_quarter(image: &Image, turns: u8) -> Result<Image> {
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    let src = image.rgb();
+    let turns = turns % 4;
+    let (ow, oh) = if turns % 2 == 1 { (h, w) } else { (w, h) };
+    let mut out = vec![0u8; w * h * 3];
+    for y in 0..oh {
+        for x in 0..ow {
+            // Counter-clockwise on screen (y down): out(x, y) comes from these source pixels.
+            let (sx, sy) = match turns {
+                1 => (w - 1 - y, x),
+                2 => (w - 1 - x, h - 1 - y),
+                3 => (y, h - 1 - x),
+                _ => (x, y),
+            };
+            let (o, s) = ((y * ow + x) * 3, (sy * w + sx) * 3);
+            out[o..o + 3].copy_from_slice(&src[s..s + 3]);
+        }
+    }
+    rgb_image(ow as u32, oh as u32, out)
+}

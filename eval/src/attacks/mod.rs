@@ -17,6 +17,7 @@ use crate::rng::Rng;
 use edgemark::Image;
 
 pub use codec::{jpeg, png_round_trip, webp};
+pub use geometry::{inscribed_rect, Border, Resample};
 
 /// JPEG chroma subsampling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +106,47 @@ pub enum Attack {
         /// `None`: PNG; `Some(q)`: JPEG quality `q`.
         jpeg: Option<u8>,
     },
+    /// Resize the width by `sx` and the height by `sy`.
+    ResizeXY {
+        /// Width factor.
+        sx: f32,
+        /// Height factor.
+        sy: f32,
+        /// Resampling filter.
+        filter: Resample,
+    },
+    /// Crop a `w_frac` x `h_frac` part (fractions of the sides, each side at least
+    /// `min_side` pixels or the whole side), its top-left corner at `x_frac`, `y_frac` of
+    /// the free room: fully determined by its parameters.
+    CropRegion {
+        /// Fraction of the width kept.
+        w_frac: f32,
+        /// Fraction of the height kept.
+        h_frac: f32,
+        /// Horizontal position in the free room, 0 (left) to 1 (right).
+        x_frac: f32,
+        /// Vertical position in the free room, 0 (top) to 1 (bottom).
+        y_frac: f32,
+        /// Smallest side in pixels.
+        min_side: u32,
+    },
+    /// Rotate about the centre (bilinear), corners as `border` says.
+    RotateWith {
+        /// Angle, counter-clockwise.
+        degrees: f32,
+        /// Black corners, mirrored edges or crop to the inscribed rectangle.
+        border: Border,
+    },
+    /// Rotate by quarter turns counter-clockwise (exact; odd turns swap the sides).
+    RotateQuarter {
+        /// Number of quarter turns (0-3).
+        turns: u8,
+    },
+    /// Gamma curve `255 (x/255)^gamma`.
+    Gamma {
+        /// Exponent.
+        gamma: f32,
+    },
     /// Several attacks in order.
     Chain(Vec<Attack>),
 }
@@ -133,6 +175,26 @@ impl Attack {
                 None => format!("screenshot-dpr{dpr}-png"),
                 Some(q) => format!("screenshot-dpr{dpr}-jpeg{q}"),
             },
+            Attack::ResizeXY { sx, sy, filter } => match filter {
+                Resample::Bicubic => format!("resize-{sx}x{sy}"),
+                Resample::Bilinear => format!("resize-bilinear-{sx}x{sy}"),
+            },
+            Attack::CropRegion {
+                w_frac,
+                h_frac,
+                x_frac,
+                y_frac,
+                min_side,
+            } => format!("crop-{w_frac}x{h_frac}@{x_frac},{y_frac}-min{min_side}"),
+            Attack::RotateWith { degrees, border } => match border {
+                Border::Black => format!("rotate-{degrees}-black"),
+                Border::Reflect => format!("rotate-{degrees}-reflect"),
+                Border::Crop => format!("rotate-{degrees}-inscribed"),
+            },
+            Attack::RotateQuarter { turns } => {
+                format!("rotate-{}-exact", u32::from(*turns % 4) * 90)
+            }
+            Attack::Gamma { gamma } => format!("gamma-{gamma}"),
             Attack::Chain(v) => v.iter().map(Attack::name).collect::<Vec<_>>().join("+"),
         }
     }
@@ -160,6 +222,19 @@ impl Attack {
                     Some(q) => codec::jpeg(&shot, *q, Chroma::Sub420),
                 }
             }
+            Attack::ResizeXY { sx, sy, filter } => geometry::resize_xy(image, *sx, *sy, *filter),
+            Attack::CropRegion {
+                w_frac,
+                h_frac,
+                x_frac,
+                y_frac,
+                min_side,
+            } => geometry::crop_region(image, *w_frac, *h_frac, *x_frac, *y_frac, *min_side),
+            Attack::RotateWith { degrees, border } => {
+                geometry::rotate_with(image, *degrees, *border)
+            }
+            Attack::RotateQuarter { turns } => geometry::rotate_quarter(image, *turns),
+            Attack::Gamma { gamma } => tone::gamma(image, *gamma),
             Attack::Chain(v) => {
                 let mut cur = image.clone();
                 for a in v {

@@ -69,3 +69,13 @@ pub fn hue_shift(image: &Image, degrees: f32) -> Result<Image> {
         [r1 + min, g1 + min, b1 + min]
     })
 }
+
+/// Gamma curve on every channel: `255 * (x / 255) ^ gamma` (`gamma` < 1 brightens).
+pub fn gamma(image: &Image, gamma: f32) -> Result<Image> {
+    if !(gamma > 0.0 && gamma.is_finite()) {
+        return Err(crate::error::Error::Config(format!(
+            "gamma {gamma} must be > 0"
+        )));
+    }
+    map_pixels(image, |p| p.map(|v| 255.0 * (v / 255.0).powf(gamma)))
+}
