@@ -5,11 +5,11 @@ use edgemark::{Bits, Convention, EmbedStyle, Watermark};
 /// Which watermarks `detect` looks for.
 #[derive(clap::Args, Debug)]
 pub struct Selection {
-    /// Built-in preset(s) to look for (default: all presets, i.e. sdxl).
+    /// Built-in preset(s) to look for: sdxl, edgemark-v3 (default: sdxl).
     #[arg(long = "preset")]
     presets: Vec<String>,
-    /// Also look for a scheme (dwtDct, dwtDctSvd, rivagan, edgemark-hidden-48) with your own
-    /// message or bit length.
+    /// Also look for a scheme (edgemark-v3, dwtDct, dwtDctSvd, rivagan, edgemark-hidden-48)
+    /// with your own message or bit length (edgemark-v3 needs neither: it decodes any payload).
     #[arg(long)]
     scheme: Option<String>,
     /// The message --scheme should carry (0xHEX, bits:..., text:...); gives a p-value.
@@ -24,7 +24,7 @@ impl Selection {
     pub fn watermarks(&self) -> Result<Vec<Watermark>, String> {
         let mut out = Vec::new();
         let presets: Vec<String> = if self.presets.is_empty() && self.scheme.is_none() {
-            edgemark::PRESETS.iter().map(|p| p.0.to_string()).collect()
+            edgemark::DEFAULT_PRESETS.iter().map(|p| p.to_string()).collect()
         } else {
             self.presets.clone()
         };
@@ -42,7 +42,8 @@ impl Selection {
                 out.push(neural(model, message)?);
                 return Ok(out);
             }
-            if message.is_none() && self.bits.is_none() {
+            let open_set = s.eq_ignore_ascii_case(edgemark::EdgemarkV3::NAME);
+            if message.is_none() && self.bits.is_none() && !open_set {
                 return Err("--scheme needs --message or --bits".into());
             }
             out.push(
@@ -65,7 +66,11 @@ pub fn for_embedding(
         .map(Bits::parse)
         .transpose()
         .map_err(|e| e.to_string())?;
-    if let Ok(preset) = Watermark::preset(scheme) {
+    // A preset with its own message (sdxl) fixes everything; edgemark-v3 takes a payload.
+    if let Some(preset) = Watermark::preset(scheme)
+        .ok()
+        .filter(|p| p.message().is_some())
+    {
         if message.is_some() || style.is_some() || convention.is_some() {
             return Err(format!("preset '{scheme}' fixes its message and style"));
         }

@@ -56,4 +56,4 @@ pub use payload::Bits;
 pub use scheme::{Decoded, Reading, Scheme};
 pub use schemes::{Classic, ClassicKind, Convention, EdgemarkV3, EmbedStyle};
 pub use stream::{StreamDetector, StreamReport};
-pub use watermark::{Watermark, PRESETS, SDXL_MESSAGE};
+pub use watermark::{Watermark, DEFAULT_PRESETS, PRESETS, SDXL_MESSAGE};

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::image::Image;
 use crate::payload::Bits;
 use crate::scheme::Scheme;
-use crate::schemes::{Classic, Convention, EmbedStyle};
+use crate::schemes::{Classic, Convention, EdgemarkV3, EmbedStyle};
 use std::sync::Arc;
 
 /// The 48-bit message Stable Diffusion XL embeds (`WATERMARK_MESSAGE` in diffusers' and
@@ -21,11 +21,21 @@ pub struct Watermark {
     message: Option<Bits>,
 }
 
+/// The presets a detector looks for when none is chosen (the CLI's and the npm package's
+/// default). `edgemark-v3` is opt-in: its geometric search costs far more than a preset read.
+pub const DEFAULT_PRESETS: &[&str] = &["sdxl"];
+
 /// Names [`Watermark::preset`] knows, with one line each.
-pub const PRESETS: &[(&str, &str)] = &[(
-    "sdxl",
-    "Stable Diffusion XL: dwtDct, 48 bits 0xB3EC907BB19E, embedded on the float image",
-)];
+pub const PRESETS: &[(&str, &str)] = &[
+    (
+        "sdxl",
+        "Stable Diffusion XL: dwtDct, 48 bits 0xB3EC907BB19E, embedded on the float image",
+    ),
+    (
+        "edgemark-v3",
+        "EdgeMark's own watermark v3: any 32-bit payload (BCH-coded), read after rescales, rotations, crops and re-encoding; decided without knowing the payload",
+    ),
+];
 
 impl Watermark {
     /// A scheme bound to a known message (the detector then reports a p-value), or to none
@@ -52,15 +62,33 @@ impl Watermark {
         })
     }
 
-    /// A classical watermark by scheme name ([`Classic::by_name`]) bound to `message`, or, with
-    /// no message, reading `bits` bits (nothing is then decided). Either must be given; when
-    /// both are, they must agree. Embedding uses `style`.
+    /// EdgeMark's own watermark v3 ([`EdgemarkV3`]) bound to a 32-bit payload, or to none:
+    /// then the detector decides through the scheme's error correction and reports the
+    /// payload it finds.
+    pub fn edgemark_v3(payload: Option<Bits>) -> Result<Watermark> {
+        Watermark::new(EdgemarkV3::NAME, EdgemarkV3::new()?, payload)
+    }
+
+    /// A watermark implemented in Rust, by scheme name: `edgemark-v3` (see
+    /// [`Watermark::edgemark_v3`]; `bits`, when given, must be 32) or a classical scheme
+    /// ([`Classic::by_name`]) bound to `message`, or, with no message, reading `bits` bits
+    /// (nothing is then decided). For classical schemes either must be given; when both are,
+    /// they must agree. Embedding uses `style` (classical schemes only).
     pub fn classic(
         scheme: &str,
         message: Option<Bits>,
         bits: Option<usize>,
         style: EmbedStyle,
     ) -> Result<Watermark> {
+        if scheme.eq_ignore_ascii_case(EdgemarkV3::NAME) {
+            if let Some(n) = bits.filter(|&n| n != crate::schemes::V3_PAYLOAD_BITS) {
+                return Err(Error::message(format!(
+                    "edgemark-v3 carries {} payload bits, not {n}",
+                    crate::schemes::V3_PAYLOAD_BITS
+                )));
+            }
+            return Watermark::edgemark_v3(message);
+        }
         let n = match (&message, bits) {
             (Some(m), Some(n)) if m.len() != n => {
                 return Err(Error::message(format!(
@@ -107,6 +135,7 @@ impl Watermark {
     pub fn preset(name: &str) -> Result<Watermark> {
         match name.to_ascii_lowercase().as_str() {
             "sdxl" => Ok(Watermark::sdxl()),
+            "edgemark-v3" => Watermark::edgemark_v3(None),
             _ => Err(Error::config(format!(
                 "unknown preset '{name}' (known: {})",
                 PRESETS.iter().map(|p| p.0).collect::<Vec<_>>().join(", ")

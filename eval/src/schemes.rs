@@ -29,6 +29,10 @@ pub const SCHEMES: &[(&str, &str)] = &[
         "RivaGAN (ONNX via tract; needs feature `onnx` and scripts/fetch-rivagan.sh), 32 bits (eval_message)",
     ),
     (
+        "edgemark-v3",
+        "EdgeMark's own watermark v3: 32-bit payload (eval_message) under BCH(127,36), geometric sync; the p-value uses the known payload's code word",
+    ),
+    (
         "edgemark-hidden-48",
         "EdgeMark's own learned tiled watermark (ONNX via tract; needs feature `onnx`; models/edgemark-hidden-48), 48 bits (eval_message)",
     ),
@@ -57,6 +61,7 @@ pub fn watermark(name: &str) -> Result<Watermark> {
         )?,
         "rivagan" => neural("rivagan", 32)?,
         "edgemark-hidden-48" | "hidden48" => neural("edgemark-hidden-48", 48)?,
+        "edgemark-v3" | "v3" => Watermark::edgemark_v3(Some(eval_message(32)))?,
         _ => {
             return Err(Error::Config(format!(
                 "unknown scheme '{name}' (known: {})",

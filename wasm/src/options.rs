@@ -75,7 +75,7 @@ impl DetectorOptions {
         let presets: Vec<String> = match &self.presets {
             Some(p) => p.clone(),
             None if custom.is_empty() && models.is_empty() => {
-                edgemark::PRESETS.iter().map(|p| p.0.to_string()).collect()
+                edgemark::DEFAULT_PRESETS.iter().map(|p| p.to_string()).collect()
             }
             None => Vec::new(),
         };
@@ -135,7 +135,10 @@ impl EmbedOptions {
             .map(Bits::parse)
             .transpose()
             .map_err(|e| e.to_string())?;
-        if let Ok(preset) = Watermark::preset(&self.scheme) {
+        if let Some(preset) = Watermark::preset(&self.scheme)
+            .ok()
+            .filter(|p| p.message().is_some())
+        {
             if message.is_some() || self.style.is_some() || self.convention.is_some() {
                 return Err(format!(
                     "preset '{}' fixes its message, style and convention",
@@ -219,8 +222,7 @@ mod tests {
     fn empty_options_mean_every_preset() {
         let w = DetectorOptions::default().watermarks().unwrap();
         let names: Vec<&str> = w.iter().map(Watermark::name).collect();
-        let presets: Vec<&str> = edgemark::PRESETS.iter().map(|p| p.0).collect();
-        assert_eq!(names, presets);
+        assert_eq!(names, edgemark::DEFAULT_PRESETS);
     }
 
     #[test]
