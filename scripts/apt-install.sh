@@ -18,7 +18,7 @@ if [ "$(id -u)" != 0 ]; then
   sudo=(sudo -n)
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Use-Pty=0)
+apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Use-Pty=0 -o DPkg::Lock::Timeout=900)
 log "installing ${missing[*]} (Debian)"
 if ! "${apt[@]}" install "${missing[@]}" </dev/null >/dev/null 2>&1; then
   log "install failed with the current package lists; running apt-get update"
