@@ -14,7 +14,6 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 export CARGO_TERM_COLOR=never
-export CI="${CI:-true}"
 
 stages=()
 times=()
