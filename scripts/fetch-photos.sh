@@ -10,7 +10,9 @@ dl="$root/.cache/downloads"
 stamp="$out/.ready-v1"
 [ -f "$stamp" ] && exit 0
 mkdir -p "$out" "$dl"
-pip=(python3 -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: -d "$dl")
+# pip from the reference environment (scripts/setup-python.sh; Debian's python3 has no pip).
+if [ -x "$root/.cache/venv/bin/pip" ]; then pip=("$root/.cache/venv/bin/pip"); else pip=(python3 -m pip); fi
+pip+=(download -q --disable-pip-version-check --no-deps --only-binary=:all: -d "$dl")
 ls "$dl"/scikit_image-0.26.0-*.whl >/dev/null 2>&1 || "${pip[@]}" --python-version 3.11 --platform manylinux_2_28_x86_64 --platform manylinux_2_24_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 "scikit-image==0.26.0"
 ls "$dl"/matplotlib-3.*.whl >/dev/null 2>&1 || "${pip[@]}" --python-version 3.11 --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 "matplotlib==3.9.2"
 if ! ls "$dl"/opencv-doc_*.deb >/dev/null 2>&1; then

@@ -10,6 +10,10 @@ venv="$root/.cache/venv"
 stamp="$venv/.edgemark-ready-v1"
 [ -f "$stamp" ] && exit 0
 mkdir -p "$root/.cache"
+# Debian's python3 has venv and ensurepip in a separate package.
+if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+  bash "$root/scripts/apt-install.sh" python3-venv
+fi
 python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check --upgrade pip >/dev/null
 "$venv/bin/pip" install -q --disable-pip-version-check \

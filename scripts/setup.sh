@@ -4,10 +4,17 @@
 #   - Python reference environment (.cache/venv: invisible-watermark 0.2.0, numpy, opencv, pywt, onnxruntime)
 #   - natural photographs from registry packages (.cache/photos)
 #   - RivaGAN's ONNX files from the invisible-watermark wheel (models/rivagan/*.onnx, git-ignored)
-# The browser tests install their own tools (wasm/tests/run.sh: wasm32 target, wasm-bindgen-cli,
-# Debian chromium, playwright-core).
+#   - the tools of the C tests (ffi/tests/run.sh --setup: Debian valgrind, make, pkg-config)
+#   - the tools of the browser tests (wasm/tests/run.sh --only setup: Debian chromium, npm
+#     playwright-core, the wasm32 target via rustup, wasm-bindgen-cli via cargo install,
+#     npm binaryen for wasm-opt)
+# Those test scripts also install their own tools when run alone. Nothing here relies on an
+# earlier run or on anything installed by hand: scripts/fresh-check.sh runs all of it in a
+# fresh clone with an empty HOME and CARGO_HOME.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$root/scripts/setup-python.sh"
 bash "$root/scripts/fetch-photos.sh"
 bash "$root/scripts/fetch-rivagan.sh"
+bash "$root/ffi/tests/run.sh" --setup
+bash "$root/wasm/tests/run.sh" --only setup

@@ -3,19 +3,57 @@
 #   1. set-up from the package registries (idempotent),
 #   2. the Rust workspace tests (core, CLI, eval, FFI, and the reference tests that run the
 #      real Python invisible-watermark and onnxruntime),
-#   3. the training path's CPU smoke test (candle, feature `train`) and the wasm crate's
-#      Rust unit tests (run natively, with its ONNX feature),
-#   4. the C tests of the C ABI under valgrind,
-#   5. the browser tests in headless Chromium (wasm; classical and ONNX packages).
+#   3. the training path's CPU smoke test (candle, feature `train`),
+#   4. the wasm crate's Rust unit tests (run natively, without and with its ONNX feature),
+#   5. the C tests of the C ABI under valgrind,
+#   6. the wasm build (native CLI, both npm packages, test images),
+#   7. the browser tests in headless Chromium (wasm; classical and ONNX packages).
+# Prints the wall time of each stage at the end, also when a stage fails (then the exit status
+# is that of the failed stage).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 export CARGO_TERM_COLOR=never
+
+stages=()
+times=()
+current=""
+started=$SECONDS
+fmt() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+report() {
+  local rc=$? i
+  {
+    echo
+    echo "== scripts/test.sh stage times (wall)"
+    for i in "${!stages[@]}"; do
+      printf '  %-22s %8s  ok\n' "${stages[$i]}" "$(fmt "${times[$i]}")"
+    done
+    if [ -n "$current" ]; then
+      printf '  %-22s %8s  FAILED (exit %d)\n' "$current" "$(fmt $((SECONDS - stage_t0)))" "$rc"
+    fi
+    printf '  %-22s %8s\n' "total" "$(fmt $((SECONDS - started)))"
+  } >&2
+  exit "$rc"
+}
+trap report EXIT
+stage() {
+  local name="$1"
+  shift
+  current="$name"
+  stage_t0=$SECONDS
+  echo "== [$name] $*" >&2
+  "$@"
+  stages+=("$name")
+  times+=($((SECONDS - stage_t0)))
+  current=""
+}
+
 # Two cores: one workspace build, one target dir, release profile everywhere.
-bash scripts/setup.sh
-cargo test --release --workspace --exclude edgemark-wasm
-cargo test --release -p edgemark-train --features train
-cargo test --release -p edgemark-wasm --features onnx --lib
-bash ffi/tests/run.sh
-bash wasm/tests/run.sh
+stage "set-up" bash scripts/setup.sh
+stage "Rust tests" cargo test --release --workspace --exclude edgemark-wasm
+stage "training smoke test" cargo test --release -p edgemark-train --features train
+stage "wasm unit tests" bash -c 'cargo test --release -p edgemark-wasm --lib && cargo test --release -p edgemark-wasm --features onnx --lib'
+stage "C tests" bash ffi/tests/run.sh
+stage "wasm build" bash wasm/tests/run.sh --only build
+stage "Chromium tests" bash wasm/tests/run.sh --only test
 echo "all EdgeMark tests passed"

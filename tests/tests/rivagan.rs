@@ -13,21 +13,8 @@ use edgemark_tests::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn card_path() -> Option<PathBuf> {
-    let card = root().join("models/rivagan/card.toml");
-    let onnx = root().join("models/rivagan/rivagan_decoder.onnx");
-    if onnx.exists() {
-        return Some(card);
-    }
-    if std::env::var_os("EDGEMARK_SKIP_REFERENCE").is_some() {
-        eprintln!("SKIPPED: RivaGAN models missing (EDGEMARK_SKIP_REFERENCE set)");
-        return None;
-    }
-    panic!("RivaGAN models missing: run scripts/fetch-rivagan.sh (scripts/test.sh does), or set EDGEMARK_SKIP_REFERENCE=1");
-}
-
 fn rivagan() -> Option<Neural> {
-    Some(Neural::load(card_path()?).expect("rivagan loads"))
+    Some(Neural::load(rivagan_card()?).expect("rivagan loads"))
 }
 
 fn reference(py: &Path, args: &[&str]) -> String {
@@ -215,7 +202,7 @@ fn detector_reports_rivagan_with_p_value() {
 }
 
 fn card_text() -> Option<String> {
-    Some(std::fs::read_to_string(card_path()?).unwrap())
+    Some(std::fs::read_to_string(rivagan_card()?).unwrap())
 }
 
 fn model_error(r: edgemark::Result<Neural>) -> String {

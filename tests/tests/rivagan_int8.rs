@@ -35,14 +35,7 @@ fn accuracy(s: &Neural, images: &[Image], messages: &[Bits]) -> (f64, Vec<Bits>)
 
 #[test]
 fn int8_decoder_agrees_with_fp32() {
-    let card = root().join("models/rivagan/card.toml");
-    if !root().join("models/rivagan/rivagan_decoder.onnx").exists() {
-        assert!(
-            std::env::var_os("EDGEMARK_SKIP_REFERENCE").is_some(),
-            "RivaGAN models missing: run scripts/fetch-rivagan.sh"
-        );
-        return;
-    }
+    let Some(card) = rivagan_card() else { return };
     let Some(py) = python() else { return };
     let Some(photos) = photos() else { return };
     let dir = scratch("rivagan-int8");

@@ -7,6 +7,7 @@
 #   EDGEMARK_WASM_OPT=0 wasm/scripts/build.sh           # skip wasm-opt
 #   EDGEMARK_WASM_OPT_FLAGS=-Oz wasm/scripts/build.sh   # wasm-opt level (default -O3; -Oz with onnx)
 #   EDGEMARK_WASM_OPT_LEVEL=3 ...                        # rustc opt-level (default 3; z with onnx)
+#   wasm/scripts/build.sh --tools    # only install the tools (steps 1, 2 and binaryen), build nothing
 #
 # Steps: wasm32 target (rustup), wasm-bindgen-cli at the exact version of the `wasm-bindgen`
 # crate in Cargo.lock (cargo install --locked, only when missing or mismatched), a release
@@ -15,6 +16,12 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+TOOLS_ONLY=0
+case "${1:-}" in
+  --tools) TOOLS_ONLY=1 ;;
+  "") ;;
+  *) echo "usage: build.sh [--tools]" >&2; exit 2 ;;
+esac
 FEATURES="${EDGEMARK_WASM_FEATURES:-}"
 # A build with tract goes to its own package and target dir, so that the classical package
 # stays small and neither build invalidates the other's artifacts.
@@ -39,7 +46,17 @@ fi
 WB_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock")"
 [ -n "$WB_VERSION" ] || { log "no wasm-bindgen in Cargo.lock"; exit 1; }
 "$ROOT/wasm/scripts/install-wasm-bindgen.sh" "$WB_VERSION"
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+# wasm-opt from the npm `binaryen` package (pinned in wasm/scripts/package.json). Debian
+# bookworm's binaryen 108 breaks wasm-bindgen's externref table, so it is not used.
+SCRIPTS="$ROOT/wasm/scripts"
+WASM_OPT="$SCRIPTS/node_modules/.bin/wasm-opt"
+if [ "${EDGEMARK_WASM_OPT:-1}" != 0 ] && [ ! -x "$WASM_OPT" ]; then
+  log "installing binaryen (npm) for wasm-opt"
+  (cd "$SCRIPTS" && npm ci --no-audit --no-fund --silent)
+fi
+[ "$TOOLS_ONLY" = 0 ] || exit 0
 
 # 3. The release build, simd128 on, in its own target dir.
 log "cargo build (simd128, opt-level $OPT_LEVEL${FEATURES:+, features: $FEATURES}) into $TARGET_DIR"
@@ -57,15 +74,8 @@ WASM_IN="$TARGET_DIR/wasm32-unknown-unknown/release/edgemark_wasm.wasm"
 rm -rf "$PKG.tmp" && mkdir -p "$PKG.tmp"
 wasm-bindgen --target web --out-dir "$PKG.tmp" --out-name edgemark "$WASM_IN"
 
-# 5. wasm-opt from the npm `binaryen` package (pinned in wasm/scripts/package.json). Debian
-#    bookworm's binaryen 108 breaks wasm-bindgen's externref table, so it is not used.
+# 5. wasm-opt (installed above).
 if [ "${EDGEMARK_WASM_OPT:-1}" != 0 ]; then
-  SCRIPTS="$ROOT/wasm/scripts"
-  WASM_OPT="$SCRIPTS/node_modules/.bin/wasm-opt"
-  if [ ! -x "$WASM_OPT" ]; then
-    log "installing binaryen (npm) for wasm-opt"
-    (cd "$SCRIPTS" && npm ci --no-audit --no-fund --silent) || log "npm binaryen not installed; skipping wasm-opt"
-  fi
   if [ -x "$WASM_OPT" ]; then
     BG="$PKG.tmp/edgemark_bg.wasm"
     if "$WASM_OPT" $WASM_OPT_FLAGS --enable-simd --enable-bulk-memory --enable-sign-ext \
