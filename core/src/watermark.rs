@@ -29,7 +29,8 @@ pub const PRESETS: &[(&str, &str)] = &[(
 
 impl Watermark {
     /// A scheme bound to a known message (the detector then reports a p-value), or to none
-    /// (the detector only reads the bits).
+    /// (the detector only reads the bits). A message with fewer than a quarter ones or a
+    /// quarter zeros is refused ([`crate::stats::check_message_balance`]).
     pub fn new(
         name: impl Into<String>,
         scheme: impl Scheme + 'static,
@@ -44,6 +45,8 @@ impl Watermark {
                     scheme.bit_len()
                 )));
             }
+            // Too few ones or zeros: blank content would match it (see stats).
+            crate::stats::check_message_balance(m)?;
         }
         Ok(Watermark {
             name: name.into(),
