@@ -30,7 +30,7 @@ pub const PRESETS: &[(&str, &str)] = &[(
 impl Watermark {
     /// A scheme bound to a known message (the detector then reports a p-value), or to none
     /// (the detector only reads the bits). A message with fewer than a quarter ones or a
-    /// quarter zeros is refused ([`crate::stats::check_message_balance`]).
+    /// quarter zeros, or made of long runs, is refused ([`crate::stats::check_message`]).
     pub fn new(
         name: impl Into<String>,
         scheme: impl Scheme + 'static,
@@ -45,8 +45,8 @@ impl Watermark {
                     scheme.bit_len()
                 )));
             }
-            // Too few ones or zeros: blank content would match it (see stats).
-            crate::stats::check_message_balance(m)?;
+            // Too unbalanced or too regular: blank or smooth content would match it.
+            crate::stats::check_message(m)?;
         }
         Ok(Watermark {
             name: name.into(),
