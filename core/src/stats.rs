@@ -250,12 +250,12 @@ mod tests {
     fn the_conditional_p_value_is_valid_for_every_reading_weight() {
         let n = 12usize;
         for msg in [0b1011_0011_1110u32, 0b0000_0001_0000, 0b1111_1111_1110, 0] {
-            let m = Bits::new((0..n).map(|i| msg >> i & 1 == 1).collect());
+            let m = Bits::new((0..n).map(|i| (msg >> i) & 1 == 1).collect());
             for r in 0..=n {
                 let ps: Vec<f64> = (0u32..1 << n)
                     .filter(|x| x.count_ones() as usize == r)
                     .map(|x| {
-                        match_p_value(&Bits::new((0..n).map(|i| x >> i & 1 == 1).collect()), &m)
+                        match_p_value(&Bits::new((0..n).map(|i| (x >> i) & 1 == 1).collect()), &m)
                     })
                     .collect();
                 for &a in &ps {

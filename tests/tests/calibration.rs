@@ -329,9 +329,12 @@ fn count(kind: Kind) -> usize {
 
 /// ln Gamma(x + 1) = ln x! for integers, by summation (N is at most a few 10^4).
 fn ln_factorials(n: usize) -> Vec<f64> {
-    let mut v = vec![0.0; n + 1];
+    let mut v = Vec::with_capacity(n + 1);
+    let mut acc = 0.0;
+    v.push(acc);
     for i in 1..=n {
-        v[i] = v[i - 1] + (i as f64).ln();
+        acc += (i as f64).ln();
+        v.push(acc);
     }
     v
 }
