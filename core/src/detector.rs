@@ -66,12 +66,34 @@ pub struct Report {
     pub width: u32,
     pub height: u32,
     pub findings: Vec<Finding>,
+    /// The false-positive rate the findings were decided at (per watermark).
+    #[serde(skip)]
+    pub fpr: f64,
 }
 
 impl Report {
-    /// True when any watermark was detected.
+    /// True when any watermark was detected, at the detector's false-positive rate for the
+    /// image as a whole: each finding's `detected` is decided at `fpr` for that watermark
+    /// alone, so with `m` watermarks bound to a message a clean image would fire one of them
+    /// with probability up to `m * fpr`. Here a finding counts only when
+    /// `p_value * m <= fpr` (Bonferroni), so `any_detected` keeps the rate `fpr` per image
+    /// ([`Report::family_wise_p_value`]).
     pub fn any_detected(&self) -> bool {
-        self.findings.iter().any(|f| f.detected)
+        let m = self.findings.iter().filter(|f| f.p_value.is_some()).count();
+        self.findings.iter().any(|f| {
+            f.detected
+                && f.p_value
+                    .is_some_and(|p| stats::correct_for_tries(p, m) <= self.fpr)
+        })
+    }
+
+    /// The smallest finding p-value times the number of findings with a p-value (watermarks
+    /// bound to a message), capped at 1; `None` when no finding has a p-value.
+    pub fn family_wise_p_value(&self) -> Option<f64> {
+        let ps = self.findings.iter().filter_map(|f| f.p_value);
+        let m = ps.clone().count();
+        ps.min_by(f64::total_cmp)
+            .map(|p| stats::correct_for_tries(p, m))
     }
 }
 
@@ -136,6 +158,7 @@ impl Detector {
             width: image.width(),
             height: image.height(),
             findings: self.watermarks.iter().map(|w| self.run(w, image)).collect(),
+            fpr: self.fpr,
         }
     }
 
@@ -173,7 +196,7 @@ pub(crate) fn decide(w: &Watermark, readings: &[Reading], fpr: f64) -> Finding {
         .map(|(r, d)| match (&expected, d) {
             (Some(c), _) => {
                 let k = r.bits.matches(c);
-                (stats::binomial_tail(k as u64, n as u64), Some(k))
+                (stats::match_p_value(&r.bits, c), Some(k))
             }
             (None, Some(d)) => (d.p_value, Some(n - d.corrected)),
             (None, None) => (1.0, None),

@@ -1,8 +1,24 @@
 //! Video: a sliding-window detector. Each frame's soft bits are averaged, per watermark and
 //! per way of reading, over the last `window` frames; the averaged bits are then scored like
-//! a single image's (binomial p-value against the expected message, corrected for the number
-//! of readings tried). A watermark too weak to be read from one frame is found over several,
-//! because independent per-frame noise averages out while the embedded bits do not.
+//! a single image's (conditional p-value against the expected message, see [`crate::stats`],
+//! corrected for the number of readings tried). A watermark too weak to be read from one
+//! frame is found over several, because independent per-frame noise averages out while the
+//! embedded bits do not.
+//!
+//! # False-positive rate
+//!
+//! [`StreamDetector::push`] makes one decision per frame, on the window ending at that frame,
+//! at the detector's false-positive rate `fpr` (per watermark; [`Report::any_detected`] keeps
+//! `fpr` over all the watermarks). That rate is **per decision**, not per stream: a clean
+//! stream of `F` frames is tested `F` times, on overlapping windows, so the probability that
+//! it fires at least once is at most `F * fpr` (union bound; overlapping windows are strongly
+//! dependent, so the real rate is lower, but not by a known factor). To bound the rate per
+//! stream, divide: [`StreamDetector::for_stream`] sets the per-decision rate to
+//! `stream_fpr / max_frames`, which keeps the probability of any false alarm in the first
+//! `max_frames` frames after a [`StreamDetector::reset`] at most `stream_fpr`. With 48 bits a
+//! perfect match of a balanced message reaches p ~ 3e-14, so per-stream rates of 1e-6 stay
+//! reachable for streams of up to about 10^6 frames (a few hours at 30 fps; reset between
+//! streams or scenes).
 
 use crate::detector::{self, Detector, Finding, Report};
 use crate::error::{Error, Result};
@@ -55,6 +71,33 @@ impl StreamDetector {
         })
     }
 
+    /// A stream detector whose false-alarm probability over the first `max_frames` frames (after
+    /// creation or a [`StreamDetector::reset`]) is at most `stream_fpr`: each frame's decision is
+    /// made at `stream_fpr / max_frames` (Bonferroni over the decisions, see the module
+    /// documentation). The detector's own rate is replaced.
+    pub fn for_stream(
+        detector: Detector,
+        window: usize,
+        stream_fpr: f64,
+        max_frames: u64,
+    ) -> Result<StreamDetector> {
+        if max_frames == 0 {
+            return Err(Error::Config("max_frames must be at least 1".into()));
+        }
+        if !(stream_fpr > 0.0 && stream_fpr < 1.0) {
+            return Err(Error::Config(format!(
+                "stream false-positive rate {stream_fpr} must be in (0, 1)"
+            )));
+        }
+        let per_frame = stream_fpr / max_frames as f64;
+        StreamDetector::new(detector.with_fpr(per_frame)?, window)
+    }
+
+    /// The false-positive rate of each frame's decision.
+    pub fn fpr_per_decision(&self) -> f64 {
+        self.detector.fpr()
+    }
+
     /// The window length in frames.
     pub fn window(&self) -> usize {
         self.window
@@ -105,6 +148,7 @@ impl StreamDetector {
                 width: size.0,
                 height: size.1,
                 findings,
+                fpr,
             },
         }
     }
@@ -276,5 +320,23 @@ mod tests {
         assert!(r.report.findings[0].error.is_some());
         assert!(!r.report.findings[0].detected);
         assert!(StreamDetector::new(Detector::default(), 0).is_err());
+    }
+
+    #[test]
+    fn a_stream_budget_is_spread_over_its_frames() {
+        let s = StreamDetector::for_stream(Detector::default(), 8, 1e-6, 1000).unwrap();
+        assert!((s.fpr_per_decision() - 1e-9).abs() < 1e-21);
+        assert_eq!(s.window(), 8);
+        assert!(StreamDetector::for_stream(Detector::default(), 8, 1e-6, 0).is_err());
+        assert!(StreamDetector::for_stream(Detector::default(), 8, 1.5, 10).is_err());
+        // A marked stream is still found at the per-frame rate of a long stream.
+        let img = Watermark::sdxl().embed(&cover(128, 128), None).unwrap();
+        let mut s = StreamDetector::for_stream(Detector::default(), 4, 1e-6, 100_000).unwrap();
+        let mut last = None;
+        for seed in 0..4 {
+            last = Some(s.push(&noisy(&img, 3, seed)));
+        }
+        let r = last.unwrap();
+        assert!(r.report.any_detected(), "{:?}", r.report.findings[0]);
     }
 }

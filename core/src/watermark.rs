@@ -39,7 +39,9 @@ pub const PRESETS: &[(&str, &str)] = &[
 
 impl Watermark {
     /// A scheme bound to a known message (the detector then reports a p-value), or to none
-    /// (the detector only reads the bits).
+    /// (the detector only reads the bits). For schemes without error correction, a message
+    /// with fewer than a quarter ones or a quarter zeros, or made of long runs, is refused
+    /// ([`crate::stats::check_message`]).
     pub fn new(
         name: impl Into<String>,
         scheme: impl Scheme + 'static,
@@ -53,6 +55,12 @@ impl Watermark {
                     scheme.name(),
                     scheme.bit_len()
                 )));
+            }
+            // Too unbalanced or too regular: blank or smooth content would match it. A scheme
+            // with error correction is compared on its code word, which any payload spreads
+            // out (and it refuses flat content itself), so every payload is accepted there.
+            if scheme.code_len() == scheme.bit_len() {
+                crate::stats::check_message(m)?;
             }
         }
         Ok(Watermark {

@@ -128,3 +128,84 @@ pub fn bar_chart(r: &EvalResult) -> Result<Vec<u8>> {
         })?;
     Ok(out.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::AttackRow;
+
+    fn result(accuracies: &[f64]) -> EvalResult {
+        EvalResult {
+            scheme: "dwtDct".into(),
+            method: "dwtDct".into(),
+            bits: 48,
+            message: "0xB3EC907BB19E".into(),
+            seed: 1,
+            theoretical_fpr: 1e-6,
+            empirical_target_fpr: 1e-2,
+            empirical_null_samples: 0,
+            empirical_threshold_bits: 0,
+            empirical_fpr_achieved: 0.0,
+            embed_psnr: 40.0,
+            embed_ssim: 0.99,
+            rows: accuracies
+                .iter()
+                .enumerate()
+                .map(|(i, &a)| AttackRow {
+                    attack: format!("attack{i}"),
+                    images: 3,
+                    bit_accuracy: a,
+                    exact_recovery: 0.0,
+                    tpr_theoretical: 1.0,
+                    tpr_empirical: 1.0,
+                    clean_fired: 0,
+                    errors: 0,
+                    attack_psnr: f64::NAN,
+                })
+                .collect(),
+            covers: Vec::new(),
+        }
+    }
+
+    /// Length in pixels of the bar of row `i`, read on the row's middle line: the run of
+    /// bar-coloured pixels (neither background nor text black) to the right of the solid grey
+    /// axis, which covers the bar's first pixel; the dashed chance line may cross it.
+    fn bar_len(png: &image::RgbImage, i: u32) -> u32 {
+        let y = TOP + i * ROW + ROW / 2;
+        let chance = LABEL_W + BAR_W / 2;
+        let is_bar = |x: u32| {
+            let p = png.get_pixel(x, y).0;
+            p != [255, 255, 255] && p != [0, 0, 0] && (p != [170, 170, 170] || x == chance)
+        };
+        let run = (LABEL_W + 1..LABEL_W + BAR_W + 1)
+            .take_while(|&x| is_bar(x))
+            .count() as u32;
+        if run == 0 {
+            0
+        } else {
+            run + 1
+        }
+    }
+
+    #[test]
+    fn the_chart_has_one_bar_per_attack_with_length_proportional_to_accuracy() {
+        let acc = [1.0, 0.5, 0.25, 0.0, 0.875];
+        let bytes = bar_chart(&result(&acc)).unwrap();
+        let png = image::load_from_memory(&bytes).unwrap().to_rgb8();
+        // Size follows the number of rows.
+        assert_eq!(png.width(), LABEL_W + BAR_W + 80);
+        assert_eq!(png.height(), TOP + ROW * acc.len() as u32 + 40);
+        for (i, a) in acc.iter().enumerate() {
+            let want = (a * f64::from(BAR_W)).round() as u32;
+            let got = bar_len(&png, i as u32);
+            assert!(
+                got.abs_diff(want) <= 1,
+                "row {i}: bar {got} px, accuracy {a} wants {want}"
+            );
+        }
+        let three = image::load_from_memory(&bar_chart(&result(&acc[..3])).unwrap())
+            .unwrap()
+            .to_rgb8();
+        assert_eq!(png.height() - three.height(), 2 * ROW);
+    }
+}

@@ -4,7 +4,7 @@
 
 use edgemark::{Detector, Image, Watermark};
 use edgemark_tests::photos;
-use image::{imageops, ImageFormat, RgbImage};
+use image::{imageops, RgbImage};
 
 fn variants(img: &Image) -> Vec<(String, Image)> {
     let buf = RgbImage::from_raw(img.width(), img.height(), img.rgb().to_vec()).unwrap();
@@ -27,8 +27,6 @@ fn variants(img: &Image) -> Vec<(String, Image)> {
             Image::from_rgb(w, h, small.into_raw()).unwrap(),
         ));
     }
-    let mut png = std::io::Cursor::new(Vec::new());
-    buf.write_to(&mut png, ImageFormat::Png).unwrap();
     out
 }
 

@@ -298,7 +298,7 @@ mod tests {
         let e: EmbedOptions = serde_json::from_str(r#"{"scheme":"dwtDct"}"#).unwrap();
         assert!(e.watermark().unwrap_err().contains("needs a message"));
         let e: EmbedOptions = serde_json::from_str(
-            r#"{"scheme":"dwtDct","message":"0xBEEF","style":"compat","convention":"float","output":"both"}"#,
+            r#"{"scheme":"dwtDct","message":"0xB3EC","style":"compat","convention":"float","output":"both"}"#,
         )
         .unwrap();
         let w = e.watermark().unwrap();
@@ -311,7 +311,7 @@ mod tests {
             }
         );
         let e: EmbedOptions =
-            serde_json::from_str(r#"{"scheme":"dwtDct","message":"0xBEEF","style":"x"}"#).unwrap();
+            serde_json::from_str(r#"{"scheme":"dwtDct","message":"0xB3EC","style":"x"}"#).unwrap();
         assert!(e.watermark().unwrap_err().contains("style must be"));
     }
 }

@@ -39,7 +39,7 @@ try {
       const card = await (await fetch("/models/rivagan/card.toml")).text();
       const decoder = new Uint8Array(await (await fetch("/models/rivagan/rivagan_decoder.onnx")).arrayBuffer());
       const t0 = performance.now();
-      const d = new m.Detector({ models: [{ card, decoder, message: "0x00000000" }] });
+      const d = new m.Detector({ models: [{ card, decoder, message: "0x5EC7A1D0" }] });
       const loadMs = performance.now() - t0;
       try {
         d.detect(pixels); // warm-up

@@ -507,31 +507,66 @@ mod tests {
         Image::from_rgb(w, h, rgb).unwrap()
     }
 
+    /// Independent uniform noise in 40..=215 per channel: every block has one element well
+    /// above the others, the case imwatermark's own embedding handles.
+    fn noise(w: u32, h: u32) -> Image {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let rgb = (0..w * h * 3)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (40 + x % 176) as u8
+            })
+            .collect();
+        Image::from_rgb(w, h, rgb).unwrap()
+    }
+
+    /// Every kind, convention and style reads back its own embedding. Measured thresholds
+    /// (bits of 48 that must match), per cover:
+    ///
+    /// * `noise` (every block has a clear largest element): clean and imwatermark-compatible
+    ///   embeddings both read 48/48 for every kind and convention; required: 46.
+    /// * `textured` (smooth, saturated colours): clean 48/48, required 46; compatible
+    ///   embeddings read 48/48 except dwtDct on the 8-bit path, which reads 27/48 because
+    ///   imwatermark's own embedding lowers the carrying element below its neighbours and
+    ///   clips the YUV round trip (reproduced bit for bit, see
+    ///   tests/tests/imwatermark_reference.rs); that one case has no lower bound here, the
+    ///   `noise` cover bounds it.
     #[test]
     fn every_style_reads_back() {
         let msg = Bits::from_hex("0xB3EC907BB19E").unwrap();
+        let covers = [("noise", noise(256, 200)), ("textured", textured(256, 200))];
+        let mut failures = Vec::new();
         for kind in [ClassicKind::DwtDct, ClassicKind::DwtDctSvd] {
             for convention in [Convention::Uint8, Convention::Float] {
                 for compat in [false, true] {
                     let s = Classic::new(kind, 48, [0.0, 36.0], 4)
                         .unwrap()
                         .with_embed_style(EmbedStyle { convention, compat });
-                    let img = textured(256, 200);
-                    let marked = s.embed(&img, &msg).unwrap();
-                    let readings = s.decode(&marked).unwrap();
-                    let r = readings
-                        .iter()
-                        .find(|r| r.variant == convention.as_str())
-                        .unwrap();
-                    let acc = r.bits.matches(&msg);
-
-                    assert!(
-                        compat || acc >= 46,
-                        "{kind:?} {convention:?} compat={compat}: {acc}/48"
-                    );
+                    for (name, img) in &covers {
+                        let marked = s.embed(img, &msg).unwrap();
+                        let readings = s.decode(&marked).unwrap();
+                        let r = readings
+                            .iter()
+                            .find(|r| r.variant == convention.as_str())
+                            .unwrap();
+                        let acc = r.bits.matches(&msg);
+                        let imwatermark_flaw = *name == "textured"
+                            && compat
+                            && kind == ClassicKind::DwtDct
+                            && convention == Convention::Uint8;
+                        let need = if imwatermark_flaw { 0 } else { 46 };
+                        if acc < need {
+                            failures.push(format!(
+                                "{kind:?} {convention:?} compat={compat} on {name}: {acc}/48 < {need}"
+                            ));
+                        }
+                    }
                 }
             }
         }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
     #[test]
