@@ -156,7 +156,7 @@ impl Bch {
         }
         let r = N - self.k;
         // Bit j of the word is the coefficient of x^(N-1-j). Remainder of data(x) * x^r by g.
-        let mut rem = vec![false; N];
+        let mut rem = [false; N];
         for (j, &b) in data.iter().enumerate() {
             rem[N - 1 - j] = b;
         }

@@ -1,18 +1,18 @@
 //! Geometric synchronization and reading of the `edgemark-v3` tile.
 //!
-//! 1. **Lattice.** The tiled mark repeats with the tile's period in whatever geometry the image
-//!    went through (scale, rotation, aspect change), so its whitened autocorrelation has peaks
-//!    on a lattice spanned by the images of the tile's two sides. The autocorrelation is taken
-//!    of a spectrally whitened window (`|F|^2` divided by its local mean, so only spectral
-//!    peaks count; JPEG's 8x8 block grid is notched out) at up to three resolutions (periods of
-//!    38 to 384 pixels, scale 0.3 to 3), and near-square lattices are fitted to its peaks.
+//! 1. **Pose.** The tiled mark puts its energy at known frequencies, moved by whatever
+//!    geometry the image went through (scale, rotation, aspect change). The whitened power
+//!    spectrum (`|F|^2` over its local mean, so only spectral peaks count; JPEG's 8x8 block
+//!    grid notched out) of the whitened, contrast-normalized image is searched for that
+//!    template over scales 0.28 to 3.4 and all rotations, and the best poses are refined.
+//!    The pose gives the lattice the tile repeats on.
 //! 2. **Fold.** For each candidate lattice (plus the identity), every pixel of the whitened,
 //!    contrast-normalized image is mapped back to tile coordinates and accumulated into one
 //!    `TILE x TILE` tile: the mark adds up coherently, content averages out. A crop only
 //!    shifts the folded tile circularly.
 //! 3. **Phase.** The folded tile's spectrum is correlated with the known synchronization
-//!    frequencies at every circular shift and the four quarter turns (the lattice cannot tell
-//!    them apart); the strongest peak wins, measured in standard deviations (`z`).
+//!    frequencies at every circular shift and the four quarter turns; the strongest peak wins,
+//!    measured in standard deviations of the noise (`z`, from the unused in-band frequencies).
 //! 4. **Bits.** Each code bit is the sign of its frequency after undoing the shift.
 //!
 //! Only the synchronization frequencies choose the geometry; the data frequencies are
@@ -189,16 +189,15 @@ impl Pose {
 
 /// One analysis level: the whitened power spectrum of a centred window (`|F|^2` over its local
 /// mean, so that only spectral peaks stand out; the JPEG block grid and the lowest
-/// frequencies notched out), with `unit` image pixels per analysis pixel.
+/// frequencies notched out).
 struct Spectrum {
     w: usize,
     h: usize,
-    unit: f32,
     ratio: Vec<f32>,
 }
 
 impl Spectrum {
-    fn new(p: &Plane, unit: f32, blur: usize) -> Spectrum {
+    fn new(p: &Plane) -> Spectrum {
         let ww = p.w.min(WINDOW) & !1;
         let wh = p.h.min(WINDOW) & !1;
         let (ox, oy) = ((p.w - ww) / 2, (p.h - wh) / 2);
@@ -229,7 +228,7 @@ impl Spectrum {
         }
         let spec = fft::forward_real(&win, ww, wh);
         let mut power: Vec<f32> = spec.iter().map(|c| c.norm_sqr()).collect();
-        let grid = 8.0 / unit;
+        let grid = 8.0f32;
         let notch = |k: i32, n: usize| -> bool {
             if grid < 2.0 {
                 return false;
@@ -258,7 +257,7 @@ impl Spectrum {
             .collect();
         let local = circular_box(&power, ww, wh, 4);
         let count = circular_box(&valid, ww, wh, 4);
-        let mut ratio: Vec<f32> = power
+        let ratio: Vec<f32> = power
             .iter()
             .zip(local.iter().zip(&count))
             .map(|(&p, (&m, &c))| {
@@ -269,13 +268,9 @@ impl Spectrum {
                 }
             })
             .collect();
-        if blur > 0 {
-            ratio = circular_box(&ratio, ww, wh, blur);
-        }
         Spectrum {
             w: ww,
             h: wh,
-            unit,
             ratio,
         }
     }
@@ -297,8 +292,8 @@ impl Spectrum {
     fn score(&self, pose: &Pose, bins: &[(f32, f32)]) -> Option<f32> {
         let (s, c) = pose.theta.sin_cos();
         let t = TILE as f32;
-        // f = diag(1/sx, 1/sy) R(theta) k / T, in cycles per image pixel; times `unit`.
-        let (ax, ay) = (self.unit / (pose.sx * t), self.unit / (pose.sy * t));
+        // f = diag(1/sx, 1/sy) R(theta) k / T, in cycles per image pixel.
+        let (ax, ay) = (1.0 / (pose.sx * t), 1.0 / (pose.sy * t));
         let lim = 0.45;
         let mut sum = 0.0;
         for &(ku, kv) in bins {
@@ -316,82 +311,64 @@ impl Spectrum {
     }
 }
 
-/// Candidate lattices, most plausible first: a search of scale (0.3 to 3.3) and rotation over
-/// the whitened power spectrum for the mark's known frequencies (coarse on a blurred
-/// spectrum, then fine, with the x and y scales refined apart), at full and half resolution.
+/// Scales the search covers (the reader works on images reduced to at most 1600 pixels a
+/// side, so larger originals are covered too).
+const SCALE_MIN: f32 = 0.28;
+const SCALE_MAX: f32 = 3.4;
+
+/// Candidate lattices, most plausible first: a grid search of scale (1.5 % steps) and
+/// rotation (0.6 degree steps, half a turn: the power spectrum is symmetric) for the mark's
+/// known frequencies in the whitened power spectrum of the whitened image (raw luma's
+/// spectrum is ruled by a few strong edges), then a hill climb of each of the four best
+/// poses with the x and y scales apart. The identity is always a candidate.
 pub(crate) fn lattices(p: &Plane) -> Vec<Lattice> {
     let l = layout();
-    let all: Vec<(f32, f32)> = l
+    let bins: Vec<(f32, f32)> = l
         .sync
         .iter()
         .chain(&l.data)
         .map(|b| (b.ku as f32, b.kv as f32))
         .collect();
-    let coarse_bins: Vec<(f32, f32)> = all.clone();
-    let mut levels: Vec<(Plane, f32, f32, f32)> = Vec::new(); // plane, unit, smin, smax
-                                                              // The spectrum of the whitened, contrast-normalized image: raw luma's spectrum is ruled
-                                                              // by a few strong edges.
-    let flat = |q: &Plane| Plane {
-        w: q.w,
-        h: q.h,
-        v: whiten(q, 1.0),
+    let white = Plane {
+        w: p.w,
+        h: p.h,
+        v: whiten(p, 1.0),
     };
-    levels.push((flat(p), 1.0, 0.28, 3.4));
-    let mut found: Vec<(f32, Pose)> = Vec::new();
-    for (plane, unit, smin, smax) in &levels {
-        let fine = Spectrum::new(plane, *unit, 0);
-        let coarse = &fine;
-        let mut hits: Vec<(f32, Pose)> = Vec::new();
-        let steps_s = ((smax / smin).ln() / 0.015).ceil() as usize;
-        for i in 0..=steps_s {
-            let sc = smin * (0.015 * i as f32).exp();
-            for j in 0..300 {
-                let pose = Pose {
-                    sx: sc,
-                    sy: sc,
-                    theta: (j as f32 * 0.6).to_radians(),
-                };
-                if let Some(v) = coarse.score(&pose, &coarse_bins) {
-                    hits.push((v, pose));
-                }
-            }
-        }
-        hits.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let mut kept: Vec<(f32, Pose)> = Vec::new();
-        for h in hits {
-            if kept.iter().any(|k| {
-                (k.1.sx / h.1.sx).ln().abs() < 0.05
-                    && angle_gap(k.1.theta, h.1.theta) < 3f32.to_radians()
-            }) {
-                continue;
-            }
-            kept.push(h);
-            if kept.len() == 4 {
-                break;
-            }
-        }
-        if std::env::var_os("EDGEMARK_V3_DEBUG").is_some() {
-            let id = Pose {
-                sx: 1.0 / unit,
-                sy: 1.0 / unit,
-                theta: 0.0,
+    let spec = Spectrum::new(&white);
+    let mut hits: Vec<(f32, Pose)> = Vec::new();
+    let steps = ((SCALE_MAX / SCALE_MIN).ln() / 0.015).ceil() as usize;
+    for i in 0..=steps {
+        let sc = SCALE_MIN * (0.015 * i as f32).exp();
+        for j in 0..300 {
+            let pose = Pose {
+                sx: sc,
+                sy: sc,
+                theta: (j as f32 * 0.6).to_radians(),
             };
-            eprintln!(
-                "  level unit {unit}: identity fine {:?} coarse {:?}; kept {:?}",
-                fine.score(&id, &all),
-                coarse.score(&id, &coarse_bins),
-                kept.iter()
-                    .map(|k| (k.0, k.1.sx, k.1.theta.to_degrees()))
-                    .collect::<Vec<_>>()
-            );
-        }
-        for (_, pose) in kept {
-            let refined = refine_pose(&fine, pose, &all);
-            found.push(refined);
+            if let Some(v) = spec.score(&pose, &bins) {
+                hits.push((v, pose));
+            }
         }
     }
+    hits.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut kept: Vec<Pose> = Vec::new();
+    for (_, h) in hits {
+        if kept.iter().any(|k| {
+            (k.sx / h.sx).ln().abs() < 0.05 && angle_gap(k.theta, h.theta) < 3f32.to_radians()
+        }) {
+            continue;
+        }
+        kept.push(h);
+        if kept.len() == 4 {
+            break;
+        }
+    }
+    let mut found: Vec<(f32, Pose)> = kept
+        .into_iter()
+        .map(|pose| refine_pose(&spec, pose, &bins))
+        .collect();
     found.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let mut out: Vec<Lattice> = found.iter().take(4).map(|f| f.1.lattice()).collect();
+    let mut out: Vec<Lattice> = found.iter().map(|f| f.1.lattice()).collect();
     if !out.iter().any(|o| similar(o, &Lattice::identity())) {
         out.push(Lattice::identity());
     }
@@ -624,13 +601,6 @@ pub(crate) fn read_tile(tile: &[f32]) -> (f32, u8, Vec<f32>) {
         noise += v.im * v.im;
     }
     let sd = (noise / l.data.len() as f32).sqrt();
-    if std::env::var_os("EDGEMARK_V3_DEBUG").is_some() {
-        let m = inphase.iter().map(|v| v.abs()).sum::<f32>() / inphase.len() as f32;
-        eprintln!(
-            "    read: shift ({:.2},{:.2}) q {q} mean|inphase| {m:.4} quad sd {sd:.4}",
-            shift[0], shift[1]
-        );
-    }
     let soft = inphase
         .iter()
         .map(|&v| if sd > 0.0 { v / sd } else { 0.0 })
@@ -678,19 +648,6 @@ pub(crate) fn read(p: &Plane) -> Option<Read> {
             continue;
         }
         let (z, q, soft) = read_tile(&tile);
-        if std::env::var_os("EDGEMARK_V3_DEBUG").is_some() {
-            eprintln!(
-                "  lattice v1 ({:.1},{:.1}) v2 ({:.1},{:.1}) scale {:.3} angle {:.1}: z {:.1} q {}",
-                l.v1[0],
-                l.v1[1],
-                l.v2[0],
-                l.v2[1],
-                s,
-                l.angle(),
-                z,
-                q
-            );
-        }
         if best.as_ref().is_none_or(|b| z > b.z) {
             best = Some(Read {
                 soft,
