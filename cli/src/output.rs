@@ -91,25 +91,44 @@ pub fn table(results: &[FileResult]) {
     }
 }
 
+/// `edgemark schemes`: every preset, scheme and model, with its payload size (`bits`, what a
+/// message holds) and the bits an image carries (`code_bits`: more when the scheme adds error
+/// correction); `null` where the user chooses the length.
 pub fn schemes(json: bool) {
-    let rows: Vec<(&str, &str, &str)> = edgemark::PRESETS
+    let preset_bits = |name: &str| {
+        edgemark::Watermark::preset(name)
+            .map(|w| (Some(w.scheme().bit_len()), Some(w.scheme().code_len())))
+            .unwrap_or((None, None))
+    };
+    type Row = (
+        &'static str,
+        &'static str,
+        &'static str,
+        Option<usize>,
+        Option<usize>,
+    );
+    let mut rows: Vec<Row> = edgemark::PRESETS
         .iter()
-        .map(|(n, d)| ("preset", *n, *d))
-        .chain([
-            ("scheme", "dwtDct", "invisible-watermark's dwtDct: Haar LL of U, largest |coefficient| per 4x4 block, step 36; any bit length"),
-            ("scheme", "dwtDctSvd", "invisible-watermark's dwtDctSvd: largest singular value of each block's DCT, step 36; any bit length"),
-            ("model", "edgemark-hidden-48", "EdgeMark's own learned tiled watermark (ONNX through tract): 48 bits, reads crops and common rescales; ships in models/"),
-            ("model", "rivagan", "RivaGAN (ONNX through tract): 32 bits from the central 256x256 window; needs scripts/fetch-rivagan.sh"),
-        ])
+        .map(|(n, d)| {
+            let (b, c) = preset_bits(n);
+            ("preset", *n, *d, b, c)
+        })
         .collect();
-    for (kind, name, desc) in rows {
+    rows.extend([
+        ("scheme", "edgemark-v3", "EdgeMark's own watermark v3: 32-bit payload under BCH(127,36), geometric sync (scale 0.3-3x, rotation, crop); --message optional (without one the code decides)", Some(32), Some(127)),
+        ("scheme", "dwtDct", "invisible-watermark's dwtDct: Haar LL of U, largest |coefficient| per 4x4 block, step 36; any bit length", None, None),
+        ("scheme", "dwtDctSvd", "invisible-watermark's dwtDctSvd: largest singular value of each block's DCT, step 36; any bit length", None, None),
+        ("model", "edgemark-hidden-48", "EdgeMark's own learned tiled watermark v2 (ONNX through tract): 48 bits, reads crops and fixed rescales; ships in models/", Some(48), Some(48)),
+        ("model", "rivagan", "RivaGAN (ONNX through tract): 32 bits from the central 256x256 window; needs scripts/fetch-rivagan.sh", Some(32), Some(32)),
+    ]);
+    for (kind, name, desc, bits, code) in rows {
         if json {
             println!(
                 "{}",
-                serde_json::json!({"kind": kind, "name": name, "description": desc})
+                serde_json::json!({"kind": kind, "name": name, "description": desc, "bits": bits, "code_bits": code})
             );
         } else {
-            println!("{kind:<7} {name:<10} {desc}");
+            println!("{kind:<7} {name:<19} {desc}");
         }
     }
 }

@@ -24,7 +24,10 @@ impl Selection {
     pub fn watermarks(&self) -> Result<Vec<Watermark>, String> {
         let mut out = Vec::new();
         let presets: Vec<String> = if self.presets.is_empty() && self.scheme.is_none() {
-            edgemark::DEFAULT_PRESETS.iter().map(|p| p.to_string()).collect()
+            edgemark::DEFAULT_PRESETS
+                .iter()
+                .map(|p| p.to_string())
+                .collect()
         } else {
             self.presets.clone()
         };

@@ -238,7 +238,13 @@ fn schemes_lists_presets_and_schemes() {
         .iter()
         .map(|v| v["name"].as_str().unwrap().to_string())
         .collect();
-    for n in ["sdxl", "dwtDct", "dwtDctSvd", "rivagan"] {
+    for n in ["sdxl", "dwtDct", "dwtDctSvd", "rivagan", "edgemark-v3"] {
         assert!(names.iter().any(|x| x == n), "{names:?}");
     }
+    // Payload and code-word sizes: edgemark-v3 carries 32 payload bits in 127 code bits.
+    let v3 = json_lines(&out)
+        .into_iter()
+        .find(|v| v["name"] == "edgemark-v3" && v["kind"] == "scheme")
+        .expect("edgemark-v3 is listed as a scheme");
+    assert_eq!((v3["bits"].as_u64(), v3["code_bits"].as_u64()), (Some(32), Some(127)));
 }

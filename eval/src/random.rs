@@ -602,7 +602,7 @@ pub fn evaluate_random(
     let message = watermark
         .message()
         .ok_or_else(|| Error::Config(format!("{} has no message to embed", watermark.name())))?;
-    let bits = watermark.scheme().bit_len();
+    let bits = watermark.scheme().code_len();
     let detector = Detector::new().with(watermark.clone()).with_fpr(cfg.fpr)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.jobs.unwrap_or(0))

@@ -211,7 +211,7 @@ pub fn evaluate(watermark: &Watermark, covers: &[Cover], cfg: &EvalConfig) -> Re
     let message = watermark
         .message()
         .ok_or_else(|| Error::Config(format!("{} has no message to embed", watermark.name())))?;
-    let n = watermark.scheme().bit_len();
+    let n = watermark.scheme().code_len();
     let detector = Detector::new()
         .with(watermark.clone())
         .with_fpr(cfg.theoretical_fpr)?;
