@@ -246,5 +246,8 @@ fn schemes_lists_presets_and_schemes() {
         .into_iter()
         .find(|v| v["name"] == "edgemark-v3" && v["kind"] == "scheme")
         .expect("edgemark-v3 is listed as a scheme");
-    assert_eq!((v3["bits"].as_u64(), v3["code_bits"].as_u64()), (Some(32), Some(127)));
+    assert_eq!(
+        (v3["bits"].as_u64(), v3["code_bits"].as_u64()),
+        (Some(32), Some(127))
+    );
 }

@@ -165,3 +165,24 @@ pub fn load_cropped(path: &Path, max: u32) -> edgemark::Image {
     }
     edgemark::Image::from_rgb(w, h, rgb).expect("crop")
 }
+
+/// The image as an `image` crate buffer (for edits in tests).
+pub fn to_rgb_image(img: &edgemark::Image) -> image::RgbImage {
+    image::RgbImage::from_raw(img.width(), img.height(), img.rgb().to_vec())
+        .expect("an Image's buffer matches its size")
+}
+
+/// An `image` crate buffer as an [`edgemark::Image`].
+pub fn from_rgb_image(buf: image::RgbImage) -> edgemark::Image {
+    edgemark::Image::from_rgb(buf.width(), buf.height(), buf.into_raw())
+        .expect("an RgbImage's buffer matches its size")
+}
+
+/// JPEG round trip at `quality` (the `image` crate's encoder, 4:2:0).
+pub fn jpeg_round_trip(img: &edgemark::Image, quality: u8) -> edgemark::Image {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(&to_rgb_image(img))
+        .expect("JPEG encodes");
+    edgemark::Image::decode(&out).expect("JPEG decodes")
+}

@@ -21,19 +21,15 @@ fn detector() -> Detector {
 }
 
 fn rgb(img: &Image) -> image::RgbImage {
-    image::RgbImage::from_raw(img.width(), img.height(), img.rgb().to_vec()).unwrap()
+    to_rgb_image(img)
 }
 
 fn back(buf: image::RgbImage) -> Image {
-    Image::from_rgb(buf.width(), buf.height(), buf.into_raw()).unwrap()
+    from_rgb_image(buf)
 }
 
 fn jpeg(img: &Image, quality: u8) -> Image {
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-        .encode_image(&rgb(img))
-        .unwrap();
-    Image::decode(&out).unwrap()
+    jpeg_round_trip(img, quality)
 }
 
 fn resize(img: &Image, scale: f32) -> Image {

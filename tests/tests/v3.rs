@@ -8,11 +8,15 @@ use edgemark::{image::psnr, Bits, Detector, EdgemarkV3, Image, Scheme, Watermark
 use edgemark_tests::*;
 
 fn rgb(img: &Image) -> image::RgbImage {
-    image::RgbImage::from_raw(img.width(), img.height(), img.rgb().to_vec()).unwrap()
+    to_rgb_image(img)
 }
 
 fn back(buf: image::RgbImage) -> Image {
-    Image::from_rgb(buf.width(), buf.height(), buf.into_raw()).unwrap()
+    from_rgb_image(buf)
+}
+
+fn jpeg(img: &Image, quality: u8) -> Image {
+    jpeg_round_trip(img, quality)
 }
 
 fn resize(img: &Image, s: f64) -> Image {
@@ -24,14 +28,6 @@ fn resize(img: &Image, s: f64) -> Image {
         h,
         image::imageops::FilterType::Triangle,
     ))
-}
-
-fn jpeg(img: &Image, quality: u8) -> Image {
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-        .encode_image(&rgb(img))
-        .unwrap();
-    Image::decode(&out).unwrap()
 }
 
 /// Rotation about the centre (bilinear), cropped to the central 70 % so no border remains.
@@ -60,8 +56,11 @@ fn rotate(img: &Image, deg: f64) -> Image {
     Image::from_rgb(ow as u32, oh as u32, out).unwrap()
 }
 
+/// An edit and its name.
+type Edit = (&'static str, fn(&Image) -> Image);
+
 /// The off-grid edits, by name.
-fn edits() -> Vec<(&'static str, fn(&Image) -> Image)> {
+fn edits() -> Vec<Edit> {
     vec![
         ("resize 0.83", |i| resize(i, 0.83)),
         ("resize 1.37", |i| resize(i, 1.37)),
@@ -150,7 +149,10 @@ fn v3_payload_round_trips_and_bad_payloads_are_refused() {
     let code = s.code_word(&Bits::from_hex("0x12345678").unwrap()).unwrap();
     assert_eq!(code.len(), 127);
     assert!(Watermark::edgemark_v3(Some(Bits::from_hex("0x1234").unwrap())).is_err());
-    assert!(Watermark::preset("edgemark-v3").unwrap().message().is_none());
+    assert!(Watermark::preset("edgemark-v3")
+        .unwrap()
+        .message()
+        .is_none());
     let flat = Image::from_rgb(300, 300, vec![200; 300 * 300 * 3]).unwrap();
     let f = &Detector::new()
         .with(Watermark::edgemark_v3(None).unwrap())

@@ -74,9 +74,10 @@ impl DetectorOptions {
         let models = self.models.as_deref().unwrap_or_default();
         let presets: Vec<String> = match &self.presets {
             Some(p) => p.clone(),
-            None if custom.is_empty() && models.is_empty() => {
-                edgemark::DEFAULT_PRESETS.iter().map(|p| p.to_string()).collect()
-            }
+            None if custom.is_empty() && models.is_empty() => edgemark::DEFAULT_PRESETS
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
             None => Vec::new(),
         };
         let mut out = Vec::with_capacity(presets.len() + custom.len());

@@ -66,15 +66,28 @@ pub fn rotate(image: &Image, degrees: f32) -> Result<Image> {
             let (x0, y0) = (sx.floor() as usize, sy.floor() as usize);
             let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
             let (fx, fy) = (sx - x0 as f64, sy - y0 as f64);
-            for c in 0..3 {
-                let p = |xx: usize, yy: usize| f64::from(src[(yy * w + xx) * 3 + c]);
-                let v = (1.0 - fy) * ((1.0 - fx) * p(x0, y0) + fx * p(x1, y0))
-                    + fy * ((1.0 - fx) * p(x0, y1) + fx * p(x1, y1));
-                out[(y * w + x) * 3 + c] = to_u8(v as f32);
-            }
+            bilinear(
+                src,
+                w,
+                [x0, x1, y0, y1],
+                fx,
+                fy,
+                &mut out[(y * w + x) * 3..][..3],
+            );
         }
     }
     rgb_image(w as u32, h as u32, out)
+}
+
+/// One RGB pixel interpolated between columns `x0, x1` and rows `y0, y1` of `src` (`w`
+/// pixels a row) at fractions `fx`, `fy`.
+fn bilinear(src: &[u8], w: usize, [x0, x1, y0, y1]: [usize; 4], fx: f64, fy: f64, px: &mut [u8]) {
+    for (c, out) in px.iter_mut().enumerate() {
+        let p = |xx: usize, yy: usize| f64::from(src[(yy * w + xx) * 3 + c]);
+        let v = (1.0 - fy) * ((1.0 - fx) * p(x0, y0) + fx * p(x1, y0))
+            + fy * ((1.0 - fx) * p(x0, y1) + fx * p(x1, y1));
+        *out = to_u8(v as f32);
+    }
 }
 
 /// Shows the image at device pixel ratio `dpr` (downscaled, bilinear) and scales the
@@ -253,12 +266,14 @@ fn rotate_reflect(image: &Image, degrees: f32) -> Result<Image> {
                 reflect_index(fy0 as i64, h),
                 reflect_index(fy0 as i64 + 1, h),
             );
-            for c in 0..3 {
-                let p = |xx: usize, yy: usize| f64::from(src[(yy * w + xx) * 3 + c]);
-                let v = (1.0 - fy) * ((1.0 - fx) * p(x0, y0) + fx * p(x1, y0))
-                    + fy * ((1.0 - fx) * p(x0, y1) + fx * p(x1, y1));
-                out[(y * w + x) * 3 + c] = to_u8(v as f32);
-            }
+            bilinear(
+                src,
+                w,
+                [x0, x1, y0, y1],
+                fx,
+                fy,
+                &mut out[(y * w + x) * 3..][..3],
+            );
         }
     }
     rgb_image(w as u32, h as u32, out)
