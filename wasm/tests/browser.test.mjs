@@ -77,6 +77,34 @@ test("custom scheme and message, with the preset: equal to the CLI", async () =>
   assert.equal(native.get(marked).findings[1].detected, true, "the CLI-embedded message is found");
 });
 
+test("edgemark-v3 preset: the browser finds the CLI-embedded payload without being told it", async () => {
+  // A photo large enough for v3's open-set decision (fetched by scripts/fetch-photos.sh).
+  const photo = path.join(path.dirname(new URL(import.meta.url).pathname), "../../.cache/photos/leuvenA.jpg");
+  const dir = mkdtempSync(path.join(tmpdir(), "edgemark-wasm-v3-"));
+  const marked = path.join(dir, "v3.png");
+  execFileSync(CLI, ["embed", "--scheme", "edgemark-v3", "--message", "0x00C0FFEE", photo, marked], { stdio: "pipe" });
+  const native = nativeDetect([marked, photo], ["--preset", "edgemark-v3"]);
+  for (const file of [marked, photo]) {
+    const bytes = [...readFileSync(file)];
+    const report = await page.evaluate((b) => {
+      const d = new window.edgemarkDemo.Detector({ presets: ["edgemark-v3"] });
+      try { return d.detect(new Uint8Array(b)); } finally { d.free(); }
+    }, bytes);
+    const [a, n] = [report.findings[0], native.get(file).findings[0]];
+    const label = path.basename(file);
+    // Float rounding may differ between wasm and native in the last digit of the pose, so the
+    // decision, the payload and the corrected bits are compared, not the variant text.
+    assert.equal(a.scheme, "edgemark-v3", label);
+    assert.equal(a.detected, n.detected, `${label}: detected`);
+    if (n.detected) {
+      assert.deepEqual([a.payload, a.matched_bits], [n.payload, n.matched_bits], `${label}: payload`);
+    }
+  }
+  assert.equal(native.get(marked).findings[0].detected, true, "the CLI reads its own v3 mark");
+  assert.equal(native.get(marked).findings[0].payload.hex, "0x00C0FFEE");
+  assert.equal(native.get(photo).findings[0].detected, false, "the clean photo is clean");
+});
+
 test("embed in the browser writes the same PNG as the CLI", async () => {
   const dir = mkdtempSync(path.join(tmpdir(), "edgemark-wasm-"));
   const cover = fixture(pngs[1]);
