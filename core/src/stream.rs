@@ -156,7 +156,7 @@ impl StreamDetector {
 
 /// Averages each variant's soft bits over the frames that read it, and scores the result.
 fn decide(w: &Watermark, queue: &VecDeque<FrameReadings>, fpr: f64) -> Finding {
-    let n = w.scheme().bit_len();
+    let n = w.scheme().code_len();
     // variant -> (sum of soft bits, frames)
     let mut sums: Vec<(String, Vec<f64>, usize)> = Vec::new();
     let mut last_error = None;
