@@ -20,23 +20,11 @@ fn detector() -> Detector {
     Detector::new().with(Watermark::new("edgemark-hidden-48", model(), Some(message())).unwrap())
 }
 
-fn rgb(img: &Image) -> image::RgbImage {
-    to_rgb_image(img)
-}
-
-fn back(buf: image::RgbImage) -> Image {
-    from_rgb_image(buf)
-}
-
-fn jpeg(img: &Image, quality: u8) -> Image {
-    jpeg_round_trip(img, quality)
-}
-
 fn resize(img: &Image, scale: f32) -> Image {
     let w = (img.width() as f32 * scale).round() as u32;
     let h = (img.height() as f32 * scale).round() as u32;
-    back(image::imageops::resize(
-        &rgb(img),
+    from_rgb_image(image::imageops::resize(
+        &to_rgb_image(img),
         w,
         h,
         FilterType::CatmullRom,
@@ -44,7 +32,7 @@ fn resize(img: &Image, scale: f32) -> Image {
 }
 
 fn crop(img: &Image, x0: u32, y0: u32, w: u32, h: u32) -> Image {
-    back(image::imageops::crop_imm(&rgb(img), x0, y0, w, h).to_image())
+    from_rgb_image(image::imageops::crop_imm(&to_rgb_image(img), x0, y0, w, h).to_image())
 }
 
 fn covers() -> Vec<Image> {
@@ -64,7 +52,7 @@ fn marks_are_found_after_crops_resizes_and_jpeg_and_clean_images_stay_clean() {
         let (w, h) = (marked.width(), marked.height());
         let cases = [
             ("as embedded", marked.clone()),
-            ("JPEG 75", jpeg(&marked, 75)),
+            ("JPEG 75", jpeg_round_trip(&marked, 75)),
             // Half the area, at an offset that is no multiple of the tile period.
             ("crop 50%", crop(&marked, 37, 21, w * 7 / 10, h * 7 / 10)),
             ("resize 0.5", resize(&marked, 0.5)),
@@ -80,7 +68,10 @@ fn marks_are_found_after_crops_resizes_and_jpeg_and_clean_images_stay_clean() {
                 f.variant
             );
         }
-        for (what, img) in [("clean", cover.clone()), ("clean JPEG 75", jpeg(cover, 75))] {
+        for (what, img) in [
+            ("clean", cover.clone()),
+            ("clean JPEG 75", jpeg_round_trip(cover, 75)),
+        ] {
             let f = &det.detect(&img).findings[0];
             assert!(
                 !f.detected,

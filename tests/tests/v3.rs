@@ -7,23 +7,11 @@ use edgemark::neural::Neural;
 use edgemark::{image::psnr, Bits, Detector, EdgemarkV3, Image, Scheme, Watermark};
 use edgemark_tests::*;
 
-fn rgb(img: &Image) -> image::RgbImage {
-    to_rgb_image(img)
-}
-
-fn back(buf: image::RgbImage) -> Image {
-    from_rgb_image(buf)
-}
-
-fn jpeg(img: &Image, quality: u8) -> Image {
-    jpeg_round_trip(img, quality)
-}
-
 fn resize(img: &Image, s: f64) -> Image {
     let w = (img.width() as f64 * s).round() as u32;
     let h = (img.height() as f64 * s).round() as u32;
-    back(image::imageops::resize(
-        &rgb(img),
+    from_rgb_image(image::imageops::resize(
+        &to_rgb_image(img),
         w,
         h,
         image::imageops::FilterType::Triangle,
@@ -66,7 +54,7 @@ fn edits() -> Vec<Edit> {
         ("resize 1.37", |i| resize(i, 1.37)),
         ("rotate 7", |i| rotate(i, 7.0)),
         ("resize 0.83 + rotate 7 + JPEG 75", |i| {
-            jpeg(&rotate(&resize(i, 0.83), 7.0), 75)
+            jpeg_round_trip(&rotate(&resize(i, 0.83), 7.0), 75)
         }),
     ]
 }
