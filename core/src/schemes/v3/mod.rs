@@ -18,6 +18,7 @@
 
 mod fft;
 mod pattern;
+mod polar;
 mod sync;
 
 use crate::ecc::Bch;

@@ -21,8 +21,10 @@
 
 use super::fft;
 use super::pattern::{layout, Bin, TILE};
+use super::polar;
 use rustfft::num_complex::Complex32;
 use std::f32::consts::PI;
+use std::sync::OnceLock;
 
 /// A grey (luma) plane.
 pub(crate) struct Plane {
@@ -40,12 +42,6 @@ pub(crate) struct Lattice {
 }
 
 impl Lattice {
-    pub(crate) fn identity() -> Lattice {
-        Lattice {
-            v1: [TILE as f32, 0.0],
-            v2: [0.0, TILE as f32],
-        }
-    }
     fn det(&self) -> f32 {
         self.v1[0] * self.v2[1] - self.v1[1] * self.v2[0]
     }
@@ -275,6 +271,17 @@ impl Spectrum {
         }
     }
 
+    /// `at`, or 0 outside the band a score may use (as `score` draws it).
+    fn at_band(&self, fx: f32, fy: f32) -> f32 {
+        if fx.abs() > BAND_LIMIT || fy.abs() > BAND_LIMIT {
+            return 0.0;
+        }
+        if (fx * self.w as f32).abs() < 3.0 && (fy * self.h as f32).abs() < 3.0 {
+            return 0.0;
+        }
+        self.at(fx, fy)
+    }
+
     fn at(&self, fx: f32, fy: f32) -> f32 {
         // fx, fy in cycles per analysis pixel.
         let x = fx * self.w as f32;
@@ -294,7 +301,7 @@ impl Spectrum {
         let t = TILE as f32;
         // f = diag(1/sx, 1/sy) R(theta) k / T, in cycles per image pixel.
         let (ax, ay) = (1.0 / (pose.sx * t), 1.0 / (pose.sy * t));
-        let lim = 0.45;
+        let lim = BAND_LIMIT;
         let mut sum = 0.0;
         for &(ku, kv) in bins {
             let fx = ax * (c * ku - s * kv);
@@ -311,71 +318,67 @@ impl Spectrum {
     }
 }
 
+/// Highest frequency (cycles per pixel, along x or y) a score reads.
+const BAND_LIMIT: f32 = 0.45;
+
 /// Scales the search covers (the reader works on images reduced to at most 1600 pixels a
 /// side, so larger originals are covered too).
 const SCALE_MIN: f32 = 0.28;
 const SCALE_MAX: f32 = 3.4;
 
-/// Candidate lattices, most plausible first: a grid search of scale (1.5 % steps) and
-/// rotation (0.6 degree steps, half a turn: the power spectrum is symmetric) for the mark's
-/// known frequencies in the whitened power spectrum of the whitened image (raw luma's
-/// spectrum is ruled by a few strong edges), then a hill climb of each of the four best
-/// poses with the x and y scales apart. The identity is always a candidate.
-pub(crate) fn lattices(p: &Plane) -> Vec<Lattice> {
-    let l = layout();
-    let bins: Vec<(f32, f32)> = l
-        .sync
-        .iter()
-        .chain(&l.data)
-        .map(|b| (b.ku as f32, b.kv as f32))
-        .collect();
+/// Candidate lattices with their spectral scores, most plausible first: a log-polar
+/// correlation of the mark's known frequencies with the whitened power spectrum of the
+/// whitened image (raw luma's spectrum is ruled by a few strong edges) gives the best coarse
+/// poses over every scale of `search`, every rotation and a few x/y stretches at once
+/// (`polar`); each is hill-climbed on the exact spectrum with the x and y scales apart.
+fn lattices(p: &Plane, search: &polar::Search) -> Vec<(f32, Lattice)> {
+    let bins = mark_bins();
     let white = Plane {
         w: p.w,
         h: p.h,
         v: whiten(p, 1.0),
     };
     let spec = Spectrum::new(&white);
-    let mut hits: Vec<(f32, Pose)> = Vec::new();
-    let steps = ((SCALE_MAX / SCALE_MIN).ln() / 0.015).ceil() as usize;
-    for i in 0..=steps {
-        let sc = SCALE_MIN * (0.015 * i as f32).exp();
-        for j in 0..300 {
-            let pose = Pose {
-                sx: sc,
-                sy: sc,
-                theta: (j as f32 * 0.6).to_radians(),
-            };
-            if let Some(v) = spec.score(&pose, &bins) {
-                hits.push((v, pose));
-            }
-        }
-    }
-    hits.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let mut kept: Vec<Pose> = Vec::new();
-    for (_, h) in hits {
-        if kept.iter().any(|k| {
-            (k.sx / h.sx).ln().abs() < 0.05 && angle_gap(k.theta, h.theta) < 3f32.to_radians()
-        }) {
-            continue;
-        }
-        kept.push(h);
-        if kept.len() == 4 {
-            break;
-        }
-    }
-    let mut found: Vec<(f32, Pose)> = kept
+    let at = |fx: f32, fy: f32| spec.at_band(fx, fy);
+    let mut found: Vec<(f32, Pose)> = polar::search(search, &at, COARSE)
         .into_iter()
-        .map(|pose| refine_pose(&spec, pose, &bins))
+        .map(|c| {
+            let start = Pose {
+                sx: c.scale * c.aspect.sqrt(),
+                sy: c.scale / c.aspect.sqrt(),
+                theta: c.theta,
+            };
+            refine_pose(&spec, start, bins)
+        })
         .collect();
     found.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let mut out: Vec<Lattice> = found.iter().map(|f| f.1.lattice()).collect();
-    if !out.iter().any(|o| similar(o, &Lattice::identity())) {
-        out.push(Lattice::identity());
+    let mut out: Vec<(f32, Lattice)> = Vec::new();
+    for (v, pose) in found {
+        let l = pose.lattice();
+        if !out.iter().any(|o| similar(&o.1, &l)) {
+            out.push((v, l));
+        }
     }
     out
 }
 
-fn angle_gap(a: f32, b: f32) -> f32 {
+/// Coarse poses refined per image.
+const COARSE: usize = 8;
+
+/// The mark's frequencies (synchronization and data) in cycles per tile.
+fn mark_bins() -> &'static [(f32, f32)] {
+    static BINS: OnceLock<Vec<(f32, f32)>> = OnceLock::new();
+    BINS.get_or_init(|| {
+        let l = layout();
+        l.sync
+            .iter()
+            .chain(&l.data)
+            .map(|b| (b.ku as f32, b.kv as f32))
+            .collect()
+    })
+}
+
+pub(crate) fn angle_gap(a: f32, b: f32) -> f32 {
     let d = (a - b).rem_euclid(PI);
     d.min(PI - d)
 }
@@ -612,6 +615,69 @@ fn idx(b: &Bin) -> usize {
     fft::bin(b.kv, TILE) * TILE + fft::bin(b.ku, TILE)
 }
 
+/// One resolution the reader searches: a plane, its pixel size in units of the reader's
+/// input, and the scales (relative to the embedding, in input pixels) searched on it.
+struct Level {
+    plane: Plane,
+    factor: f32,
+    search: &'static polar::Search,
+}
+
+/// Side of the centre crop searched at full resolution for the smallest scales when the
+/// large scales are searched at half resolution.
+const FINE_CROP: usize = 512;
+/// Smallest side from which the large scales are searched at half resolution.
+const HALVE_FROM: usize = 900;
+/// Scale at which the search hands over from full to half resolution.
+const HANDOVER: f32 = 0.6;
+/// Candidate lattices read (folded and phase-searched) per level, besides the identity: the
+/// levels' spectral scores are not comparable enough to rank them against each other.
+const READ: [usize; 2] = [4, 2];
+
+/// The resolutions to search. An image with room for it is searched at half resolution for
+/// scales from `HANDOVER` up (so the window of an up-scaled image sees more periods, at a
+/// quarter of the cost) and on a full-resolution centre crop for the smaller scales (whose
+/// periods would alias at half resolution); a small image once, at full resolution, for
+/// every scale.
+fn levels(p: Plane) -> Vec<Level> {
+    static FULL: OnceLock<polar::Search> = OnceLock::new();
+    static LOW: OnceLock<polar::Search> = OnceLock::new();
+    static HIGH: OnceLock<polar::Search> = OnceLock::new();
+    if p.w.min(p.h) < HALVE_FROM {
+        let full =
+            FULL.get_or_init(|| polar::Search::new(mark_bins().to_vec(), SCALE_MIN, SCALE_MAX));
+        return vec![Level {
+            plane: p,
+            factor: 1.0,
+            search: full,
+        }];
+    }
+    let high = HIGH.get_or_init(|| {
+        polar::Search::new(mark_bins().to_vec(), HANDOVER / 2.0 * 0.97, SCALE_MAX / 2.0)
+    });
+    let low =
+        LOW.get_or_init(|| polar::Search::new(mark_bins().to_vec(), SCALE_MIN, HANDOVER * 1.03));
+    let halved = half(&p);
+    let (cw, ch) = (p.w.min(FINE_CROP), p.h.min(FINE_CROP));
+    let (x0, y0) = ((p.w - cw) / 2, (p.h - ch) / 2);
+    let mut v = Vec::with_capacity(cw * ch);
+    for y in y0..y0 + ch {
+        v.extend_from_slice(&p.v[y * p.w + x0..y * p.w + x0 + cw]);
+    }
+    vec![
+        Level {
+            plane: halved,
+            factor: 2.0,
+            search: high,
+        },
+        Level {
+            plane: Plane { w: cw, h: ch, v },
+            factor: 1.0,
+            search: low,
+        },
+    ]
+}
+
 /// The whole reader: candidate lattices, fold, phase, bits; the reading with the strongest
 /// synchronization wins. `None` when the image has no texture at all.
 pub(crate) fn read(p: &Plane) -> Option<Read> {
@@ -629,32 +695,58 @@ pub(crate) fn read(p: &Plane) -> Option<Read> {
         reduced = Some(half(reduced.as_ref().unwrap_or(p)));
         factor *= 2.0;
     }
-    let p = reduced.as_ref().unwrap_or(p);
-    let cands = lattices(p);
-    let mut whitened: Vec<(f32, Vec<f32>)> = Vec::new();
+    let base = reduced.unwrap_or_else(|| Plane {
+        w: p.w,
+        h: p.h,
+        v: p.v.clone(),
+    });
+    let levels = levels(base);
+    // (spectral score, level, lattice in that level's pixels)
+    let mut cands: Vec<(f32, usize, Lattice)> = Vec::new();
+    for (i, level) in levels.iter().enumerate() {
+        for (v, l) in lattices(&level.plane, level.search)
+            .into_iter()
+            .take(READ[i])
+        {
+            cands.push((v, i, l));
+        }
+    }
+    // The identity (an image neither resized nor rotated), on the first level (which covers
+    // scale 1).
+    let f = levels[0].factor;
+    let identity = Lattice {
+        v1: [TILE as f32 / f, 0.0],
+        v2: [0.0, TILE as f32 / f],
+    };
+    if !cands.iter().any(|c| c.1 == 0 && similar(&c.2, &identity)) {
+        cands.push((0.0, 0, identity));
+    }
+    let mut whitened: Vec<(usize, f32, Vec<f32>)> = Vec::new();
     let mut best: Option<Read> = None;
-    for l in cands {
+    for (_, li, l) in cands {
+        let level = &levels[li];
         let s = l.scale();
-        let key = (s.log2() * 2.0).round();
-        let white = match whitened.iter().position(|(k, _)| *k == key) {
-            Some(i) => &whitened[i].1,
+        let key = s.log2().round();
+        let white = match whitened.iter().position(|(i, k, _)| *i == li && *k == key) {
+            Some(i) => &whitened[i].2,
             None => {
-                whitened.push((key, whiten(p, s)));
-                &whitened[whitened.len() - 1].1
+                whitened.push((li, key, whiten(&level.plane, s)));
+                &whitened[whitened.len() - 1].2
             }
         };
-        let tile = fold(white, p.w, p.h, &l);
+        let tile = fold(white, level.plane.w, level.plane.h, &l);
         if tile.iter().all(|v| v.abs() < 1e-7) {
             continue;
         }
         let (z, q, soft) = read_tile(&tile);
         if best.as_ref().is_none_or(|b| z > b.z) {
+            let k = factor * level.factor;
             best = Some(Read {
                 soft,
                 z,
                 lattice: Lattice {
-                    v1: [l.v1[0] * factor, l.v1[1] * factor],
-                    v2: [l.v2[0] * factor, l.v2[1] * factor],
+                    v1: [l.v1[0] * k, l.v1[1] * k],
+                    v2: [l.v2[0] * k, l.v2[1] * k],
                 },
                 quarter_turns: q,
             });

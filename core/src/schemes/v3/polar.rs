@@ -1,0 +1,185 @@
+//! Coarse pose search of `edgemark-v3` by log-polar correlation (Fourier–Mellin).
+//!
+//! Under a resize by `s` and a rotation by `theta`, the tile's frequency `k` lands at
+//! `R(theta) k / (s T)` in the image's spectrum: in log-polar coordinates of the spectrum
+//! (log radius, angle) every frequency moves by the same shift `(-ln s, theta)`. So the score of
+//! every pose on a fine grid (0.75 % scale steps over 0.28-3.4, 0.35 degree steps over half a
+//! turn) is one circular cross-correlation of the log-polar spectrum with the template's
+//! log-polar points, computed with two FFTs instead of a lookup per pose and frequency.
+//! Different x and y scales (up to 10 % apart) are covered by a few pre-stretched samplings of
+//! the spectrum; the caller refines the best poses on the exact spectrum.
+
+use super::fft::Fft2;
+use super::pattern::TILE;
+use rustfft::num_complex::Complex32;
+use std::f32::consts::PI;
+
+/// Log-radius bins.
+const N_RHO: usize = 512;
+/// Angle bins over half a turn (the power spectrum of a real image is symmetric).
+const N_PHI: usize = 512;
+/// Log-radius step (0.75 % in scale).
+const D_RHO: f32 = 0.0075;
+/// Bins of margin below the lowest template frequency at the largest scale.
+const MARGIN: f32 = 2.0;
+/// Stretches `sx / sy` sampled (covering ratios up to 1.1 either way).
+const ASPECTS: [f32; 5] = [1.0, 0.93, 1.075, 0.965, 1.036];
+
+/// A coarse pose: mean scale, x/y stretch, rotation (radians) and its correlation score.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Coarse {
+    pub scale: f32,
+    pub aspect: f32,
+    pub theta: f32,
+    pub score: f32,
+}
+
+/// The mark's frequencies, the scale range and the template's transform.
+pub(crate) struct Search {
+    scale_min: f32,
+    scale_max: f32,
+    /// The mark's frequencies in cycles per tile.
+    bins: Vec<(f32, f32)>,
+    template: Vec<Complex32>,
+}
+
+impl Search {
+    pub(crate) fn new(bins: Vec<(f32, f32)>, scale_min: f32, scale_max: f32) -> Search {
+        let mut s = Search {
+            scale_min,
+            scale_max,
+            bins,
+            template: Vec::new(),
+        };
+        s.template = s.template();
+        s
+    }
+
+    /// `ln` of the radius (cycles per image pixel) of log-radius bin 0.
+    fn rho0(&self) -> f32 {
+        let lowest = self
+            .bins
+            .iter()
+            .map(|&(u, v)| (u * u + v * v).sqrt())
+            .fold(f32::INFINITY, f32::min);
+        (lowest / (TILE as f32 * self.scale_max)).ln() - MARGIN * D_RHO
+    }
+
+    /// Shifts (in log-radius bins) that stay inside the scale range.
+    fn shifts(&self) -> usize {
+        ((self.scale_max / self.scale_min).ln() / D_RHO).ceil() as usize
+    }
+
+    /// The conjugate spectrum of the template: each frequency splatted bilinearly at its log
+    /// radius (at the largest scale) and angle.
+    fn template(&self) -> Vec<Complex32> {
+        let rho0 = self.rho0();
+        let mut t = vec![Complex32::new(0.0, 0.0); N_RHO * N_PHI];
+        let d_phi = PI / N_PHI as f32;
+        for &(u, v) in &self.bins {
+            let r = (u * u + v * v).sqrt() / (TILE as f32 * self.scale_max);
+            let i = (r.ln() - rho0) / D_RHO;
+            let j = v.atan2(u).rem_euclid(PI) / d_phi;
+            let (i0, j0) = (i.floor(), j.floor());
+            let (ai, aj) = (i - i0, j - j0);
+            let (i0, j0) = (i0 as usize, j0 as usize);
+            for (di, wi) in [(0, 1.0 - ai), (1, ai)] {
+                for (dj, wj) in [(0, 1.0 - aj), (1, aj)] {
+                    let row = (i0 + di).min(N_RHO - 1);
+                    let col = (j0 + dj) % N_PHI;
+                    t[row * N_PHI + col].re += wi * wj;
+                }
+            }
+        }
+        Fft2::new(N_PHI, N_RHO, false).run(&mut t);
+        t.iter_mut().for_each(|c| *c = c.conj());
+        t
+    }
+}
+
+/// The best `keep` coarse poses (distinct by 5 % in scale or 3 degrees) for a spectrum
+/// sampled by `at(fx, fy)` (cycles per image pixel; 0 outside the usable band).
+pub(crate) fn search(s: &Search, at: &dyn Fn(f32, f32) -> f32, keep: usize) -> Vec<Coarse> {
+    let template = &s.template;
+    let rho0 = s.rho0();
+    let shifts = s.shifts().min(N_RHO - 1);
+    let d_phi = PI / N_PHI as f32;
+    let forward = Fft2::new(N_PHI, N_RHO, false);
+    let inverse = Fft2::new(N_PHI, N_RHO, true);
+    // Cosine and sine of every angle bin.
+    let trig: Vec<(f32, f32)> = (0..N_PHI)
+        .map(|j| (j as f32 * d_phi).sin_cos())
+        .map(|(s, c)| (c, s))
+        .collect();
+    let mut found: Vec<Coarse> = Vec::new();
+    let mut lp = vec![Complex32::new(0.0, 0.0); N_RHO * N_PHI];
+    for &aspect in &ASPECTS {
+        let (ax, ay) = (1.0 / aspect.sqrt(), aspect.sqrt());
+        for i in 0..N_RHO {
+            let r = (rho0 + i as f32 * D_RHO).exp();
+            let row = &mut lp[i * N_PHI..(i + 1) * N_PHI];
+            for (cell, &(c, sn)) in row.iter_mut().zip(&trig) {
+                *cell = Complex32::new(at(ax * r * c, ay * r * sn), 0.0);
+            }
+        }
+        forward.run(&mut lp);
+        for (a, t) in lp.iter_mut().zip(template) {
+            *a *= *t;
+        }
+        inverse.run(&mut lp);
+        // Local maxima over the valid shifts, angles wrapping around.
+        for d in 0..=shifts {
+            for e in 0..N_PHI {
+                let v = lp[d * N_PHI + e].re;
+                let mut top = true;
+                'n: for dd in [-1i32, 0, 1] {
+                    let dr = d as i32 + dd;
+                    if dr < 0 || dr > shifts as i32 {
+                        continue;
+                    }
+                    for de in [-1i32, 0, 1] {
+                        if dd == 0 && de == 0 {
+                            continue;
+                        }
+                        let ec = (e as i32 + de).rem_euclid(N_PHI as i32) as usize;
+                        if lp[dr as usize * N_PHI + ec].re > v {
+                            top = false;
+                            break 'n;
+                        }
+                    }
+                }
+                if top {
+                    found.push(Coarse {
+                        scale: s.scale_max * (-(d as f32) * D_RHO).exp(),
+                        aspect,
+                        theta: e as f32 * d_phi,
+                        score: v,
+                    });
+                }
+            }
+        }
+        // Keep the list short between aspects.
+        found = best(found, keep);
+    }
+    best(found, keep)
+}
+
+/// The `keep` highest-scoring poses, skipping any within 5 % in scale and 3 degrees of one
+/// already kept.
+fn best(mut all: Vec<Coarse>, keep: usize) -> Vec<Coarse> {
+    all.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut kept: Vec<Coarse> = Vec::with_capacity(keep);
+    for c in all {
+        if kept.iter().any(|k| {
+            (k.scale / c.scale).ln().abs() < 0.05
+                && super::sync::angle_gap(k.theta, c.theta) < 3f32.to_radians()
+        }) {
+            continue;
+        }
+        kept.push(c);
+        if kept.len() == keep {
+            break;
+        }
+    }
+    kept
+}
