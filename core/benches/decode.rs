@@ -1,11 +1,35 @@
 //! Criterion benchmarks of the classical decoders and embedders on a 512x512 photograph
-//! (`.cache/photos/astronaut.png` when fetched, else the committed fixture tiled to 512x512).
+//! (`.cache/photos/astronaut.png` when fetched, else the committed fixture mirrored to 512x512).
+//!
+//! The edgemark-v3 rows read a 1024x1024 image (the photo mirrored) clean and marked: the
+//! detection target of issue #13 is 50 ms on one core.
 //!
 //! `cargo bench -p edgemark --bench decode`
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use edgemark::{Bits, Classic, Detector, Image, Scheme, Watermark};
 use std::path::Path;
+
+/// `img` repeated (mirrored, so the tiling adds no hard seams) to `side x side`.
+fn tiled(img: &Image, side: usize) -> Image {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let fold = |i: usize, n: usize| {
+        let p = i % (2 * n);
+        if p < n {
+            p
+        } else {
+            2 * n - 1 - p
+        }
+    };
+    let mut rgb = Vec::with_capacity(side * side * 3);
+    for y in 0..side {
+        for x in 0..side {
+            let at = (fold(y, h) * w + fold(x, w)) * 3;
+            rgb.extend_from_slice(&img.rgb()[at..at + 3]);
+        }
+    }
+    Image::from_rgb(side as u32, side as u32, rgb).expect("tiled")
+}
 
 fn photo_512() -> Image {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -15,15 +39,7 @@ fn photo_512() -> Image {
         }
     }
     let small = Image::open(root.join("tests/fixtures/astronaut.png")).expect("fixture");
-    let (w, h) = (small.width() as usize, small.height() as usize);
-    let mut rgb = Vec::with_capacity(512 * 512 * 3);
-    for y in 0..512 {
-        for x in 0..512 {
-            let at = ((y % h) * w + (x % w)) * 3;
-            rgb.extend_from_slice(&small.rgb()[at..at + 3]);
-        }
-    }
-    Image::from_rgb(512, 512, rgb).expect("tiled")
+    tiled(&small, 512)
 }
 
 fn bench(c: &mut Criterion) {
@@ -53,6 +69,20 @@ fn bench(c: &mut Criterion) {
     c.bench_function("dwtDct embed 512x512 (clean)", |b| {
         b.iter(|| clean.embed(black_box(&img), &msg))
     });
+
+    let big = tiled(&img, 1024);
+    let v3 = edgemark::EdgemarkV3::new().expect("scheme");
+    let payload = Bits::parse("0x5EC3E7A1").expect("payload");
+    let v3_marked = v3.embed(&big, &payload).expect("embed");
+    let mut group = c.benchmark_group("edgemark-v3");
+    group.sample_size(10);
+    group.bench_function("detect 1024x1024 clean (sync + read)", |b| {
+        b.iter(|| v3.decode(black_box(&big)))
+    });
+    group.bench_function("detect 1024x1024 marked (sync + read)", |b| {
+        b.iter(|| v3.decode(black_box(&v3_marked)))
+    });
+    group.finish();
 }
 
 criterion_group!(benches, bench);
