@@ -262,6 +262,55 @@ impl Bch {
         })
     }
 
+    /// Soft-decision decoding (Chase II): tries the hard word, then every pattern of flips of
+    /// its `flips` least reliable bits (`reliability[i]`: larger means surer), and keeps the
+    /// code word nearest to the hard word among those that decode and that `accept` takes
+    /// (e.g. a version tag). Returns it with its distance to the hard word; `None` when no
+    /// pattern decodes. `2^flips` decodings are tried: a caller's false-decode bound must
+    /// count them (`false_decode_probability(t, ..) * 2^flips`).
+    pub fn decode_soft(
+        &self,
+        hard: &[bool],
+        reliability: &[f32],
+        flips: usize,
+        accept: &dyn Fn(&Corrected) -> bool,
+    ) -> Option<Corrected> {
+        if hard.len() != N || reliability.len() != N || flips > 16 {
+            return None;
+        }
+        let mut order: Vec<usize> = (0..N).collect();
+        order.sort_by(|&a, &b| reliability[a].total_cmp(&reliability[b]));
+        let weak = &order[..flips];
+        let mut best: Option<Corrected> = None;
+        let mut word = hard.to_vec();
+        for pattern in 0u32..(1u32 << flips) {
+            for (j, &i) in weak.iter().enumerate() {
+                word[i] = hard[i] ^ (pattern >> j & 1 == 1);
+            }
+            let Some(c) = self.decode(&word) else {
+                continue;
+            };
+            if !accept(&c) {
+                continue;
+            }
+            // Distance from the hard word to the code word found.
+            let flipped = pattern.count_ones() as usize;
+            let code = match self.encode(&c.data) {
+                Ok(code) => code,
+                Err(_) => continue,
+            };
+            let distance = code.iter().zip(hard).filter(|(a, b)| a != b).count();
+            debug_assert!(distance <= c.errors + flipped);
+            if best.as_ref().is_none_or(|b| distance < b.errors) {
+                best = Some(Corrected {
+                    data: c.data,
+                    errors: distance,
+                });
+            }
+        }
+        best
+    }
+
     /// Probability that a uniformly random 127-bit word decodes with at most `errors`
     /// corrections to a code word whose data bits lie in a set of `2^free_bits` allowed
     /// values (`free_bits <= k`; fixed data bits such as a version tag shrink the set).
@@ -348,6 +397,37 @@ mod tests {
             }
         }
         assert!(refused > 0);
+    }
+
+    #[test]
+    fn soft_decoding_corrects_beyond_t_when_the_extra_errors_are_unreliable() {
+        let code = Bch::new(15).unwrap();
+        let data = rng_bits(7, code.k());
+        let word = code.encode(&data).unwrap();
+        // 18 errors: beyond t = 15 for the hard decoder.
+        let mut hard = word.clone();
+        let mut reliability = vec![1.0f32; N];
+        for i in 0..18 {
+            let at = (i * 7 + 3) % N;
+            hard[at] = !hard[at];
+            // The last four errors are among the least reliable bits.
+            if i >= 14 {
+                reliability[at] = 0.01 * i as f32;
+            }
+        }
+        assert!(code.decode(&hard).is_none());
+        let any = |_: &Corrected| true;
+        let c = code.decode_soft(&hard, &reliability, 6, &any).unwrap();
+        assert_eq!(c.data, data);
+        assert_eq!(c.errors, 18);
+        // The same errors, all reliable: soft decoding cannot find them.
+        let sure = vec![1.0f32; N];
+        assert!(code
+            .decode_soft(&hard, &sure, 6, &any)
+            .is_none_or(|c| c.data != data));
+        // `accept` filters what is returned.
+        let none = |_: &Corrected| false;
+        assert!(code.decode_soft(&hard, &reliability, 6, &none).is_none());
     }
 
     #[test]

@@ -21,7 +21,7 @@ mod pattern;
 mod polar;
 mod sync;
 
-use crate::ecc::Bch;
+use crate::ecc::{Bch, Corrected};
 use crate::error::{Error, Result};
 use crate::image::Image;
 use crate::payload::Bits;
@@ -36,6 +36,9 @@ const VERSION: [bool; 4] = [false, false, true, true];
 const T: usize = 15;
 /// Smallest side the reader accepts.
 const MIN_SIDE: u32 = 96;
+/// Least reliable code bits flipped in soft-decision decoding (2^6 = 64 decoding attempts;
+/// false-decode bound 64 x 3.4e-10 = 2.2e-8 at t = 15).
+const CHASE_FLIPS: usize = 6;
 
 /// EdgeMark's own watermark, version 3 (see the module docs).
 #[derive(Clone, Debug)]
@@ -137,16 +140,31 @@ impl Scheme for EdgemarkV3 {
     }
 
     fn decode_payload(&self, reading: &Reading) -> Option<Decoded> {
-        let c = self.code.decode(reading.bits.as_slice())?;
-        if c.data[V3_PAYLOAD_BITS..] != VERSION {
-            return None;
+        let tagged = |c: &Corrected| c.data[V3_PAYLOAD_BITS..] == VERSION;
+        let hard = reading.bits.as_slice();
+        if let Some(c) = self.code.decode(hard).filter(|c| tagged(c)) {
+            return Some(Decoded {
+                payload: Bits::new(c.data[..V3_PAYLOAD_BITS].to_vec()),
+                corrected: c.errors,
+                p_value: self
+                    .code
+                    .false_decode_probability(c.errors, V3_PAYLOAD_BITS),
+            });
         }
+        // Soft decision: also flip the least reliable bits (Chase II). Every pattern is a
+        // decoding attempt at radius t, so the bound counts them all (the hard word included).
+        let reliability: Vec<f32> = reading.soft.iter().map(|p| (p - 0.5).abs()).collect();
+        let c = self
+            .code
+            .decode_soft(hard, &reliability, CHASE_FLIPS, &tagged)?;
+        let p = self
+            .code
+            .false_decode_probability(self.code.t(), V3_PAYLOAD_BITS)
+            * (1u64 << CHASE_FLIPS) as f64;
         Some(Decoded {
             payload: Bits::new(c.data[..V3_PAYLOAD_BITS].to_vec()),
             corrected: c.errors,
-            p_value: self
-                .code
-                .false_decode_probability(c.errors, V3_PAYLOAD_BITS),
+            p_value: p.min(1.0),
         })
     }
 
