@@ -113,13 +113,19 @@ pub(crate) fn search(s: &Search, at: &dyn Fn(f32, f32) -> f32, keep: usize) -> V
         .collect();
     let mut found: Vec<Coarse> = Vec::new();
     let mut lp = vec![Complex32::new(0.0, 0.0); N_RHO * N_PHI];
-    for &aspect in &ASPECTS {
-        let (ax, ay) = (1.0 / aspect.sqrt(), aspect.sqrt());
+    // Two stretches per transform: both samplings are real, so one goes in the real part and
+    // one in the imaginary part, and the correlation's real and imaginary parts are theirs.
+    for pair in ASPECTS.chunks(2) {
         for i in 0..N_RHO {
             let r = (rho0 + i as f32 * D_RHO).exp();
             let row = &mut lp[i * N_PHI..(i + 1) * N_PHI];
             for (cell, &(c, sn)) in row.iter_mut().zip(&trig) {
-                *cell = Complex32::new(at(ax * r * c, ay * r * sn), 0.0);
+                let mut v = [0.0f32; 2];
+                for (slot, &aspect) in v.iter_mut().zip(pair) {
+                    let (ax, ay) = (1.0 / aspect.sqrt(), aspect.sqrt());
+                    *slot = at(ax * r * c, ay * r * sn);
+                }
+                *cell = Complex32::new(v[0], v[1]);
             }
         }
         forward.run(&mut lp);
@@ -127,41 +133,62 @@ pub(crate) fn search(s: &Search, at: &dyn Fn(f32, f32) -> f32, keep: usize) -> V
             *a *= *t;
         }
         inverse.run(&mut lp);
-        // Local maxima over the valid shifts, angles wrapping around.
-        for d in 0..=shifts {
-            for e in 0..N_PHI {
-                let v = lp[d * N_PHI + e].re;
-                let mut top = true;
-                'n: for dd in [-1i32, 0, 1] {
-                    let dr = d as i32 + dd;
-                    if dr < 0 || dr > shifts as i32 {
-                        continue;
-                    }
-                    for de in [-1i32, 0, 1] {
-                        if dd == 0 && de == 0 {
-                            continue;
-                        }
-                        let ec = (e as i32 + de).rem_euclid(N_PHI as i32) as usize;
-                        if lp[dr as usize * N_PHI + ec].re > v {
-                            top = false;
-                            break 'n;
-                        }
-                    }
+        for (part, &aspect) in pair.iter().enumerate() {
+            let value = |d: usize, e: usize| {
+                let c = lp[d * N_PHI + e];
+                if part == 0 {
+                    c.re
+                } else {
+                    c.im
                 }
-                if top {
-                    found.push(Coarse {
-                        scale: s.scale_max * (-(d as f32) * D_RHO).exp(),
-                        aspect,
-                        theta: e as f32 * d_phi,
-                        score: v,
-                    });
-                }
-            }
+            };
+            peaks(&value, shifts, |d, e, v| {
+                found.push(Coarse {
+                    scale: s.scale_max * (-(d as f32) * D_RHO).exp(),
+                    aspect,
+                    theta: e as f32 * d_phi,
+                    score: v,
+                })
+            });
         }
-        // Keep the list short between aspects.
+        // Keep the list short between transforms.
         found = best(found, keep);
     }
     best(found, keep)
+}
+
+/// Calls `hit(d, e, value)` for every local maximum (3x3) of `value` over shifts `0..=shifts`
+/// and all angles (wrapping around).
+fn peaks(
+    value: &dyn Fn(usize, usize) -> f32,
+    shifts: usize,
+    mut hit: impl FnMut(usize, usize, f32),
+) {
+    for d in 0..=shifts {
+        for e in 0..N_PHI {
+            let v = value(d, e);
+            let mut top = true;
+            'n: for dd in [-1i32, 0, 1] {
+                let dr = d as i32 + dd;
+                if dr < 0 || dr > shifts as i32 {
+                    continue;
+                }
+                for de in [-1i32, 0, 1] {
+                    if dd == 0 && de == 0 {
+                        continue;
+                    }
+                    let ec = (e as i32 + de).rem_euclid(N_PHI as i32) as usize;
+                    if value(dr as usize, ec) > v {
+                        top = false;
+                        break 'n;
+                    }
+                }
+            }
+            if top {
+                hit(d, e, v);
+            }
+        }
+    }
 }
 
 /// The `keep` highest-scoring poses, skipping any within 5 % in scale and 3 degrees of one
