@@ -31,7 +31,7 @@ pub use error::EdgemarkStatus;
 pub use frame::{EdgemarkFrame, EdgemarkPixelFormat, EdgemarkPlane};
 pub use report::{EdgemarkFinding, EdgemarkReport};
 
-use edgemark::{Detector, Image, Limits, StreamDetector, Watermark};
+use edgemark::{Detector, Image, Limits, Report, StreamDetector, Watermark};
 use error::{guard, guard_value, Failure};
 use std::ffi::{c_char, c_int, CStr, CString};
 
@@ -201,17 +201,34 @@ pub unsafe extern "C" fn edgemark_detect_frame(
     frame: *const EdgemarkFrame,
     out: *mut *mut EdgemarkReport,
 ) -> EdgemarkStatus {
-    guard(|| {
-        // SAFETY: `out` is NULL or writable (this function's contract).
-        let out = unsafe { out_ptr(out, "out") }?;
-        *out = std::ptr::null_mut();
-        // SAFETY: `detector` is NULL or live (this function's contract).
-        let det = unsafe { in_ref(detector, "detector") }?;
+    let run = |det: &Detector| {
         // SAFETY: `frame` is NULL or live (this function's contract).
         let frame = unsafe { in_ref(frame, "frame") }?;
         // SAFETY: plane pointers and lengths are the caller's contract.
         let image = unsafe { frame::to_image(frame, &Limits::default())? };
-        *out = boxed(EdgemarkReport::new(det.inner.detect(&image), 1));
+        Ok(det.detect(&image))
+    };
+    // SAFETY: `detector` NULL or live and `out` NULL or writable (this function's contract).
+    unsafe { detect_with(detector, out, run) }
+}
+
+/// The body the `edgemark_detect_*` functions share: checks `out` (NULL from then on until
+/// success) and `detector`, runs `detect` on the detector and hands its report to the caller.
+///
+/// # Safety
+/// `detector` NULL or live; `out` NULL or writable.
+unsafe fn detect_with(
+    detector: *const EdgemarkDetector,
+    out: *mut *mut EdgemarkReport,
+    detect: impl FnOnce(&Detector) -> Result<Report, Failure>,
+) -> EdgemarkStatus {
+    guard(|| {
+        // SAFETY: `out` is NULL or writable (the caller's contract).
+        let out = unsafe { out_ptr(out, "out") }?;
+        *out = std::ptr::null_mut();
+        // SAFETY: `detector` is NULL or live (the caller's contract).
+        let det = unsafe { in_ref(detector, "detector") }?;
+        *out = boxed(EdgemarkReport::new(detect(&det.inner)?, 1));
         Ok(())
     })
 }
@@ -227,17 +244,13 @@ pub unsafe extern "C" fn edgemark_detect_encoded(
     len: usize,
     out: *mut *mut EdgemarkReport,
 ) -> EdgemarkStatus {
-    guard(|| {
-        // SAFETY: `out` is NULL or writable (this function's contract).
-        let out = unsafe { out_ptr(out, "out") }?;
-        *out = std::ptr::null_mut();
-        // SAFETY: `detector` is NULL or live (this function's contract).
-        let det = unsafe { in_ref(detector, "detector") }?;
+    let run = |det: &Detector| {
         // SAFETY: `len` readable bytes by contract.
         let bytes = unsafe { byte_slice(data, len, "data")? };
-        *out = boxed(EdgemarkReport::new(det.inner.detect_bytes(bytes)?, 1));
-        Ok(())
-    })
+        Ok(det.detect_bytes(bytes)?)
+    };
+    // SAFETY: `detector` NULL or live and `out` NULL or writable (this function's contract).
+    unsafe { detect_with(detector, out, run) }
 }
 
 /// Reads an image file (PNG, JPEG, WebP, GIF, BMP, TIFF) and detects watermarks in it.
@@ -252,23 +265,16 @@ pub unsafe extern "C" fn edgemark_detect_file(
     path: *const c_char,
     out: *mut *mut EdgemarkReport,
 ) -> EdgemarkStatus {
-    guard(|| {
-        // SAFETY: `out` is NULL or writable (this function's contract).
-        let out = unsafe { out_ptr(out, "out") }?;
-        *out = std::ptr::null_mut();
-        // SAFETY: `detector` is NULL or live (this function's contract).
-        let det = unsafe { in_ref(detector, "detector") }?;
+    let run = |det: &Detector| {
         if path.is_null() {
             return Err(Failure::null("path"));
         }
         // SAFETY: non-NULL and NUL-terminated by contract.
         let path = unsafe { CStr::from_ptr(path) };
-        *out = boxed(EdgemarkReport::new(
-            det.inner.detect_file(os_path(path)?)?,
-            1,
-        ));
-        Ok(())
-    })
+        Ok(det.detect_file(os_path(path)?)?)
+    };
+    // SAFETY: `detector` NULL or live and `out` NULL or writable (this function's contract).
+    unsafe { detect_with(detector, out, run) }
 }
 
 /// A C path as a Rust one: any bytes on Unix, UTF-8 elsewhere.

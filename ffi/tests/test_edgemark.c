@@ -80,6 +80,23 @@ static char *detect(EdgemarkDetector *det, const EdgemarkFrame *frame, int *dete
     return bits;
 }
 
+/* Detects in a frame whose first watermark cannot be read: returns that finding's status
+ * (-1 when the call fails, the finding is missing, has no error or says detected) and copies
+ * its error message into `error`. */
+static int unread_status(EdgemarkDetector *det, const EdgemarkFrame *frame, char *error, size_t len) {
+    EdgemarkReport *report = NULL;
+    EdgemarkFinding f;
+    int status = -1;
+    snprintf(error, len, "(none)");
+    if (edgemark_detect_frame(det, frame, &report) == EDGEMARK_STATUS_OK &&
+        edgemark_report_finding(report, 0, &f) == EDGEMARK_STATUS_OK && f.error && !f.detected) {
+        status = (int)f.status;
+        snprintf(error, len, "%s", f.error);
+    }
+    edgemark_report_free(report);
+    return status;
+}
+
 static int same(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 
 static void expect_error(EdgemarkStatus got, EdgemarkStatus want, const char *what) {
@@ -249,26 +266,16 @@ int main(int argc, char **argv) {
      * read. The call succeeds; the finding says why its watermark was not read. */
     unsigned char gray[128 * 128];
     memset(gray, 128, sizeof gray);
+    char why[256];
     EdgemarkFrame tiny = {EDGEMARK_PIXEL_FORMAT_GRAY8, 16, 16, {{gray, 16 * 16, 0}, {0}, {0}}};
-    report = NULL;
-    memset(&f, 0, sizeof f);
-    CHECK(edgemark_detect_frame(det, &tiny, &report) == EDGEMARK_STATUS_OK &&
-              edgemark_report_finding(report, 0, &f) == EDGEMARK_STATUS_OK &&
-              f.status == EDGEMARK_STATUS_TOO_SMALL && f.error && !f.detected,
-          "16x16 frame: finding status %s (%s)", edgemark_status_str(f.status),
-          f.error ? f.error : "no error");
-    edgemark_report_free(report);
+    int st = unread_status(det, &tiny, why, sizeof why);
+    CHECK(st == EDGEMARK_STATUS_TOO_SMALL, "16x16 frame: finding status %s (%s)", edgemark_status_str(st), why);
     EdgemarkDetector *v3 = NULL;
     CHECK(edgemark_detector_new_presets("edgemark-v3", 1e-6, &v3) == EDGEMARK_STATUS_OK, "preset edgemark-v3");
     EdgemarkFrame flat = {EDGEMARK_PIXEL_FORMAT_GRAY8, 128, 128, {{gray, sizeof gray, 0}, {0}, {0}}};
-    report = NULL;
-    memset(&f, 0, sizeof f);
-    CHECK(edgemark_detect_frame(v3, &flat, &report) == EDGEMARK_STATUS_OK &&
-              edgemark_report_finding(report, 0, &f) == EDGEMARK_STATUS_OK &&
-              f.status == EDGEMARK_STATUS_UNREADABLE && f.error && !f.detected,
-          "flat 128x128 frame, edgemark-v3: finding status %s (%s)", edgemark_status_str(f.status),
-          f.error ? f.error : "no error");
-    edgemark_report_free(report);
+    st = unread_status(v3, &flat, why, sizeof why);
+    CHECK(st == EDGEMARK_STATUS_UNREADABLE, "flat 128x128 frame, edgemark-v3: finding status %s (%s)",
+          edgemark_status_str(st), why);
     edgemark_detector_free(v3);
 
     /* The last error: copied into a buffer (full, truncated, length only), and the in-place
