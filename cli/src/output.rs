@@ -54,8 +54,8 @@ pub fn table(results: &[FileResult]) {
         .unwrap_or(4)
         .clamp(4, 60);
     println!(
-        "{:<width$}  {:<8} {:<9} {:>6}  {:>9}  PAYLOAD",
-        "FILE", "SCHEME", "DETECTED", "MATCH", "P-VALUE"
+        "{:<width$}  {:<9} {:<9} {:>6}  {:>9}  PAYLOAD",
+        "FILE", "WATERMARK", "DETECTED", "MATCH", "P-VALUE"
     );
     for r in results {
         match &r.result {
@@ -63,7 +63,7 @@ pub fn table(results: &[FileResult]) {
             Ok(rep) => {
                 for f in &rep.findings {
                     if let Some(e) = &f.error {
-                        println!("{:<width$}  {:<8} error: {e}", r.file, f.scheme);
+                        println!("{:<width$}  {:<9} error: {e}", r.file, f.watermark);
                         continue;
                     }
                     let matched = f
@@ -77,9 +77,9 @@ pub fn table(results: &[FileResult]) {
                         }
                     });
                     println!(
-                        "{:<width$}  {:<8} {:<9} {:>6}  {:>9}  {}",
+                        "{:<width$}  {:<9} {:<9} {:>6}  {:>9}  {}",
                         r.file,
-                        f.scheme,
+                        f.watermark,
                         if f.detected { "YES" } else { "no" },
                         matched,
                         p,

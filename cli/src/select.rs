@@ -104,7 +104,7 @@ pub fn for_embedding(
         scheme,
         Some(message),
         None,
-        EmbedStyle { convention, compat },
+        EmbedStyle::new(convention, compat),
     )
     .map_err(|e| e.to_string())
 }

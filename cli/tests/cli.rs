@@ -36,7 +36,7 @@ fn sdxl_finding(v: &serde_json::Value) -> &serde_json::Value {
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["scheme"] == "sdxl")
+        .find(|f| f["watermark"] == "sdxl")
         .expect("sdxl finding")
 }
 
@@ -55,6 +55,9 @@ fn detect_json_finds_sdxl_and_not_clean() {
     assert_eq!(lines.len(), 2);
     let f = sdxl_finding(&lines[0]);
     assert_eq!(lines[0]["file"], marked.display().to_string());
+    // `watermark` is the preset's name, `scheme` the scheme that reads it; no other name key.
+    assert_eq!(f["scheme"], "dwtDct");
+    assert!(f.get("method").is_none(), "{f}");
     assert_eq!(f["detected"], true);
     assert!(f["p_value"].as_f64().unwrap() < 1e-9);
     assert_eq!(f["bits"].as_str().unwrap().len(), 48);
@@ -158,7 +161,11 @@ fn embed_then_detect_with_own_message() {
     ]);
     let lines = json_lines(&out);
     let f = &lines[0]["findings"][0];
-    assert_eq!(f["scheme"], "dwtDct");
+    // A classical scheme chosen by name is a watermark of that name read by that scheme.
+    assert_eq!(
+        (&f["watermark"], &f["scheme"]),
+        (&"dwtDct".into(), &"dwtDct".into())
+    );
     assert_eq!(f["detected"], true);
     assert_eq!(f["payload"]["text"], "EdgeMark");
     assert_eq!(lines[1]["findings"][0]["detected"], false);
@@ -194,7 +201,7 @@ fn our_model_embeds_and_detects() {
     ]);
     let lines = json_lines(&out);
     let f = &lines[0]["findings"][0];
-    assert_eq!(f["scheme"], "edgemark-hidden-48");
+    assert_eq!(f["watermark"], "edgemark-hidden-48");
     assert_eq!(f["detected"], true, "{f}");
     assert_eq!(f["payload"]["text"], "Edge48");
     assert_eq!(lines[1]["findings"][0]["detected"], false);

@@ -1,7 +1,7 @@
 //! The [`Detector`]: runs every configured [`Watermark`] on an image and turns soft bits into
 //! findings with a calibrated false-positive rate.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::image::{Image, Limits};
 use crate::payload::Bits;
 use crate::scheme::Reading;
@@ -21,6 +21,7 @@ pub struct Detector {
 
 /// The payload in readable forms.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Payload {
     /// `0x`-prefixed hex.
     pub hex: String,
@@ -33,10 +34,10 @@ pub struct Payload {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Finding {
-    /// The watermark's name (e.g. `"sdxl"`).
+    /// The watermark's name ([`Watermark::name`], e.g. `"sdxl"`, `"edgemark-v3"`).
+    pub watermark: String,
+    /// The name of the scheme that read it ([`crate::Scheme::name`], e.g. `"dwtDct"`).
     pub scheme: String,
-    /// The underlying method (e.g. `"dwtDct"`).
-    pub method: String,
     /// Decoded bits, `0`/`1` characters.
     pub bits: Bits,
     /// True when the p-value is at or below the detector's false-positive rate.
@@ -58,13 +59,20 @@ pub struct Finding {
     /// in the finding is meaningful and `detected` is false.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The kind of that error (e.g. [`ErrorKind::TooSmall`]); set exactly when `error` is.
+    #[serde(skip)]
+    pub error_kind: Option<ErrorKind>,
 }
 
 /// All findings for one image.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Report {
+    /// Width of the image in pixels.
     pub width: u32,
+    /// Height of the image in pixels.
     pub height: u32,
+    /// One finding per watermark of the detector, in the detector's order.
     pub findings: Vec<Finding>,
     /// The false-positive rate the findings were decided at (per watermark).
     #[serde(skip)]
@@ -151,6 +159,16 @@ impl Detector {
         Ok(self.detect(&Image::decode_with_limits(bytes, &self.limits)?))
     }
 
+    /// Reads an image file, decodes it (with the detector's limits) and detects.
+    pub fn detect_file(&self, path: impl AsRef<std::path::Path>) -> Result<Report> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        self.detect_bytes(&bytes)
+    }
+
     /// Runs every watermark on the image. A watermark that cannot read this image (too
     /// small, say) reports that in its finding's `error`; the others still run.
     pub fn detect(&self, image: &Image) -> Report {
@@ -165,7 +183,7 @@ impl Detector {
     fn run(&self, w: &Watermark, image: &Image) -> Finding {
         match w.scheme().decode(image) {
             Ok(readings) => decide(w, &readings, self.fpr),
-            Err(e) => failed(w, e.to_string()),
+            Err(e) => failed(w, &e),
         }
     }
 }
@@ -179,11 +197,11 @@ pub(crate) fn decide(w: &Watermark, readings: &[Reading], fpr: f64) -> Finding {
     let scheme = w.scheme();
     let n = scheme.code_len();
     if readings.is_empty() {
-        return failed(w, "scheme produced no reading".into());
+        return failed(w, &no_reading());
     }
     let expected = match w.message().map(|m| scheme.code_word(m)) {
         Some(Ok(c)) => Some(c),
-        Some(Err(e)) => return failed(w, e.to_string()),
+        Some(Err(e)) => return failed(w, &e),
         None => None,
     };
     let tries = readings.len();
@@ -229,8 +247,8 @@ pub(crate) fn decide(w: &Watermark, readings: &[Reading], fpr: f64) -> Finding {
         None => reading.bits.clone(),
     };
     Finding {
-        scheme: w.name().to_string(),
-        method: scheme.name().to_string(),
+        watermark: w.name().to_string(),
+        scheme: scheme.name().to_string(),
         payload: payload(&bits),
         bits,
         detected: p_value.is_some_and(|p| p <= fpr),
@@ -240,6 +258,7 @@ pub(crate) fn decide(w: &Watermark, readings: &[Reading], fpr: f64) -> Finding {
         variant: reading.variant.clone(),
         certainty: reading.certainty(),
         error: None,
+        error_kind: None,
     }
 }
 
@@ -250,11 +269,16 @@ fn payload(bits: &Bits) -> Payload {
     }
 }
 
+/// The error of a scheme that returned no reading at all (a scheme's bug, not the image's).
+pub(crate) fn no_reading() -> Error {
+    Error::Unreadable("scheme produced no reading".into())
+}
+
 /// A finding for a watermark that could not read the image.
-pub(crate) fn failed(w: &Watermark, error: String) -> Finding {
+pub(crate) fn failed(w: &Watermark, error: &Error) -> Finding {
     Finding {
-        scheme: w.name().to_string(),
-        method: w.scheme().name().to_string(),
+        watermark: w.name().to_string(),
+        scheme: w.scheme().name().to_string(),
         bits: Bits::default(),
         detected: false,
         p_value: None,
@@ -263,6 +287,7 @@ pub(crate) fn failed(w: &Watermark, error: String) -> Finding {
         payload: payload(&Bits::default()),
         variant: String::new(),
         certainty: 0.0,
-        error: Some(error),
+        error: Some(error.to_string()),
+        error_kind: Some(error.kind()),
     }
 }

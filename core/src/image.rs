@@ -207,29 +207,29 @@ impl Image {
         }
         let reader = image::ImageReader::new(Cursor::new(bytes))
             .with_guessed_format()
-            .map_err(|e| Error::Decode(e.to_string()))?;
+            .map_err(|e| Error::decode_from("", e))?;
         if reader.format().is_none() {
-            return Err(Error::Decode(
-                "unrecognised format (not PNG, JPEG, WebP, GIF, BMP or TIFF)".into(),
+            return Err(Error::decode(
+                "unrecognised format (not PNG, JPEG, WebP, GIF, BMP or TIFF)",
             ));
         }
         let (w, h) = reader
             .into_dimensions()
-            .map_err(|e| Error::Decode(e.to_string()))?;
+            .map_err(|e| Error::decode_from("", e))?;
         limits.check(w.into(), h.into())?;
         if w == 0 || h == 0 {
-            return Err(Error::Decode("image has zero width or height".into()));
+            return Err(Error::decode("image has zero width or height"));
         }
         let mut reader = image::ImageReader::new(Cursor::new(bytes))
             .with_guessed_format()
-            .map_err(|e| Error::Decode(e.to_string()))?;
+            .map_err(|e| Error::decode_from("", e))?;
         let mut il = image::Limits::default();
         il.max_image_width = Some(limits.max_width);
         il.max_image_height = Some(limits.max_height);
         // Room for the decoded frame in its widest native layout (16-bit RGBA) plus slack.
         il.max_alloc = Some(limits.max_pixels.saturating_mul(8).saturating_add(64 << 20));
         reader.limits(il);
-        let dynimg = reader.decode().map_err(|e| Error::Decode(e.to_string()))?;
+        let dynimg = reader.decode().map_err(|e| Error::decode_from("", e))?;
         Ok(Image::from_dynamic(dynimg))
     }
 
@@ -322,7 +322,7 @@ impl Image {
     /// Encodes in the given format.
     pub fn encode(&self, format: image::ImageFormat) -> Result<Vec<u8>> {
         let mut out = Cursor::new(Vec::new());
-        let err = |e: image::ImageError| Error::Decode(format!("cannot encode: {e}"));
+        let err = |e: image::ImageError| Error::decode_from("cannot encode", e);
         match format {
             image::ImageFormat::Jpeg => {
                 let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 95);

@@ -9,7 +9,7 @@
 //! let image = Image::open("photo.png")?;
 //! let report = Detector::default().detect(&image); // built-in presets (Stable Diffusion XL)
 //! for f in &report.findings {
-//!     println!("{}: detected={} p={:?} bits={}", f.scheme, f.detected, f.p_value, f.bits);
+//!     println!("{} ({}): detected={} p={:?} bits={}", f.watermark, f.scheme, f.detected, f.p_value, f.bits);
 //! }
 //! # Ok::<(), edgemark::Error>(())
 //! ```
@@ -33,9 +33,10 @@
 #![warn(missing_debug_implementations)]
 
 mod batch;
-pub mod color;
+// OpenCV-exact YUV and pywt-exact Haar: implementation details of the classical schemes.
+mod color;
 pub mod detector;
-pub mod dwt;
+mod dwt;
 pub mod ecc;
 mod error;
 pub mod frame;
@@ -50,7 +51,7 @@ pub mod stream;
 pub mod watermark;
 
 pub use detector::{Detector, Finding, Payload, Report, DEFAULT_FPR};
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result, SourceError};
 pub use image::{Image, Limits, PixelFormat};
 pub use payload::Bits;
 pub use scheme::{Decoded, Reading, Scheme};

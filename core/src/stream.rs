@@ -27,9 +27,11 @@ use crate::payload::Bits;
 use crate::scheme::Reading;
 use crate::watermark::Watermark;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
-/// The readings of one watermark in one frame, or why it could not be read.
-type FrameReadings = std::result::Result<Vec<Reading>, String>;
+/// The readings of one watermark in one frame, or why it could not be read (shared: the
+/// error of the last unreadable frame is reported while no frame in the window is readable).
+type FrameReadings = std::result::Result<Vec<Reading>, Arc<Error>>;
 
 /// A detector over a sliding window of video frames.
 #[derive(Debug)]
@@ -43,6 +45,7 @@ pub struct StreamDetector {
 
 /// The decision after one frame.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct StreamReport {
     /// Frames the decision is made on (at most the window).
     pub frames: usize,
@@ -128,14 +131,14 @@ impl StreamDetector {
             let read = w
                 .scheme()
                 .decode(image)
-                .map_err(|e| e.to_string())
                 .and_then(|r| {
                     if r.is_empty() {
-                        Err("scheme produced no reading".to_string())
+                        Err(detector::no_reading())
                     } else {
                         Ok(r)
                     }
-                });
+                })
+                .map_err(Arc::new);
             if queue.len() == self.window {
                 queue.pop_front();
             }
@@ -180,14 +183,14 @@ fn decide(w: &Watermark, queue: &VecDeque<FrameReadings>, fpr: f64) -> Finding {
                     entry.2 += 1;
                 }
             }
-            Err(e) => last_error = Some(e.clone()),
+            Err(e) => last_error = Some(Arc::clone(e)),
         }
     }
     if sums.is_empty() {
-        return detector::failed(
-            w,
-            last_error.unwrap_or_else(|| "no frame could be read".into()),
-        );
+        return match last_error {
+            Some(e) => detector::failed(w, &e),
+            None => detector::failed(w, &Error::Unreadable("no frame could be read".into())),
+        };
     }
     // The averaged reading of each variant, decided like a single image's readings.
     let readings: Vec<Reading> = sums

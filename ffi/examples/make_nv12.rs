@@ -4,8 +4,8 @@
 //!
 //! `cargo run --release -p edgemark-ffi --example make_nv12 -- IN.png OUT.nv12`
 
-use edgemark_core::frame::{self, Plane};
-use edgemark_core::{Detector, Image, Limits};
+use edgemark::frame::{self, Plane};
+use edgemark::{Detector, Image, Limits};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();

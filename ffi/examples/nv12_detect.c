@@ -62,11 +62,12 @@ int main(int argc, char **argv) {
             EdgemarkFinding f;
             if (edgemark_report_finding(report, i, &f) != EDGEMARK_STATUS_OK) continue;
             if (f.error) {
-                printf("  %s (%s): cannot read: %s\n", f.scheme, f.method, f.error);
+                printf("  %s (%s): cannot read (%s): %s\n", f.watermark, f.scheme,
+                       edgemark_status_str(f.status), f.error);
                 continue;
             }
-            printf("  %s (%s): %s  p=%.3g  matched=%lld/%zu  payload=%s  bits=%s\n", f.scheme,
-                   f.method, f.detected ? "DETECTED" : "not detected",
+            printf("  %s (%s): %s  p=%.3g  matched=%lld/%zu  payload=%s  bits=%s\n", f.watermark,
+                   f.scheme, f.detected ? "DETECTED" : "not detected",
                    f.has_p_value ? f.p_value : 1.0, (long long)f.matched_bits, f.total_bits,
                    f.payload_hex, f.bits);
         }

@@ -11,7 +11,8 @@
 
 /*
  What every fallible function returns. On anything but `EDGEMARK_STATUS_OK`,
- `edgemark_last_error()` describes the failure.
+ `edgemark_last_error_message()` (or `edgemark_last_error()`) describes the failure. The
+ values are stable: new codes are only ever added.
  */
 typedef enum EdgemarkStatus {
   /*
@@ -31,7 +32,7 @@ typedef enum EdgemarkStatus {
    */
   EDGEMARK_STATUS_INVALID_FRAME = 3,
   /*
-   Encoded bytes could not be decoded.
+   Encoded bytes could not be decoded (corrupt, truncated, empty or not an image).
    */
   EDGEMARK_STATUS_DECODE = 4,
   /*
@@ -39,7 +40,8 @@ typedef enum EdgemarkStatus {
    */
   EDGEMARK_STATUS_TOO_LARGE = 5,
   /*
-   Invalid configuration (unknown preset, false-positive rate out of range...).
+   Invalid configuration (unknown preset, false-positive rate out of range, a message that
+   does not fit its scheme...).
    */
   EDGEMARK_STATUS_CONFIG = 6,
   /*
@@ -51,9 +53,27 @@ typedef enum EdgemarkStatus {
    */
   EDGEMARK_STATUS_PANIC = 8,
   /*
-   Any other error.
+   Any other error (none of the library's own errors: kept for errors added later).
    */
   EDGEMARK_STATUS_OTHER = 9,
+  /*
+   The image is too small for a watermark's scheme to hold its bits (in a finding's
+   `status`: that watermark could not be read; the others still were).
+   */
+  EDGEMARK_STATUS_TOO_SMALL = 10,
+  /*
+   The image holds nothing a scheme can read, e.g. a flat area (in a finding's `status`).
+   */
+  EDGEMARK_STATUS_UNREADABLE = 11,
+  /*
+   A model file or model card is missing, corrupt or does not match. This build has no
+   neural decoders, so no function returns it yet; the code is reserved for them.
+   */
+  EDGEMARK_STATUS_MODEL = 12,
+  /*
+   Reading a file failed (missing, unreadable).
+   */
+  EDGEMARK_STATUS_IO = 13,
 } EdgemarkStatus;
 
 /*
@@ -162,13 +182,13 @@ typedef struct EdgemarkFrame {
  */
 typedef struct EdgemarkFinding {
   /*
-   The watermark's name, e.g. "sdxl".
+   The watermark's name (the preset's), e.g. "sdxl".
+   */
+  const char *watermark;
+  /*
+   The scheme that read it, e.g. "dwtDct".
    */
   const char *scheme;
-  /*
-   The method, e.g. "dwtDct".
-   */
-  const char *method;
   /*
    The decoded bits as '0'/'1' characters.
    */
@@ -189,6 +209,12 @@ typedef struct EdgemarkFinding {
    Why the watermark could not be read (e.g. image too small), else NULL.
    */
   const char *error;
+  /*
+   `EDGEMARK_STATUS_OK` when the watermark was read; otherwise the kind of `error`, e.g.
+   `EDGEMARK_STATUS_TOO_SMALL` or `EDGEMARK_STATUS_UNREADABLE` (the other fields are then
+   not meaningful and `detected` is false).
+   */
+  enum EdgemarkStatus status;
   /*
    True when the p-value is at or below the detector's false-positive rate.
    */
@@ -225,13 +251,31 @@ extern "C" {
 const char *edgemark_version(void);
 
 /*
- This thread's last error message ("" when there was none). Valid until the next failing
- call on this thread; do not free.
+ This thread's last error message, in place ("" when no call on this thread has failed;
+ successful calls leave it as it is). Do not free it.
+
+ The pointer stays valid until the next call on this thread that fails (returns a status
+ other than `EDGEMARK_STATUS_OK`, or catches a panic), which replaces the string, and at most
+ until the thread exits. Copy the text before calling anything else that may fail, or use
+ `edgemark_last_error_message`, which copies it for you.
  */
 const char *edgemark_last_error(void);
 
 /*
- A short constant name for a status code, e.g. "invalid frame" (do not free).
+ Copies this thread's last error message ("" when no call on this thread has failed) into
+ `buf`, NUL-terminated, truncated to `len - 1` bytes (at a UTF-8 character boundary) when it
+ is longer. Returns the message's full length in bytes, without the NUL: a return value of
+ `len` or more means the copy was truncated, and a buffer of the returned value + 1 bytes
+ holds it all. With `buf` NULL or `len` 0 nothing is written (ask for the length first).
+
+ # Safety
+ `buf` must be NULL or valid for writes of `len` bytes.
+ */
+size_t edgemark_last_error_message(char *buf, size_t len);
+
+/*
+ A short constant name for a status code, e.g. "invalid frame"; "unknown status" for a
+ value that is none (do not free).
  */
 const char *edgemark_status_str(int status);
 
@@ -286,6 +330,18 @@ enum EdgemarkStatus edgemark_detect_encoded(const struct EdgemarkDetector *detec
                                             const uint8_t *data,
                                             size_t len,
                                             struct EdgemarkReport **out);
+
+/*
+ Reads an image file (PNG, JPEG, WebP, GIF, BMP, TIFF) and detects watermarks in it.
+ `path` is a NUL-terminated path (bytes as the OS takes them). A file that cannot be read
+ gives `EDGEMARK_STATUS_IO`, one that is not an image `EDGEMARK_STATUS_DECODE`.
+
+ # Safety
+ `path` NULL or NUL-terminated; `detector` NULL or live; `out` NULL or writable.
+ */
+enum EdgemarkStatus edgemark_detect_file(const struct EdgemarkDetector *detector,
+                                         const char *path,
+                                         struct EdgemarkReport **out);
 
 /*
  Decodes an encoded image to tightly packed RGB8 (3 bytes a pixel). `*rgb` must be freed

@@ -1,12 +1,14 @@
 //! Status codes, the thread-local last-error message, and the guard that runs every entry
 //! point: it catches panics so that none crosses the C boundary.
 
+use edgemark::ErrorKind;
 use std::cell::RefCell;
-use std::ffi::{c_char, CString};
+use std::ffi::{c_char, c_int, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// What every fallible function returns. On anything but `EDGEMARK_STATUS_OK`,
-/// `edgemark_last_error()` describes the failure.
+/// `edgemark_last_error_message()` (or `edgemark_last_error()`) describes the failure. The
+/// values are stable: new codes are only ever added.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EdgemarkStatus {
@@ -18,18 +20,94 @@ pub enum EdgemarkStatus {
     InvalidArgument = 2,
     /// A raw frame does not match its dimensions, strides or buffer lengths.
     InvalidFrame = 3,
-    /// Encoded bytes could not be decoded.
+    /// Encoded bytes could not be decoded (corrupt, truncated, empty or not an image).
     Decode = 4,
     /// The image is larger than the decode limits.
     TooLarge = 5,
-    /// Invalid configuration (unknown preset, false-positive rate out of range...).
+    /// Invalid configuration (unknown preset, false-positive rate out of range, a message that
+    /// does not fit its scheme...).
     Config = 6,
     /// An index past the end.
     OutOfRange = 7,
     /// A bug inside the library (a caught panic). Please report it.
     Panic = 8,
-    /// Any other error.
+    /// Any other error (none of the library's own errors: kept for errors added later).
     Other = 9,
+    /// The image is too small for a watermark's scheme to hold its bits (in a finding's
+    /// `status`: that watermark could not be read; the others still were).
+    TooSmall = 10,
+    /// The image holds nothing a scheme can read, e.g. a flat area (in a finding's `status`).
+    Unreadable = 11,
+    /// A model file or model card is missing, corrupt or does not match. This build has no
+    /// neural decoders, so no function returns it yet; the code is reserved for them.
+    Model = 12,
+    /// Reading a file failed (missing, unreadable).
+    Io = 13,
+}
+
+impl EdgemarkStatus {
+    /// Every status, in value order.
+    const ALL: [EdgemarkStatus; 14] = [
+        EdgemarkStatus::Ok,
+        EdgemarkStatus::NullPointer,
+        EdgemarkStatus::InvalidArgument,
+        EdgemarkStatus::InvalidFrame,
+        EdgemarkStatus::Decode,
+        EdgemarkStatus::TooLarge,
+        EdgemarkStatus::Config,
+        EdgemarkStatus::OutOfRange,
+        EdgemarkStatus::Panic,
+        EdgemarkStatus::Other,
+        EdgemarkStatus::TooSmall,
+        EdgemarkStatus::Unreadable,
+        EdgemarkStatus::Model,
+        EdgemarkStatus::Io,
+    ];
+
+    /// The status of a C `int`, if it is one.
+    pub(crate) fn from_c(value: c_int) -> Option<EdgemarkStatus> {
+        EdgemarkStatus::ALL
+            .into_iter()
+            .find(|s| *s as c_int == value)
+    }
+
+    /// A short constant name, e.g. "invalid frame".
+    pub(crate) fn name(self) -> &'static CStr {
+        use EdgemarkStatus as S;
+        match self {
+            S::Ok => c"ok",
+            S::NullPointer => c"null pointer",
+            S::InvalidArgument => c"invalid argument",
+            S::InvalidFrame => c"invalid frame",
+            S::Decode => c"decode error",
+            S::TooLarge => c"image too large",
+            S::Config => c"invalid configuration",
+            S::OutOfRange => c"index out of range",
+            S::Panic => c"internal error",
+            S::Other => c"error",
+            S::TooSmall => c"image too small",
+            S::Unreadable => c"unreadable image",
+            S::Model => c"model error",
+            S::Io => c"I/O error",
+        }
+    }
+}
+
+impl From<ErrorKind> for EdgemarkStatus {
+    fn from(kind: ErrorKind) -> EdgemarkStatus {
+        use EdgemarkStatus as S;
+        match kind {
+            ErrorKind::InvalidFrame => S::InvalidFrame,
+            ErrorKind::Decode | ErrorKind::Empty => S::Decode,
+            ErrorKind::TooLarge => S::TooLarge,
+            ErrorKind::Config | ErrorKind::InvalidMessage => S::Config,
+            ErrorKind::TooSmall => S::TooSmall,
+            ErrorKind::Unreadable => S::Unreadable,
+            ErrorKind::Model => S::Model,
+            ErrorKind::Io => S::Io,
+            _ => S::Other,
+        }
+    }
 }
 
 /// A failure on its way to the caller: a status and a message.
@@ -60,17 +138,9 @@ impl Failure {
     }
 }
 
-impl From<edgemark_core::Error> for Failure {
-    fn from(e: edgemark_core::Error) -> Failure {
-        use edgemark_core::Error as E;
-        let status = match &e {
-            E::InvalidFrame(_) => EdgemarkStatus::InvalidFrame,
-            E::Decode(_) | E::Empty => EdgemarkStatus::Decode,
-            E::TooLarge { .. } => EdgemarkStatus::TooLarge,
-            E::Config(_) | E::InvalidMessage(_) => EdgemarkStatus::Config,
-            _ => EdgemarkStatus::Other,
-        };
-        Failure::new(status, e.to_string())
+impl From<edgemark::Error> for Failure {
+    fn from(e: edgemark::Error) -> Failure {
+        Failure::new(e.kind().into(), e.to_string())
     }
 }
 
@@ -87,10 +157,15 @@ fn set_last_error(message: &str) {
     LAST_ERROR.with(|e| *e.borrow_mut() = c_string(message));
 }
 
-/// Pointer to this thread's last error message (valid until the next failing call on the
-/// same thread).
+/// Pointer to this thread's last error message: valid until the next failure on the same
+/// thread replaces the string (or the thread exits).
 pub(crate) fn last_error_ptr() -> *const c_char {
     LAST_ERROR.with(|e| e.borrow().as_ptr())
+}
+
+/// Calls `f` with this thread's last error message.
+pub(crate) fn with_last_error<T>(f: impl FnOnce(&[u8]) -> T) -> T {
+    LAST_ERROR.with(|e| f(e.borrow().as_bytes()))
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
@@ -132,5 +207,55 @@ pub(crate) fn guard_value<T>(fallback: T, f: impl FnOnce() -> T) -> T {
             ));
             fallback
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_kind_has_its_own_status() {
+        use EdgemarkStatus as S;
+        let cases = [
+            (ErrorKind::InvalidFrame, S::InvalidFrame),
+            (ErrorKind::Decode, S::Decode),
+            (ErrorKind::Empty, S::Decode),
+            (ErrorKind::TooLarge, S::TooLarge),
+            (ErrorKind::Config, S::Config),
+            (ErrorKind::InvalidMessage, S::Config),
+            (ErrorKind::TooSmall, S::TooSmall),
+            (ErrorKind::Unreadable, S::Unreadable),
+            (ErrorKind::Model, S::Model),
+            (ErrorKind::Io, S::Io),
+        ];
+        for (kind, status) in cases {
+            assert_eq!(S::from(kind), status, "{kind:?}");
+        }
+        // A model error (no function of this build returns one) keeps its code and message.
+        let e = edgemark::Error::Model {
+            message: "card.toml: bits = 0".into(),
+            source: None,
+        };
+        let f = Failure::from(e);
+        assert_eq!(
+            (f.status, f.message.as_str()),
+            (S::Model, "model error: card.toml: bits = 0")
+        );
+    }
+
+    #[test]
+    fn statuses_round_trip_through_c_ints_with_distinct_names() {
+        let mut names = std::collections::HashSet::new();
+        for (i, s) in EdgemarkStatus::ALL.into_iter().enumerate() {
+            assert_eq!(s as c_int, i as c_int, "values are dense and in order");
+            assert_eq!(EdgemarkStatus::from_c(i as c_int), Some(s));
+            assert!(names.insert(s.name()), "{:?} repeats a name", s.name());
+        }
+        assert_eq!(EdgemarkStatus::from_c(-1), None);
+        assert_eq!(
+            EdgemarkStatus::from_c(EdgemarkStatus::ALL.len() as c_int),
+            None
+        );
     }
 }

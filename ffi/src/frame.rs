@@ -1,9 +1,9 @@
 //! Raw frames as C hands them over: a format, dimensions and up to three planes, turned into
-//! an [`edgemark_core::Image`] after every pointer, length and stride has been checked.
+//! an [`edgemark::Image`] after every pointer, length and stride has been checked.
 
 use crate::error::Failure;
-use edgemark_core::frame::{self, Plane};
-use edgemark_core::{Image, Limits, PixelFormat};
+use edgemark::frame::{self, Plane};
+use edgemark::{Image, Limits, PixelFormat};
 
 /// Pixel layouts of [`EdgemarkFrame`].
 #[repr(u32)]
@@ -115,7 +115,9 @@ pub(crate) unsafe fn to_image(f: &EdgemarkFrame, limits: &Limits) -> Result<Imag
     let w = f.width as usize;
     let image = match format {
         F::Nv12 => {
+            // SAFETY: plane 0 points to `len` readable bytes or is NULL (this function's contract).
             let y = unsafe { bytes(&f.planes[0], "Y")? };
+            // SAFETY: plane 1 points to `len` readable bytes or is NULL (this function's contract).
             let uv = unsafe { bytes(&f.planes[1], "UV")? };
             frame::from_nv12(
                 f.width,
@@ -126,8 +128,11 @@ pub(crate) unsafe fn to_image(f: &EdgemarkFrame, limits: &Limits) -> Result<Imag
             )?
         }
         F::I420 => {
+            // SAFETY: plane 0 points to `len` readable bytes or is NULL (this function's contract).
             let y = unsafe { bytes(&f.planes[0], "Y")? };
+            // SAFETY: plane 1 points to `len` readable bytes or is NULL (this function's contract).
             let u = unsafe { bytes(&f.planes[1], "U")? };
+            // SAFETY: plane 2 points to `len` readable bytes or is NULL (this function's contract).
             let v = unsafe { bytes(&f.planes[2], "V")? };
             frame::from_i420(
                 f.width,
@@ -146,6 +151,7 @@ pub(crate) unsafe fn to_image(f: &EdgemarkFrame, limits: &Limits) -> Result<Imag
                 F::Bgra8 => PixelFormat::Bgra8,
                 _ => PixelFormat::Gray8,
             };
+            // SAFETY: plane 0 points to `len` readable bytes or is NULL (this function's contract).
             let data = unsafe { bytes(&f.planes[0], "pixel")? };
             let stride = (f.planes[0].stride != 0).then_some(f.planes[0].stride);
             Image::from_raw(data, f.width, f.height, stride, px, limits)?

@@ -1,8 +1,8 @@
 //! The report handle: findings kept with their C strings, so that the pointers the caller
 //! reads stay valid until `edgemark_report_free`.
 
-use crate::error::c_string;
-use edgemark_core::{Finding, Report};
+use crate::error::{c_string, EdgemarkStatus};
+use edgemark::{Finding, Report};
 use std::ffi::{c_char, CString};
 use std::ptr;
 
@@ -17,8 +17,8 @@ pub struct EdgemarkReport {
 
 #[derive(Debug)]
 struct FindingStrings {
+    watermark: CString,
     scheme: CString,
-    method: CString,
     bits: CString,
     hex: CString,
     text: Option<CString>,
@@ -31,10 +31,10 @@ struct FindingStrings {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct EdgemarkFinding {
-    /// The watermark's name, e.g. "sdxl".
+    /// The watermark's name (the preset's), e.g. "sdxl".
+    pub watermark: *const c_char,
+    /// The scheme that read it, e.g. "dwtDct".
     pub scheme: *const c_char,
-    /// The method, e.g. "dwtDct".
-    pub method: *const c_char,
     /// The decoded bits as '0'/'1' characters.
     pub bits: *const c_char,
     /// The payload as 0x-prefixed hex.
@@ -45,6 +45,10 @@ pub struct EdgemarkFinding {
     pub variant: *const c_char,
     /// Why the watermark could not be read (e.g. image too small), else NULL.
     pub error: *const c_char,
+    /// `EDGEMARK_STATUS_OK` when the watermark was read; otherwise the kind of `error`, e.g.
+    /// `EDGEMARK_STATUS_TOO_SMALL` or `EDGEMARK_STATUS_UNREADABLE` (the other fields are then
+    /// not meaningful and `detected` is false).
+    pub status: EdgemarkStatus,
     /// True when the p-value is at or below the detector's false-positive rate.
     pub detected: bool,
     /// True when `p_value` is meaningful (the watermark has a known message).
@@ -74,13 +78,18 @@ impl EdgemarkReport {
         let s = self.strings.get(index)?;
         let opt = |c: &Option<CString>| c.as_ref().map_or(ptr::null(), |c| c.as_ptr());
         Some(EdgemarkFinding {
+            watermark: s.watermark.as_ptr(),
             scheme: s.scheme.as_ptr(),
-            method: s.method.as_ptr(),
             bits: s.bits.as_ptr(),
             payload_hex: s.hex.as_ptr(),
             payload_text: opt(&s.text),
             variant: s.variant.as_ptr(),
             error: opt(&s.error),
+            status: match (&f.error, f.error_kind) {
+                (None, _) => EdgemarkStatus::Ok,
+                (Some(_), Some(kind)) => kind.into(),
+                (Some(_), None) => EdgemarkStatus::Other,
+            },
             detected: f.detected,
             has_p_value: f.p_value.is_some(),
             p_value: f.p_value.unwrap_or(f64::NAN),
@@ -93,8 +102,8 @@ impl EdgemarkReport {
 
 fn strings(f: &Finding) -> FindingStrings {
     FindingStrings {
+        watermark: c_string(&f.watermark),
         scheme: c_string(&f.scheme),
-        method: c_string(&f.method),
         bits: c_string(&f.bits.to_string()),
         hex: c_string(&f.payload.hex),
         text: f.payload.text.as_deref().map(c_string),

@@ -32,6 +32,12 @@ fn committed_header_is_up_to_date() {
         "edgemark_stream_push",
         "EDGEMARK_STATUS_INVALID_FRAME",
         "EDGEMARK_PIXEL_FORMAT_NV12",
+        "EDGEMARK_STATUS_TOO_SMALL = 10",
+        "EDGEMARK_STATUS_UNREADABLE = 11",
+        "EDGEMARK_STATUS_MODEL = 12",
+        "EDGEMARK_STATUS_IO = 13",
+        "size_t edgemark_last_error_message(char *buf, size_t len)",
+        "edgemark_detect_file",
     ] {
         assert!(generated.contains(name), "{name} missing from the header");
     }

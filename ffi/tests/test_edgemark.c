@@ -3,6 +3,8 @@
  *
  *   test_edgemark MARKED.nv12 CLEAN.nv12 WIDTH HEIGHT EXPECTED_BITS MARKED.png
  *
+ * MARKED.nv12 also serves as a file that exists but is not an image (edgemark_detect_file).
+ *
  * EXPECTED_BITS is what the native Rust API reads from MARKED.nv12 (examples/make_nv12.rs).
  * Every check prints a line; the exit status is the number of failed checks (capped). */
 #include <edgemark.h>
@@ -76,6 +78,23 @@ static char *detect(EdgemarkDetector *det, const EdgemarkFrame *frame, int *dete
     }
     edgemark_report_free(report);
     return bits;
+}
+
+/* Detects in a frame whose first watermark cannot be read: returns that finding's status
+ * (-1 when the call fails, the finding is missing, has no error or says detected) and copies
+ * its error message into `error`. */
+static int unread_status(EdgemarkDetector *det, const EdgemarkFrame *frame, char *error, size_t len) {
+    EdgemarkReport *report = NULL;
+    EdgemarkFinding f;
+    int status = -1;
+    snprintf(error, len, "(none)");
+    if (edgemark_detect_frame(det, frame, &report) == EDGEMARK_STATUS_OK &&
+        edgemark_report_finding(report, 0, &f) == EDGEMARK_STATUS_OK && f.error && !f.detected) {
+        status = (int)f.status;
+        snprintf(error, len, "%s", f.error);
+    }
+    edgemark_report_free(report);
+    return status;
 }
 
 static int same(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
@@ -176,16 +195,20 @@ int main(int argc, char **argv) {
     EdgemarkFinding f;
     memset(&f, 0, sizeof f);
     CHECK(edgemark_report_finding(report, 0, &f) == EDGEMARK_STATUS_OK && f.detected &&
-              f.has_p_value && f.p_value < 1e-6 && strcmp(f.scheme, "sdxl") == 0,
+              f.has_p_value && f.p_value < 1e-6 && f.status == EDGEMARK_STATUS_OK && !f.error,
           "PNG: sdxl detected, p=%g, matched %lld/%zu", f.p_value, (long long)f.matched_bits,
           f.total_bits);
+    CHECK(f.watermark && strcmp(f.watermark, "sdxl") == 0 && f.scheme && strcmp(f.scheme, "dwtDct") == 0,
+          "finding names: watermark %s read by scheme %s", f.watermark ? f.watermark : "(null)",
+          f.scheme ? f.scheme : "(null)");
     char *png_bits = f.bits ? strdup(f.bits) : NULL;
     expect_error(edgemark_report_finding(report, 1, &f), EDGEMARK_STATUS_OUT_OF_RANGE,
                  "report_finding(index 1)");
     char *json = NULL;
     CHECK(edgemark_report_json(report, &json) == EDGEMARK_STATUS_OK && json &&
-              strstr(json, "\"scheme\":\"sdxl\"") && strstr(json, "\"detected\":true"),
-          "report_json: %.60s...", json ? json : "(null)");
+              strstr(json, "\"watermark\":\"sdxl\"") && strstr(json, "\"scheme\":\"dwtDct\"") &&
+              !strstr(json, "\"method\"") && strstr(json, "\"detected\":true"),
+          "report_json: %.80s...", json ? json : "(null)");
     edgemark_string_free(json);
     edgemark_report_free(report);
     unsigned char *decoded = NULL;
@@ -222,6 +245,60 @@ int main(int argc, char **argv) {
     expect_error(edgemark_stream_new(det, 0, &no_stream), EDGEMARK_STATUS_INVALID_ARGUMENT,
                  "stream_new(window 0)");
     CHECK(no_stream == NULL, "failed stream_new leaves NULL");
+
+    /* Files: the PNG gives the encoded path's finding; a missing file is an I/O error and a
+     * file that is not an image a decode error. */
+    report = NULL;
+    CHECK(edgemark_detect_file(det, argv[6], &report) == EDGEMARK_STATUS_OK &&
+              edgemark_report_finding(report, 0, &f) == EDGEMARK_STATUS_OK && f.detected,
+          "detect_file(PNG): detected");
+    edgemark_report_free(report);
+    report = (EdgemarkReport *)&failures; /* must be overwritten with NULL */
+    expect_error(edgemark_detect_file(det, "/nonexistent/edgemark/photo.png", &report),
+                 EDGEMARK_STATUS_IO, "detect_file(missing file)");
+    CHECK(report == NULL, "out set to NULL on an I/O error");
+    expect_error(edgemark_detect_file(det, argv[1], &report), EDGEMARK_STATUS_DECODE,
+                 "detect_file(raw NV12, not an image)");
+    expect_error(edgemark_detect_file(det, NULL, &report), EDGEMARK_STATUS_NULL_POINTER,
+                 "detect_file(NULL path)");
+
+    /* Per-finding statuses: a frame too small for SDXL, and a flat frame edgemark-v3 cannot
+     * read. The call succeeds; the finding says why its watermark was not read. */
+    unsigned char gray[128 * 128];
+    memset(gray, 128, sizeof gray);
+    char why[256];
+    EdgemarkFrame tiny = {EDGEMARK_PIXEL_FORMAT_GRAY8, 16, 16, {{gray, 16 * 16, 0}, {0}, {0}}};
+    int st = unread_status(det, &tiny, why, sizeof why);
+    CHECK(st == EDGEMARK_STATUS_TOO_SMALL, "16x16 frame: finding status %s (%s)", edgemark_status_str(st), why);
+    EdgemarkDetector *v3 = NULL;
+    CHECK(edgemark_detector_new_presets("edgemark-v3", 1e-6, &v3) == EDGEMARK_STATUS_OK, "preset edgemark-v3");
+    EdgemarkFrame flat = {EDGEMARK_PIXEL_FORMAT_GRAY8, 128, 128, {{gray, sizeof gray, 0}, {0}, {0}}};
+    st = unread_status(v3, &flat, why, sizeof why);
+    CHECK(st == EDGEMARK_STATUS_UNREADABLE, "flat 128x128 frame, edgemark-v3: finding status %s (%s)",
+          edgemark_status_str(st), why);
+    edgemark_detector_free(v3);
+
+    /* The last error: copied into a buffer (full, truncated, length only), and the in-place
+     * pointer unchanged by successful calls. */
+    expect_error(edgemark_detect_file(det, "/nonexistent/edgemark/photo.png", &report),
+                 EDGEMARK_STATUS_IO, "detect_file(missing file), again");
+    const char *in_place = edgemark_last_error();
+    size_t need = edgemark_last_error_message(NULL, 0);
+    char *full = malloc(need + 1);
+    char small[8];
+    memset(small, 'x', sizeof small);
+    CHECK(full && need == strlen(in_place) && need > sizeof small &&
+              edgemark_last_error_message(full, need + 1) == need && strcmp(full, in_place) == 0 &&
+              strstr(full, "/nonexistent/edgemark/photo.png"),
+          "last_error_message: %zu bytes, \"%s\"", need, full ? full : "");
+    CHECK(edgemark_last_error_message(small, sizeof small) == need && small[7] == '\0' &&
+              strncmp(small, in_place, 7) == 0,
+          "last_error_message truncates to the buffer: \"%s\"", small);
+    CHECK(edgemark_report_count(NULL) == 0 && edgemark_detector_new_presets("sdxl", 1e-6, &v3) == EDGEMARK_STATUS_OK &&
+              edgemark_last_error() == in_place && strcmp(in_place, full) == 0,
+          "successful calls leave the last error in place");
+    edgemark_detector_free(v3);
+    free(full);
 
     /* Errors, not crashes. */
     report = (EdgemarkReport *)&failures; /* must be overwritten with NULL */
@@ -269,6 +346,22 @@ int main(int argc, char **argv) {
     CHECK(strcmp(edgemark_status_str(EDGEMARK_STATUS_INVALID_FRAME), "invalid frame") == 0 &&
               strcmp(edgemark_status_str(1234), "unknown status") == 0,
           "status_str");
+    /* Every error has its own code and name (MODEL is not returned by this build: no neural
+     * decoders in the C library; its code is reserved). */
+    const EdgemarkStatus codes[] = {EDGEMARK_STATUS_DECODE, EDGEMARK_STATUS_TOO_LARGE,
+                                    EDGEMARK_STATUS_CONFIG, EDGEMARK_STATUS_OTHER,
+                                    EDGEMARK_STATUS_TOO_SMALL, EDGEMARK_STATUS_UNREADABLE,
+                                    EDGEMARK_STATUS_MODEL, EDGEMARK_STATUS_IO};
+    int distinct = 1;
+    for (size_t i = 0; i < sizeof codes / sizeof *codes; i++)
+        for (size_t j = i + 1; j < sizeof codes / sizeof *codes; j++)
+            if (codes[i] == codes[j] || strcmp(edgemark_status_str(codes[i]), edgemark_status_str(codes[j])) == 0)
+                distinct = 0;
+    CHECK(distinct && strcmp(edgemark_status_str(EDGEMARK_STATUS_TOO_SMALL), "image too small") == 0 &&
+              strcmp(edgemark_status_str(EDGEMARK_STATUS_UNREADABLE), "unreadable image") == 0 &&
+              strcmp(edgemark_status_str(EDGEMARK_STATUS_MODEL), "model error") == 0 &&
+              strcmp(edgemark_status_str(EDGEMARK_STATUS_IO), "I/O error") == 0,
+          "distinct codes and names for too small, unreadable, model, I/O");
     edgemark_report_free(NULL);
     edgemark_detector_free(NULL);
     edgemark_stream_free(NULL);

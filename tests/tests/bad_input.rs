@@ -1,6 +1,6 @@
 //! Bad input gives a clear error, never a panic and never a silent answer.
 
-use edgemark::{Detector, Error, Image, Limits, PixelFormat};
+use edgemark::{Detector, Error, ErrorKind, Image, Limits, PixelFormat, StreamDetector, Watermark};
 use edgemark_tests::fixture;
 
 fn png_header(width: u32, height: u32) -> Vec<u8> {
@@ -64,7 +64,7 @@ fn non_image_bytes_are_a_decode_error() {
         b"%PDF-1.7\n",
     ] {
         let e = Image::decode(bytes).unwrap_err();
-        assert!(matches!(e, Error::Decode(_)), "{e}");
+        assert!(matches!(e, Error::Decode { .. }), "{e}");
         assert!(e.to_string().contains("cannot decode image"), "{e}");
     }
 }
@@ -105,7 +105,7 @@ fn huge_declared_dimensions_are_refused_before_allocation() {
 #[test]
 fn zero_dimensions_are_refused() {
     let e = Image::decode(&png_header(0, 10)).unwrap_err();
-    assert!(matches!(e, Error::Decode(_)), "{e}");
+    assert!(matches!(e, Error::Decode { .. }), "{e}");
 }
 
 #[test]
@@ -113,7 +113,7 @@ fn truncated_files_are_errors() {
     let png = std::fs::read(fixture("chelsea.png")).unwrap();
     for cut in [8, 33, 100, png.len() / 2, png.len() - 13] {
         let e = Image::decode(&png[..cut]).unwrap_err();
-        assert!(matches!(e, Error::Decode(_)), "cut {cut}: {e}");
+        assert!(matches!(e, Error::Decode { .. }), "cut {cut}: {e}");
     }
     let jpeg = Image::open(fixture("chelsea.png"))
         .unwrap()
@@ -134,7 +134,7 @@ fn corrupt_png_is_an_error() {
     for b in &mut png[mid..mid + 16] {
         *b ^= 0x5A;
     }
-    assert!(matches!(Image::decode(&png), Err(Error::Decode(_))));
+    assert!(matches!(Image::decode(&png), Err(Error::Decode { .. })));
 }
 
 #[test]
@@ -233,4 +233,25 @@ fn too_small_images_report_per_watermark_not_fail() {
         "{:?}",
         f.error
     );
+}
+
+#[test]
+fn findings_say_which_kind_of_error_stopped_them() {
+    // Too small for SDXL's 48 bits, in a single image and in a stream.
+    let tiny = Image::from_rgb(24, 24, vec![128; 24 * 24 * 3]).unwrap();
+    let f = &Detector::default().detect(&tiny).findings[0];
+    assert_eq!(f.error_kind, Some(ErrorKind::TooSmall), "{f:?}");
+    let mut stream = StreamDetector::new(Detector::default(), 3).unwrap();
+    let r = stream.push(&tiny);
+    assert_eq!(r.report.findings[0].error_kind, Some(ErrorKind::TooSmall));
+    // Large enough for edgemark-v3 but flat: nothing to read, which is not "too small".
+    let flat = Image::from_rgb(512, 512, vec![128; 512 * 512 * 3]).unwrap();
+    let v3 = Detector::new().with(Watermark::edgemark_v3(None).unwrap());
+    let f = &v3.detect(&flat).findings[0];
+    assert_eq!(f.error_kind, Some(ErrorKind::Unreadable), "{f:?}");
+    assert!(f.error.is_some() && !f.detected);
+    // A readable image: no error, no kind.
+    let photo = Image::open(fixture("chelsea.png")).unwrap();
+    let f = &Detector::default().detect(&photo).findings[0];
+    assert_eq!((&f.error, f.error_kind), (&None, None));
 }

@@ -111,7 +111,7 @@ fn imwatermark_decodes_our_embeddings() {
     for kind in [ClassicKind::DwtDct, ClassicKind::DwtDctSvd] {
         for (path, convention) in [("uint8", Convention::Uint8), ("float", Convention::Float)] {
             for compat in [true, false] {
-                let s = scheme(kind, EmbedStyle { convention, compat });
+                let s = scheme(kind, EmbedStyle::new(convention, compat));
                 let mut files = Vec::new();
                 for c in &covers {
                     let out = dir.join(format!(
@@ -168,13 +168,7 @@ fn compat_embedding_reproduces_imwatermark_pixels() {
     };
     let msg = Bits::from_hex(MSG).unwrap();
     for (path, convention) in [("uint8", Convention::Uint8), ("float", Convention::Float)] {
-        let s = scheme(
-            ClassicKind::DwtDct,
-            EmbedStyle {
-                convention,
-                compat: true,
-            },
-        );
+        let s = scheme(ClassicKind::DwtDct, EmbedStyle::new(convention, true));
         let (mut same, mut total, mut worst) = (0usize, 0usize, 0i32);
         for c in &covers {
             let theirs_path = dir.join(format!(

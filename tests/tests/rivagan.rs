@@ -207,7 +207,7 @@ fn card_text() -> Option<String> {
 
 fn model_error(r: edgemark::Result<Neural>) -> String {
     match r {
-        Err(Error::Model(m)) => m,
+        Err(Error::Model { message: m, .. }) => m,
         Err(e) => panic!("expected a model error, got {e}"),
         Ok(_) => panic!("expected a model error, got a scheme"),
     }
@@ -292,7 +292,7 @@ fn card_that_does_not_match_the_model_is_a_model_error() {
         ("kind = \"logits\"", "kind = \"mask\"", "kind"),
     ] {
         match ModelCard::from_toml(&text.replacen(from, to, 1)) {
-            Err(Error::Model(m)) => assert!(m.contains(needle), "{to}: {m}"),
+            Err(Error::Model { message: m, .. }) => assert!(m.contains(needle), "{to}: {m}"),
             other => panic!("{to}: expected a model error, got {other:?}"),
         }
     }

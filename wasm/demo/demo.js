@@ -51,8 +51,8 @@ function show(file, result) {
     for (const f of report.findings) {
       const tr = document.createElement("tr");
       const cells = f.error
-        ? [f.scheme, "error", "", "", "", f.error]
-        : [f.scheme, f.detected ? "YES" : "no",
+        ? [f.watermark, "error", "", "", "", f.error]
+        : [f.watermark, f.detected ? "YES" : "no",
            f.matched_bits == null ? "-" : `${f.matched_bits}/${f.total_bits}`,
            f.p_value == null ? "-" : f.p_value.toExponential(1), f.variant,
            f.payload.text ? `${f.payload.hex} "${f.payload.text}"` : f.payload.hex];

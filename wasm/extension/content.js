@@ -65,10 +65,10 @@
     const hits = report.findings.filter((f) => f.detected);
     img.dataset.edgemark = hits.length ? "detected" : "clean";
     if (!hits.length) return;
-    img.dataset.edgemarkSchemes = hits.map((f) => f.scheme).join(",");
+    img.dataset.edgemarkWatermarks = hits.map((f) => f.watermark).join(",");
     img.classList.add("edgemark-detected");
     img.title = hits
-      .map((f) => `EdgeMark: ${f.scheme} watermark (${f.matched_bits}/${f.total_bits} bits, p=${f.p_value.toExponential(1)})`)
+      .map((f) => `EdgeMark: ${f.watermark} watermark (${f.matched_bits}/${f.total_bits} bits, p=${f.p_value.toExponential(1)})`)
       .join("\n");
   }
 

@@ -22,7 +22,7 @@ pub struct WasmDetector {
 #[derive(Serialize)]
 struct WatermarkInfo<'a> {
     name: &'a str,
-    method: &'a str,
+    scheme: &'a str,
     bits: usize,
     message: Option<String>,
 }
@@ -85,7 +85,7 @@ impl WasmDetector {
         self.report(&self.inner.detect(&image))
     }
 
-    /// The watermarks looked for: `{name, method, bits, message}` each.
+    /// The watermarks looked for: `{name, scheme, bits, message}` each.
     #[wasm_bindgen(unchecked_return_type = "WatermarkInfo[]")]
     pub fn watermarks(&self) -> Result<JsValue, JsError> {
         let list: Vec<WatermarkInfo> = self
@@ -94,7 +94,7 @@ impl WasmDetector {
             .iter()
             .map(|w| WatermarkInfo {
                 name: w.name(),
-                method: w.scheme().name(),
+                scheme: w.scheme().name(),
                 bits: w.scheme().bit_len(),
                 message: w.message().map(|m| m.to_hex()),
             })

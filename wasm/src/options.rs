@@ -168,7 +168,7 @@ impl EmbedOptions {
             &self.scheme,
             Some(message),
             None,
-            EmbedStyle { convention, compat },
+            EmbedStyle::new(convention, compat),
         )
         .map_err(|e| unknown_scheme(&self.scheme, e))
     }

@@ -64,8 +64,10 @@ export interface Payload {
 
 /** What one watermark found in one image (as `edgemark detect --json` prints it). */
 export interface Finding {
+  /** The watermark's name: the preset ("sdxl"), or the custom watermark's or model's name. */
+  watermark: string;
+  /** The scheme that read it ("dwtDct", "dwtDctSvd", "edgemark-v3", a model's name). */
   scheme: string;
-  method: string;
   /** Decoded bits as "0"/"1" characters. */
   bits: string;
   detected: boolean;
@@ -91,8 +93,10 @@ export interface Report {
 
 /** One configured watermark. */
 export interface WatermarkInfo {
+  /** What findings are reported under (`Finding.watermark`). */
   name: string;
-  method: string;
+  /** The scheme that reads it (`Finding.scheme`). */
+  scheme: string;
   bits: number;
   message: string | null;
 }

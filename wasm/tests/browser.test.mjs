@@ -75,6 +75,15 @@ test("custom scheme and message, with the preset: equal to the CLI", async () =>
     assertSameReport(report, native.get(file), path.basename(file));
   }
   assert.equal(native.get(marked).findings[1].detected, true, "the CLI-embedded message is found");
+  // The keys say what they hold: the preset's name and the scheme that reads it.
+  const [sdxl, svd] = native.get(marked).findings;
+  assert.deepEqual([sdxl.watermark, sdxl.scheme, svd.watermark, svd.scheme],
+    ["sdxl", "dwtDct", "dwtDctSvd", "dwtDctSvd"]);
+  const listed = await page.evaluate((o) => {
+    const d = new window.edgemarkDemo.Detector(o);
+    try { return d.watermarks().map((w) => [w.name, w.scheme]); } finally { d.free(); }
+  }, opts);
+  assert.deepEqual(listed, [["sdxl", "dwtDct"], ["dwtDctSvd", "dwtDctSvd"]], "Detector.watermarks()");
 });
 
 test("edgemark-v3 preset: the browser finds the CLI-embedded payload without being told it", async () => {
@@ -94,6 +103,7 @@ test("edgemark-v3 preset: the browser finds the CLI-embedded payload without bei
     const label = path.basename(file);
     // Float rounding may differ between wasm and native in the last digit of the pose, so the
     // decision, the payload and the corrected bits are compared, not the variant text.
+    assert.equal(a.watermark, "edgemark-v3", label);
     assert.equal(a.scheme, "edgemark-v3", label);
     assert.equal(a.detected, n.detected, `${label}: detected`);
     if (n.detected) {

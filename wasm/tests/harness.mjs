@@ -103,9 +103,9 @@ export function assertSameReport(actual, native, label, certaintyTol = 1e-6) {
   assert.equal(actual.findings.length, native.findings.length, `${label}: number of findings`);
   actual.findings.forEach((a, i) => {
     const n = native.findings[i];
-    const where = `${label} finding ${i} (${n.scheme})`;
+    const where = `${label} finding ${i} (${n.watermark})`;
     assert.deepEqual(Object.keys(a).sort(), Object.keys(n).sort(), `${where}: fields`);
-    for (const key of ["scheme", "method", "bits", "detected", "matched_bits", "total_bits", "variant", "error"]) {
+    for (const key of ["watermark", "scheme", "bits", "detected", "matched_bits", "total_bits", "variant", "error"]) {
       assert.deepEqual(a[key], n[key], `${where}: ${key}`);
     }
     assert.deepEqual(a.payload, n.payload, `${where}: payload`);

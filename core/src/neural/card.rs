@@ -65,6 +65,7 @@ fn default_ecc() -> String {
 /// Colour order of the channel axis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Colour {
     /// Red, green, blue.
     Rgb,
@@ -75,6 +76,7 @@ pub enum Colour {
 /// How an image of any size is brought to the model's input size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Fit {
     /// Take the central `width x height` window at native resolution (smaller images are
     /// read whole, at their own size).
@@ -88,6 +90,7 @@ pub enum Fit {
 /// Resampling filter for [`Fit::Resize`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Filter {
     /// Nearest neighbour.
     Nearest,
@@ -145,6 +148,7 @@ fn default_scales() -> Vec<f32> {
 /// What the decoder's output values are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum OutputKind {
     /// Unbounded scores; bit = 1 when above the threshold (soft bit: logistic of the margin).
     Logits,
@@ -178,6 +182,7 @@ pub struct DecoderSpec {
 /// How the message is given to the encoder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum MessageCoding {
     /// Bits as 0.0 / 1.0.
     Binary,
@@ -188,6 +193,7 @@ pub enum MessageCoding {
 /// How the encoder's output becomes 8-bit pixels again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Quantize {
     /// Truncate toward zero (numpy `astype(uint8)`, what imwatermark does).
     Truncate,
@@ -232,14 +238,14 @@ fn default_encoder_fit() -> Fit {
 }
 
 fn model_err(msg: impl std::fmt::Display) -> Error {
-    Error::Model(msg.to_string())
+    Error::model(msg)
 }
 
 impl ModelCard {
     /// Parses and validates a TOML card.
     pub fn from_toml(text: &str) -> Result<ModelCard> {
-        let card: ModelCard =
-            toml::from_str(text).map_err(|e| model_err(format!("invalid model card: {e}")))?;
+        let card: ModelCard = toml::from_str(text)
+            .map_err(|e| Error::model_from(format!("invalid model card: {e}"), e))?;
         card.validate()?;
         Ok(card)
     }
@@ -247,7 +253,7 @@ impl ModelCard {
     /// Parses and validates a JSON card.
     pub fn from_json(text: &str) -> Result<ModelCard> {
         let card: ModelCard = serde_json::from_str(text)
-            .map_err(|e| model_err(format!("invalid model card: {e}")))?;
+            .map_err(|e| Error::model_from(format!("invalid model card: {e}"), e))?;
         card.validate()?;
         Ok(card)
     }
@@ -264,7 +270,14 @@ impl ModelCard {
         } else {
             ModelCard::from_toml(&text)
         };
-        parsed.map_err(|e| model_err(format!("{}: {e}", path.display())))
+        // Name the file in the message; the source stays the parser's error.
+        parsed.map_err(|e| match e {
+            Error::Model { message, source } => Error::Model {
+                message: format!("{}: {message}", path.display()),
+                source,
+            },
+            other => other,
+        })
     }
 
     /// Checks the values that serde cannot.
@@ -490,9 +503,35 @@ threshold = 0.5
         ] {
             let text = CARD.replacen(from, to, 1);
             match ModelCard::from_toml(&text) {
-                Err(Error::Model(m)) => assert!(m.contains(needle), "{to}: {m}"),
+                Err(Error::Model { message: m, .. }) => assert!(m.contains(needle), "{to}: {m}"),
                 other => panic!("{to}: expected a model error, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn parse_errors_keep_the_parser_error_as_source() {
+        use std::error::Error as _;
+        let e = ModelCard::from_toml("name = ").unwrap_err();
+        assert!(matches!(e, Error::Model { .. }), "{e:?}");
+        let source = e.source().expect("the TOML error");
+        assert!(
+            source.downcast_ref::<toml::de::Error>().is_some(),
+            "{source:?}"
+        );
+        let e = ModelCard::from_json("{").unwrap_err();
+        let source = e.source().expect("the JSON error");
+        assert!(
+            source.downcast_ref::<serde_json::Error>().is_some(),
+            "{source:?}"
+        );
+        // A broken ONNX file: tract's error is the source, its text is in the message.
+        let e = super::super::OnnxModel::from_bytes("toy", b"not a protobuf").unwrap_err();
+        assert!(matches!(e, Error::Model { .. }), "{e:?}");
+        let source = e.source().expect("tract's error");
+        assert!(
+            e.to_string().contains(&source.to_string()),
+            "{e} / {source}"
+        );
     }
 }

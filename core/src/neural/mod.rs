@@ -43,7 +43,7 @@ pub fn locate(name: &str) -> Result<PathBuf> {
             return Ok(card);
         }
     }
-    Err(Error::Model(format!(
+    Err(Error::model(format!(
         "no model card for '{name}' (looked for {name}/card.toml in $EDGEMARK_MODELS, ./models and next to the executable; run scripts/fetch-rivagan.sh for rivagan)"
     )))
 }

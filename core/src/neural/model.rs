@@ -38,11 +38,12 @@ impl std::fmt::Debug for OnnxModel {
 }
 
 pub(crate) fn model_err(msg: impl std::fmt::Display) -> Error {
-    Error::Model(msg.to_string())
+    Error::model(msg)
 }
 
-fn tract_err(label: &str, what: &str, e: &TractError) -> Error {
-    model_err(format!("{label}: {what}: {e:#}"))
+/// A model error raised by tract, kept as the source; the message has tract's whole chain.
+pub(crate) fn tract_err(label: &str, what: &str, e: TractError) -> Error {
+    Error::model_from(format!("{label}: {what}: {e:#}"), e)
 }
 
 impl OnnxModel {
@@ -54,7 +55,7 @@ impl OnnxModel {
         let onnx = tract_onnx::onnx();
         let mut proto = onnx
             .proto_model_for_read(&mut &bytes[..])
-            .map_err(|e| tract_err(label, "not a readable ONNX protobuf", &e))?;
+            .map_err(|e| tract_err(label, "not a readable ONNX protobuf", e))?;
         let graph = proto
             .graph
             .as_ref()
@@ -79,7 +80,7 @@ impl OnnxModel {
         }
         let model = onnx
             .model_for_proto_model(&proto)
-            .map_err(|e| tract_err(label, "cannot translate the ONNX graph", &e))?;
+            .map_err(|e| tract_err(label, "cannot translate the ONNX graph", e))?;
         Ok(OnnxModel {
             inner: Arc::new(Inner {
                 label: label.to_string(),
@@ -172,7 +173,7 @@ impl OnnxModel {
         for (i, shape) in shapes.iter().enumerate() {
             model = model
                 .with_input_fact(i, f32::fact(shape).into())
-                .map_err(|e| tract_err(label, "cannot set the input shape", &e))?;
+                .map_err(|e| tract_err(label, "cannot set the input shape", e))?;
         }
         let plan = model
             .into_optimized()
@@ -180,11 +181,11 @@ impl OnnxModel {
                 tract_err(
                     label,
                     &format!("the model does not accept inputs of shape {shapes:?}"),
-                    &e,
+                    e,
                 )
             })?
             .into_runnable()
-            .map_err(|e| tract_err(label, "cannot plan the model", &e))?;
+            .map_err(|e| tract_err(label, "cannot plan the model", e))?;
         if let Ok(mut cache) = self.inner.plans.lock() {
             if cache.len() >= PLAN_CACHE {
                 cache.clear();
@@ -204,7 +205,7 @@ impl OnnxModel {
         let plan = self.plan(&shapes)?;
         let out = plan
             .run(inputs.into_iter().map(TValue::from).collect())
-            .map_err(|e| tract_err(self.label(), "inference failed", &e))?;
+            .map_err(|e| tract_err(self.label(), "inference failed", e))?;
         Ok(out.into_iter().map(TValue::into_tensor).collect())
     }
 }

@@ -2,7 +2,7 @@
 //! described by a [`ModelCard`].
 
 use super::card::{Fit, MessageCoding, ModelCard, OutputKind};
-use super::model::{model_err, OnnxModel};
+use super::model::{model_err, tract_err, OnnxModel};
 use super::tensor::{crop_tensor, paste_output, resample, resized_tensor, Window};
 use crate::error::{Error, Result};
 use crate::image::Image;
@@ -106,7 +106,7 @@ impl Neural {
         let fact = plan
             .model()
             .output_fact(self.decoder_output)
-            .map_err(|e| model_err(format!("{}: {e}", self.decoder.label())))?;
+            .map_err(|e| tract_err(self.decoder.label(), "no output fact", e))?;
         let count = fact
             .shape
             .as_concrete()
@@ -197,12 +197,7 @@ impl Neural {
             .ok_or_else(|| model_err(format!("{}: missing output", self.decoder.label())))?;
         let values: Vec<f32> = t
             .to_plain_array_view::<f32>()
-            .map_err(|e| {
-                model_err(format!(
-                    "{}: output is not float32: {e}",
-                    self.decoder.label()
-                ))
-            })?
+            .map_err(|e| tract_err(self.decoder.label(), "output is not float32", e))?
             .iter()
             .copied()
             .collect();
@@ -311,7 +306,7 @@ impl Scheme for Neural {
             })
             .collect();
         let data = Tensor::from_shape(&[1, coded.len()], &coded)
-            .map_err(|e| model_err(format!("message tensor: {e}")))?;
+            .map_err(|e| tract_err(enc.model.label(), "message tensor", e))?;
         let mut inputs: Vec<Option<Tensor>> = vec![None; enc.model.inputs().len()];
         if inputs.len() != 2 {
             return Err(model_err(format!(

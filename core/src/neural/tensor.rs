@@ -89,7 +89,8 @@ fn tensor_from_rgb(spec: &InputSpec, rgb: &[u8], width: usize, win: Window) -> R
             }
         }
     }
-    Tensor::from_shape(&shape, &data).map_err(|e| Error::Model(format!("input tensor: {e}")))
+    Tensor::from_shape(&shape, &data)
+        .map_err(|e| Error::model_from(format!("input tensor: {e:#}"), e))
 }
 
 /// The window of the image as the model's input tensor.
@@ -144,14 +145,14 @@ pub(crate) fn paste_output(
     let (w, h) = (win.w as usize, win.h as usize);
     let (shape, [sc, sh, sw]) = strides(spec, w, h)?;
     if out.shape() != shape.as_slice() {
-        return Err(Error::Model(format!(
+        return Err(Error::model(format!(
             "encoder output has shape {:?}, expected {shape:?} (the input's)",
             out.shape()
         )));
     }
     let values: Vec<f32> = out
         .to_plain_array_view::<f32>()
-        .map_err(|e| Error::Model(format!("encoder output is not float32: {e}")))?
+        .map_err(|e| Error::model_from(format!("encoder output is not float32: {e:#}"), e))?
         .iter()
         .copied()
         .collect();

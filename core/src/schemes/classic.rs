@@ -44,8 +44,9 @@ impl Convention {
     }
 }
 
-/// How [`Scheme::embed`] writes.
+/// How [`Scheme::embed`] writes. Build it with [`EmbedStyle::new`] (or take the default).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EmbedStyle {
     /// The colour arithmetic whose decoder must read the result.
     pub convention: Convention,
@@ -56,6 +57,14 @@ pub struct EmbedStyle {
     /// the carrying channel is added to the original RGB pixels, with rounding; same bits,
     /// much higher PSNR.
     pub compat: bool,
+}
+
+impl EmbedStyle {
+    /// Writes for decoders using `convention`; `compat` reproduces imwatermark's pixels
+    /// exactly (see [`EmbedStyle::compat`]), otherwise the embedding is clean.
+    pub fn new(convention: Convention, compat: bool) -> EmbedStyle {
+        EmbedStyle { convention, compat }
+    }
 }
 
 impl Default for EmbedStyle {

@@ -4,7 +4,7 @@
 //! out of bounds.
 #![no_main]
 
-use edgemark::{
+use edgemark_ffi::{
     edgemark_detect_frame, edgemark_detector_free, edgemark_detector_new, edgemark_report_free,
     edgemark_stream_free, edgemark_stream_new, edgemark_stream_push, EdgemarkDetector,
     EdgemarkFrame, EdgemarkPlane, EdgemarkReport, EdgemarkStatus, EdgemarkStream,
