@@ -4,7 +4,7 @@
 //!    geometry the image went through (scale, rotation, aspect change). The whitened power
 //!    spectrum (`|F|^2` over its local mean, so only spectral peaks count; JPEG's 8x8 block
 //!    grid notched out) of the whitened, contrast-normalized image is searched for that
-//!    template over scales 0.28 to 3.4 and all rotations, and the best poses are refined.
+//!    template over the scales of [`crate::search::EDGEMARK_V3`] (0.28 to 3.4) and all rotations, and the best poses are refined.
 //!    The pose gives the lattice the tile repeats on.
 //! 2. **Fold.** For each candidate lattice (plus the identity), every pixel of the whitened,
 //!    contrast-normalized image is mapped back to tile coordinates and accumulated into one
@@ -311,12 +311,8 @@ impl Spectrum {
     }
 }
 
-/// Scales the search covers (the reader works on images reduced to at most 1600 pixels a
-/// side, so larger originals are covered too).
-const SCALE_MIN: f32 = 0.28;
-const SCALE_MAX: f32 = 3.4;
-
-/// Candidate lattices, most plausible first: a grid search of scale (1.5 % steps) and
+/// Candidate lattices, most plausible first: a grid search of scale
+/// ([`crate::search::EDGEMARK_V3`]: 1.5 % steps) and
 /// rotation (0.6 degree steps, half a turn: the power spectrum is symmetric) for the mark's
 /// known frequencies in the whitened power spectrum of the whitened image (raw luma's
 /// spectrum is ruled by a few strong edges), then a hill climb of each of the four best
@@ -336,9 +332,8 @@ pub(crate) fn lattices(p: &Plane) -> Vec<Lattice> {
     };
     let spec = Spectrum::new(&white);
     let mut hits: Vec<(f32, Pose)> = Vec::new();
-    let steps = ((SCALE_MAX / SCALE_MIN).ln() / 0.015).ceil() as usize;
-    for i in 0..=steps {
-        let sc = SCALE_MIN * (0.015 * i as f32).exp();
+    // The scales searched: crate::search::EDGEMARK_V3.
+    for sc in crate::search::EDGEMARK_V3.scales() {
         for j in 0..300 {
             let pose = Pose {
                 sx: sc,
