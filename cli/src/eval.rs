@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 /// Arguments of `edgemark eval`.
 #[derive(clap::Args)]
 pub struct EvalArgs {
-    /// Scheme: sdxl, dwtDct, dwtDctSvd, rivagan, edgemark-hidden-48 (see `edgemark schemes`).
+    /// Scheme, e.g. sdxl, dwtDct, edgemark-v3, edgemark-hidden-48 (see `edgemark schemes`).
     #[arg(long)]
     scheme: String,
     /// Folder of cover images (not recursive).

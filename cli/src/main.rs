@@ -43,8 +43,8 @@ enum Command {
     },
     /// Embed a watermark: IN -> OUT (format from OUT's extension; use PNG).
     Embed {
-        /// Scheme or preset: sdxl, dwtDct, dwtDctSvd, edgemark-hidden-48, rivagan (needs
-        /// scripts/fetch-rivagan.sh).
+        /// Scheme or preset, e.g. sdxl, dwtDct, edgemark-v3, edgemark-hidden-48 (see
+        /// `edgemark schemes`).
         #[arg(long)]
         scheme: String,
         /// Message: 0xHEX, bits:0101..., text:..., or bare hex (presets have their own).
@@ -65,7 +65,7 @@ enum Command {
     Eval(eval::EvalArgs),
     /// False positives: per scheme, how many clean images fire at the default threshold.
     Fpr(eval::FprArgs),
-    /// List the schemes and presets.
+    /// List the presets, schemes and models (model cards found in the model folders).
     Schemes {
         #[arg(long)]
         json: bool,

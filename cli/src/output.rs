@@ -91,45 +91,33 @@ pub fn table(results: &[FileResult]) {
     }
 }
 
-/// `edgemark schemes`: every preset, scheme and model, with its payload size (`bits`, what a
-/// message holds) and the bits an image carries (`code_bits`: more when the scheme adds error
-/// correction); `null` where the user chooses the length.
+/// `edgemark schemes`: every entry of the registry (presets, schemes and the models whose
+/// cards are found), with its payload size (`bits`, what a message holds) and the bits an
+/// image carries (`code_bits`: more when the scheme adds error correction), `null` where the
+/// user chooses the length; `preset`: usable with `--preset`; `default`: looked for when
+/// nothing is chosen. Model cards that could not be listed are noted on stderr.
 pub fn schemes(json: bool) {
-    let preset_bits = |name: &str| {
-        edgemark::Watermark::preset(name)
-            .map(|w| (Some(w.scheme().bit_len()), Some(w.scheme().code_len())))
-            .unwrap_or((None, None))
-    };
-    type Row = (
-        &'static str,
-        &'static str,
-        &'static str,
-        Option<usize>,
-        Option<usize>,
-    );
-    let mut rows: Vec<Row> = edgemark::PRESETS
-        .iter()
-        .map(|(n, d)| {
-            let (b, c) = preset_bits(n);
-            ("preset", *n, *d, b, c)
-        })
-        .collect();
-    rows.extend([
-        ("scheme", "edgemark-v3", "EdgeMark's own watermark v3: 32-bit payload under BCH(127,36), geometric sync (scale 0.3-3x, rotation, crop); --message optional (without one the code decides)", Some(32), Some(127)),
-        ("scheme", "dwtDct", "invisible-watermark's dwtDct: Haar LL of U, largest |coefficient| per 4x4 block, step 36; any bit length", None, None),
-        ("scheme", "dwtDctSvd", "invisible-watermark's dwtDctSvd: largest singular value of each block's DCT, step 36; any bit length", None, None),
-        ("model", "edgemark-hidden-48", "EdgeMark's own learned tiled watermark v2 (ONNX through tract): 48 bits, reads crops and fixed rescales; ships in models/", Some(48), Some(48)),
-        ("model", "rivagan", "RivaGAN (ONNX through tract): 32 bits from the central 256x256 window; needs scripts/fetch-rivagan.sh", Some(32), Some(32)),
-    ]);
-    for (kind, name, desc, bits, code) in rows {
+    let registry = crate::select::registry();
+    for e in registry.entries() {
         if json {
             println!(
                 "{}",
-                serde_json::json!({"kind": kind, "name": name, "description": desc, "bits": bits, "code_bits": code})
+                serde_json::json!({
+                    "kind": e.kind.group(),
+                    "name": e.name,
+                    "description": e.description,
+                    "bits": e.bits,
+                    "code_bits": e.code_bits,
+                    "preset": e.preset,
+                    "default": e.default,
+                })
             );
         } else {
-            println!("{kind:<7} {name:<19} {desc}");
+            println!("{:<7} {:<19} {}", e.kind.group(), e.name, e.description);
         }
+    }
+    for note in registry.skipped() {
+        eprintln!("edgemark: note: {note}");
     }
 }
 

@@ -3,8 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The binary, finding the repository's model cards (`models/`) wherever the target folder
+/// is.
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_edgemark"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_edgemark"));
+    c.env("EDGEMARK_MODELS", repo_models());
+    c
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -171,35 +175,54 @@ fn embed_then_detect_with_own_message() {
     assert_eq!(lines[1]["findings"][0]["detected"], false);
 }
 
-#[test]
-fn our_model_embeds_and_detects() {
-    let dir = scratch("embed-hidden48");
-    let out_path = dir.join("marked.png");
-    let out = run(&[
+/// The repository's model folder.
+fn repo_models() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../models")
+}
+
+/// `embed --scheme SCHEME --message MESSAGE` on chelsea.png, then `detect --json` with the
+/// same scheme and message on the marked and the clean image, with the model cards of
+/// `models`; the two JSON lines.
+fn model_round_trip(models: &Path, scheme: &str, message: &str) -> Vec<serde_json::Value> {
+    let dir = scratch(&format!("embed-{scheme}"));
+    let marked = dir.join("marked.png");
+    let clean = fixture("chelsea.png");
+    let run_with = |args: &[&str]| {
+        bin()
+            .env("EDGEMARK_MODELS", models)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run_with(&[
         "embed",
         "--scheme",
-        "edgemark-hidden-48",
+        scheme,
         "--message",
-        "text:Edge48",
-        fixture("chelsea.png").to_str().unwrap(),
-        out_path.to_str().unwrap(),
+        message,
+        clean.to_str().unwrap(),
+        marked.to_str().unwrap(),
     ]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = run(&[
+    json_lines(&run_with(&[
         "detect",
         "--json",
         "--scheme",
-        "edgemark-hidden-48",
+        scheme,
         "--message",
-        "text:Edge48",
-        out_path.to_str().unwrap(),
-        fixture("chelsea.png").to_str().unwrap(),
-    ]);
-    let lines = json_lines(&out);
+        message,
+        marked.to_str().unwrap(),
+        clean.to_str().unwrap(),
+    ]))
+}
+
+#[test]
+fn our_model_embeds_and_detects() {
+    let lines = model_round_trip(&repo_models(), "edgemark-hidden-48", "text:Edge48");
     let f = &lines[0]["findings"][0];
     assert_eq!(f["watermark"], "edgemark-hidden-48");
     assert_eq!(f["detected"], true, "{f}");
@@ -245,9 +268,36 @@ fn schemes_lists_presets_and_schemes() {
         .iter()
         .map(|v| v["name"].as_str().unwrap().to_string())
         .collect();
-    for n in ["sdxl", "dwtDct", "dwtDctSvd", "rivagan", "edgemark-v3"] {
-        assert!(names.iter().any(|x| x == n), "{names:?}");
+    // Each exactly once: the registry's entries and the committed model cards.
+    for n in [
+        "sdxl",
+        "dwtDct",
+        "dwtDctSvd",
+        "rivagan",
+        "edgemark-v3",
+        "edgemark-hidden-48",
+    ] {
+        assert_eq!(
+            names.iter().filter(|x| *x == n).count(),
+            1,
+            "{n}: {names:?}"
+        );
     }
+    let sdxl = &json_lines(&out)[0];
+    assert_eq!(
+        (
+            &sdxl["kind"],
+            &sdxl["bits"],
+            &sdxl["preset"],
+            &sdxl["default"]
+        ),
+        (
+            &serde_json::json!("preset"),
+            &serde_json::json!(48),
+            &serde_json::json!(true),
+            &serde_json::json!(true)
+        )
+    );
     // Payload and code-word sizes: edgemark-v3 carries 32 payload bits in 127 code bits.
     let v3 = json_lines(&out)
         .into_iter()
@@ -257,4 +307,38 @@ fn schemes_lists_presets_and_schemes() {
         (v3["bits"].as_u64(), v3["code_bits"].as_u64()),
         (Some(32), Some(127))
     );
+}
+
+#[test]
+fn a_model_card_dropped_into_the_model_folder_is_listed_and_usable() {
+    let dir = scratch("dropped-model");
+    let from = repo_models().join("edgemark-hidden-48");
+    let to = dir.join("mine");
+    std::fs::create_dir_all(&to).unwrap();
+    for f in ["decoder.int8.onnx", "encoder.onnx"] {
+        std::fs::copy(from.join(f), to.join(f)).unwrap();
+    }
+    let card = std::fs::read_to_string(from.join("card.toml"))
+        .unwrap()
+        .replace("name = \"edgemark-hidden-48\"", "name = \"my-model\"")
+        .replace("aliases = [\"hidden48\"]\n", "");
+    std::fs::write(to.join("card.toml"), card).unwrap();
+    let out = bin()
+        .env("EDGEMARK_MODELS", &dir)
+        .args(["schemes", "--json"])
+        .output()
+        .unwrap();
+    let mine = json_lines(&out)
+        .into_iter()
+        .find(|v| v["name"] == "my-model")
+        .expect("the dropped card is listed");
+    assert_eq!(
+        (&mine["kind"], &mine["bits"]),
+        (&serde_json::json!("model"), &serde_json::json!(48))
+    );
+    let lines = model_round_trip(&dir, "my-model", "text:Mine48");
+    let f = &lines[0]["findings"][0];
+    assert_eq!(f["scheme"], "my-model");
+    assert_eq!(f["detected"], true, "{f}");
+    assert_eq!(lines[1]["findings"][0]["detected"], false);
 }

@@ -106,9 +106,14 @@ impl Report {
 }
 
 impl Default for Detector {
-    /// The built-in presets (SDXL) at the default false-positive rate.
+    /// The default presets ([`crate::DEFAULT_PRESETS`]: SDXL) at the default false-positive
+    /// rate. (The built-in defaults always build, as the test below checks; were one not to,
+    /// this would not panic.)
     fn default() -> Self {
-        Detector::new().with(Watermark::sdxl())
+        let watermarks = crate::registry::Registry::builtin()
+            .defaults()
+            .unwrap_or_default();
+        watermarks.into_iter().fold(Detector::new(), Detector::with)
     }
 }
 
@@ -289,5 +294,18 @@ pub(crate) fn failed(w: &Watermark, error: &Error) -> Finding {
         certainty: 0.0,
         error: Some(error.to_string()),
         error_kind: Some(error.kind()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_detector_looks_for_the_default_presets() {
+        let d = Detector::default();
+        let names: Vec<&str> = d.watermarks().iter().map(Watermark::name).collect();
+        assert_eq!(names, crate::DEFAULT_PRESETS);
+        assert_eq!(d.fpr(), DEFAULT_FPR);
     }
 }

@@ -19,6 +19,17 @@ pub struct Reading {
 }
 
 impl Reading {
+    /// A reading of `soft` bits whose hard bits are `scheme`'s decisions on them
+    /// ([`Scheme::hard_bit`]). Every scheme builds its readings this way, and the stream
+    /// detector its averaged ones, so one frame and one image always decide alike.
+    pub fn from_soft(scheme: &dyn Scheme, variant: impl Into<String>, soft: Vec<f32>) -> Reading {
+        Reading {
+            variant: variant.into(),
+            bits: Bits::new(soft.iter().map(|&p| scheme.hard_bit(p)).collect()),
+            soft,
+        }
+    }
+
     /// Mean certainty of the soft bits, `mean |2 p - 1|`, in `[0, 1]`.
     pub fn certainty(&self) -> f32 {
         if self.soft.is_empty() {
@@ -62,7 +73,14 @@ pub trait Scheme: Send + Sync + std::fmt::Debug {
     fn decode_payload(&self, _reading: &Reading) -> Option<Decoded> {
         None
     }
-    /// Reads the bits; one [`Reading`] per way of reading.
+    /// The hard decision on one soft bit (the probability that the bit is 1, or an average
+    /// of such over frames): by default, above one half. A scheme whose own rule differs
+    /// overrides it; [`Reading::from_soft`] applies it, so the [`crate::Detector`] and the
+    /// [`crate::StreamDetector`] share it.
+    fn hard_bit(&self, soft: f32) -> bool {
+        soft > 0.5
+    }
+    /// Reads the bits; one [`Reading`] per way of reading (see [`Reading::from_soft`]).
     fn decode(&self, image: &Image) -> Result<Vec<Reading>>;
     /// Writes `message` (exactly [`Scheme::bit_len`] bits) into a copy of `image`.
     fn embed(&self, image: &Image, message: &Bits) -> Result<Image>;

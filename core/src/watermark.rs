@@ -1,5 +1,5 @@
 //! A [`Watermark`]: a scheme, optionally bound to the message it should carry, under a name.
-//! Built-in presets live here too.
+//! The built-in presets' constructors live here too; [`crate::registry`] lists them.
 
 use crate::error::{Error, Result};
 use crate::image::Image;
@@ -21,21 +21,11 @@ pub struct Watermark {
     message: Option<Bits>,
 }
 
-/// The presets a detector looks for when none is chosen (the CLI's and the npm package's
-/// default). `edgemark-v3` is opt-in: its geometric search costs far more than a preset read.
+/// The presets a detector looks for when none is chosen (the CLI's, the npm package's and
+/// the C ABI's default; [`crate::registry::Registry::select`] applies it). `edgemark-v3` is
+/// opt-in: its geometric search costs far more than a preset read. The presets themselves
+/// are listed by [`crate::registry::Registry`].
 pub const DEFAULT_PRESETS: &[&str] = &["sdxl"];
-
-/// Names [`Watermark::preset`] knows, with one line each.
-pub const PRESETS: &[(&str, &str)] = &[
-    (
-        "sdxl",
-        "Stable Diffusion XL: dwtDct, 48 bits 0xB3EC907BB19E, embedded on the float image",
-    ),
-    (
-        "edgemark-v3",
-        "EdgeMark's own watermark v3: any 32-bit payload (BCH-coded), read after rescales, rotations, crops and re-encoding; decided without knowing the payload",
-    ),
-];
 
 impl Watermark {
     /// A scheme bound to a known message (the detector then reports a p-value), or to none
@@ -77,45 +67,6 @@ impl Watermark {
         Watermark::new(EdgemarkV3::NAME, EdgemarkV3::new()?, payload)
     }
 
-    /// A watermark implemented in Rust, by scheme name: `edgemark-v3` (see
-    /// [`Watermark::edgemark_v3`]; `bits`, when given, must be 32) or a classical scheme
-    /// ([`Classic::by_name`]) bound to `message`, or, with no message, reading `bits` bits
-    /// (nothing is then decided). For classical schemes either must be given; when both are,
-    /// they must agree. Embedding uses `style` (classical schemes only).
-    pub fn classic(
-        scheme: &str,
-        message: Option<Bits>,
-        bits: Option<usize>,
-        style: EmbedStyle,
-    ) -> Result<Watermark> {
-        if scheme.eq_ignore_ascii_case(EdgemarkV3::NAME) {
-            if let Some(n) = bits.filter(|&n| n != crate::schemes::V3_PAYLOAD_BITS) {
-                return Err(Error::message(format!(
-                    "edgemark-v3 carries {} payload bits, not {n}",
-                    crate::schemes::V3_PAYLOAD_BITS
-                )));
-            }
-            return Watermark::edgemark_v3(message);
-        }
-        let n = match (&message, bits) {
-            (Some(m), Some(n)) if m.len() != n => {
-                return Err(Error::message(format!(
-                    "message has {} bits but the bit length is {n}",
-                    m.len()
-                )))
-            }
-            (Some(m), _) => m.len(),
-            (None, Some(n)) => n,
-            (None, None) => {
-                return Err(Error::message(format!(
-                    "{scheme} needs a message or a bit length"
-                )))
-            }
-        };
-        let scheme = Classic::by_name(scheme, n)?.with_embed_style(style);
-        Watermark::new(scheme.name().to_string(), scheme, message)
-    }
-
     /// The same watermark under another name.
     pub fn renamed(self, name: impl Into<String>) -> Watermark {
         Watermark {
@@ -139,16 +90,10 @@ impl Watermark {
         }
     }
 
-    /// A built-in preset by name (see [`PRESETS`]).
+    /// A built-in preset by name: shorthand for
+    /// [`Registry::builtin().preset(name)`](crate::registry::Registry::preset).
     pub fn preset(name: &str) -> Result<Watermark> {
-        match name.to_ascii_lowercase().as_str() {
-            "sdxl" => Ok(Watermark::sdxl()),
-            "edgemark-v3" => Watermark::edgemark_v3(None),
-            _ => Err(Error::config(format!(
-                "unknown preset '{name}' (known: {})",
-                PRESETS.iter().map(|p| p.0).collect::<Vec<_>>().join(", ")
-            ))),
-        }
+        crate::registry::Registry::builtin().preset(name)
     }
 
     /// The name findings are reported under.
@@ -175,33 +120,6 @@ impl Watermark {
 
 #[cfg(test)]
 mod tests {
-
-    #[test]
-    fn classic_watermarks_by_name_check_message_and_length() {
-        let m = Bits::parse("0xA5").unwrap();
-        let w = Watermark::classic("DWTDCT", Some(m.clone()), None, EmbedStyle::default()).unwrap();
-        assert_eq!((w.name(), w.scheme().bit_len()), ("dwtDct", 8));
-        let w = Watermark::classic("dwtDctSvd", None, Some(12), EmbedStyle::default()).unwrap();
-        assert_eq!((w.name(), w.scheme().bit_len()), ("dwtDctSvd", 12));
-        assert!(w.message().is_none());
-        let e = Watermark::classic("dwtDct", Some(m), Some(9), EmbedStyle::default());
-        assert!(e
-            .unwrap_err()
-            .to_string()
-            .contains("8 bits but the bit length is 9"));
-        let e = Watermark::classic("dwtDct", None, None, EmbedStyle::default());
-        assert!(e
-            .unwrap_err()
-            .to_string()
-            .contains("needs a message or a bit length"));
-        let e = Watermark::classic("rivaGan", None, Some(8), EmbedStyle::default());
-        assert!(e
-            .unwrap_err()
-            .to_string()
-            .contains("unknown scheme 'rivaGan'"));
-        assert_eq!(Watermark::sdxl().renamed("x").name(), "x");
-    }
-
     use super::*;
 
     #[test]

@@ -1,45 +1,17 @@
-//! The schemes the harness knows by name, each as an [`edgemark::Watermark`] bound to the
-//! message it embeds.
+//! The schemes the harness evaluates: every entry of edgemark's registry
+//! ([`edgemark::registry`]), each bound to the message it embeds.
 //!
-//! Adding a scheme (RivaGAN, an ONNX model) is one arm in [`watermark`]: build any
-//! [`edgemark::Scheme`], bind it to [`eval_message`] of its bit length with
-//! [`Watermark::new`], and list it in [`SCHEMES`]. Nothing else in the harness is
-//! scheme-specific.
+//! A preset carries its own message; every other scheme carries [`eval_message`] of its bit
+//! length ([`EVAL_BITS`] where the caller chooses the length). A new scheme or model card
+//! in the registry is evaluated without a change here.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::rng::Rng;
-use edgemark::{Bits, Classic, Watermark};
+use edgemark::registry::{Kind, Registry, Request};
+use edgemark::{Bits, Watermark};
 
-/// Names [`watermark`] accepts, with one line each.
-pub const SCHEMES: &[(&str, &str)] = &[
-    (
-        "sdxl",
-        "Stable Diffusion XL preset: dwtDct, 48 bits 0xB3EC907BB19E, float embedding as the SDXL pipeline",
-    ),
-    (
-        "dwtDct",
-        "imwatermark dwtDct, 48 bits (eval_message), clean uint8 embedding",
-    ),
-    (
-        "dwtDctSvd",
-        "imwatermark dwtDctSvd, 48 bits (eval_message), clean uint8 embedding",
-    ),
-    (
-        "rivagan",
-        "RivaGAN (ONNX via tract; needs feature `onnx` and scripts/fetch-rivagan.sh), 32 bits (eval_message)",
-    ),
-    (
-        "edgemark-v3",
-        "EdgeMark's own watermark v3: 32-bit payload (eval_message) under BCH(127,36), geometric sync; the p-value uses the known payload's code word",
-    ),
-    (
-        "edgemark-hidden-48",
-        "EdgeMark's own learned tiled watermark (ONNX via tract; needs feature `onnx`; models/edgemark-hidden-48), 48 bits (eval_message)",
-    ),
-];
-
-/// The schemes of [`SCHEMES`] that are ONNX models (skipped by [`all`] when they cannot load).
-const NEURAL: [&str; 2] = ["rivagan", "edgemark-hidden-48"];
+/// Bit length of the schemes whose length the caller chooses (the classical ones): SDXL's.
+pub const EVAL_BITS: usize = 48;
 
 /// The fixed pseudo-random message of `bits` bits that evaluated schemes without a message
 /// of their own carry (the same for every run, drawn from a constant seed; not a pattern
@@ -49,53 +21,40 @@ pub fn eval_message(bits: usize) -> Bits {
     Bits::new((0..bits).map(|_| rng.next_u64() >> 63 == 1).collect())
 }
 
-/// The watermark evaluated under `name` (case-insensitive; see [`SCHEMES`]).
+/// The registry the harness evaluates: the built-in schemes, and with the `onnx` feature
+/// the model cards found in the model folders.
+pub fn registry() -> Registry {
+    #[cfg(feature = "onnx")]
+    return Registry::with_models();
+    #[cfg(not(feature = "onnx"))]
+    return Registry::builtin();
+}
+
+/// The watermark evaluated under `name` (case-insensitive; any name or alias of the
+/// registry).
 pub fn watermark(name: &str) -> Result<Watermark> {
-    let wm = match name.to_ascii_lowercase().as_str() {
-        "sdxl" => Watermark::sdxl(),
-        "dwtdct" => Watermark::new("dwtDct", Classic::dwt_dct(48)?, Some(eval_message(48)))?,
-        "dwtdctsvd" => Watermark::new(
-            "dwtDctSvd",
-            Classic::dwt_dct_svd(48)?,
-            Some(eval_message(48)),
-        )?,
-        "rivagan" => neural("rivagan", 32)?,
-        "edgemark-hidden-48" | "hidden48" => neural("edgemark-hidden-48", 48)?,
-        "edgemark-v3" | "v3" => Watermark::edgemark_v3(Some(eval_message(32)))?,
-        _ => {
-            return Err(Error::Config(format!(
-                "unknown scheme '{name}' (known: {})",
-                SCHEMES.iter().map(|s| s.0).collect::<Vec<_>>().join(", ")
-            )))
-        }
+    build(&registry(), name)
+}
+
+fn build(registry: &Registry, name: &str) -> Result<Watermark> {
+    let entry = registry.get(name)?;
+    let request = match entry.payload {
+        Some(_) => Request::new(),
+        None => Request::new().message(Some(eval_message(entry.bits.unwrap_or(EVAL_BITS)))),
     };
-    Ok(wm)
+    Ok(entry.build(&request)?)
 }
 
-/// A neural scheme from `models/<name>/card.toml` carrying [`eval_message`] of `bits`.
-#[cfg(feature = "onnx")]
-fn neural(name: &str, bits: usize) -> Result<Watermark> {
-    let card = edgemark::neural::locate(name)?;
-    let scheme = edgemark::neural::Neural::load(&card)?;
-    Ok(Watermark::new(name, scheme, Some(eval_message(bits)))?)
-}
-
-#[cfg(not(feature = "onnx"))]
-fn neural(name: &str, _bits: usize) -> Result<Watermark> {
-    Err(Error::Config(format!(
-        "{name} needs edgemark-eval built with its `onnx` feature (the CLI enables it)"
-    )))
-}
-
-/// Every scheme in [`SCHEMES`] that can run here: the classical ones always, RivaGAN when
-/// built with `onnx` and its model files are fetched (a note on stderr otherwise).
+/// Every scheme of the registry that can run here: the built-in ones always, the models
+/// whose ONNX files load (a note on stderr for the others).
 pub fn all() -> Result<Vec<Watermark>> {
+    let registry = registry();
     let mut out = Vec::new();
-    for (n, _) in SCHEMES {
-        match watermark(n) {
+    for e in registry.entries() {
+        match build(&registry, &e.name) {
             Ok(w) => out.push(w),
-            Err(e) if NEURAL.contains(n) => eprintln!("note: skipping {n}: {e}"),
-            Err(e) => return Err(e),
+            Err(err) if e.kind == Kind::Neural => eprintln!("note: skipping {}: {err}", e.name),
+            Err(err) => return Err(err),
         }
     }
     Ok(out)
@@ -107,10 +66,18 @@ mod tests {
 
     #[test]
     fn names_resolve_and_message_is_stable_and_mixed() {
-        for (n, _) in SCHEMES.iter().filter(|s| !NEURAL.contains(&s.0)) {
-            let w = watermark(n).unwrap();
+        let builtin = Registry::builtin();
+        for e in builtin.entries() {
+            let w = watermark(&e.name).unwrap();
             assert_eq!(w.message().unwrap().len(), w.scheme().bit_len());
+            assert_eq!(w.name(), e.name);
         }
+        assert_eq!(watermark("dwtDct").unwrap().scheme().bit_len(), EVAL_BITS);
+        assert_eq!(
+            watermark("sdxl").unwrap().message().unwrap().to_hex(),
+            edgemark::SDXL_MESSAGE
+        );
+        assert!(all().unwrap().len() >= builtin.entries().len());
         assert!(watermark("nope").is_err());
         let m = eval_message(48);
         assert_eq!(m, eval_message(48));

@@ -31,7 +31,7 @@ pub use error::EdgemarkStatus;
 pub use frame::{EdgemarkFrame, EdgemarkPixelFormat, EdgemarkPlane};
 pub use report::{EdgemarkFinding, EdgemarkReport};
 
-use edgemark::{Detector, Image, Limits, Report, StreamDetector, Watermark};
+use edgemark::{Detector, Image, Limits, Registry, Report, StreamDetector};
 use error::{guard, guard_value, Failure};
 use std::ffi::{c_char, c_int, CStr, CString};
 
@@ -160,13 +160,17 @@ pub unsafe extern "C" fn edgemark_detector_new_presets(
         let names = unsafe { CStr::from_ptr(presets) }
             .to_str()
             .map_err(|_| Failure::arg("presets is not UTF-8"))?;
-        let mut det = Detector::new();
-        for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            det = det.with(Watermark::preset(name)?);
-        }
-        if det.watermarks().is_empty() {
-            return Err(Failure::arg("no preset named"));
-        }
+        let names: Vec<String> = names
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(String::from)
+            .collect();
+        // The registry resolves the names (an empty list is an error there).
+        let det = Registry::builtin()
+            .select(Some(&names), &[], Vec::new())?
+            .into_iter()
+            .fold(Detector::new(), Detector::with);
         *out = boxed(EdgemarkDetector {
             inner: det.with_fpr(fpr)?,
         });

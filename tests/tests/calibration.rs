@@ -20,6 +20,7 @@
 //! The figures are printed (run with `--nocapture`) and recorded in docs/calibration.md:
 //! `cargo test --release -p edgemark-tests --test calibration -- --nocapture`.
 
+use edgemark::registry::{Registry, Request};
 use edgemark::{stats, Bits, Classic, Detector, Image, Scheme, Watermark, DEFAULT_FPR};
 use edgemark_tests::photos;
 
@@ -421,12 +422,12 @@ fn cases() -> Vec<Case> {
         ),
     ] {
         for m in messages {
-            let w = Watermark::new(
-                scheme,
-                Classic::by_name(scheme, 48).expect("scheme"),
-                Some(Bits::parse(m).expect("message")),
-            )
-            .expect("message accepted");
+            let w = Registry::builtin()
+                .build(
+                    scheme,
+                    &Request::new().message(Some(Bits::parse(m).expect("message"))),
+                )
+                .expect("message accepted");
             v.push(Case {
                 label: format!("{scheme} {m}"),
                 detector: Detector::new().with(w),

@@ -30,6 +30,7 @@ pub use detector::WasmDetector;
 pub use embed::embed;
 pub use panic::last_panic;
 
+use edgemark::Registry;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -51,18 +52,87 @@ pub fn has_onnx() -> bool {
     cfg!(feature = "onnx")
 }
 
+/// A preset, as `presets()` lists it.
 #[derive(Serialize)]
 struct PresetInfo {
-    name: &'static str,
-    description: &'static str,
+    name: String,
+    description: String,
 }
 
-/// The built-in presets: `{name, description}` each.
+/// The presets: the registry's entries usable without a message (`{name, description}`
+/// each).
 #[wasm_bindgen(unchecked_return_type = "PresetInfo[]")]
 pub fn presets() -> Result<JsValue, JsError> {
-    let list: Vec<PresetInfo> = edgemark::PRESETS
+    let list: Vec<PresetInfo> = Registry::builtin()
+        .entries()
         .iter()
-        .map(|&(name, description)| PresetInfo { name, description })
+        .filter(|e| e.preset)
+        .map(|e| PresetInfo {
+            name: e.name.clone(),
+            description: e.description.clone(),
+        })
         .collect();
     report::to_js(&list)
+}
+
+/// A scheme of the registry, as `schemes()` lists it (the keys of `edgemark schemes --json`).
+#[derive(Debug, PartialEq, Serialize)]
+pub struct SchemeInfo {
+    /// `"preset"`, `"scheme"` or `"model"`.
+    pub kind: &'static str,
+    pub name: String,
+    pub description: String,
+    /// Payload bits; `None` where the caller chooses.
+    pub bits: Option<usize>,
+    /// Bits an image carries; `None` where the caller chooses.
+    pub code_bits: Option<usize>,
+    /// Usable in `presets`.
+    pub preset: bool,
+    /// Looked for when no option is given.
+    pub default: bool,
+}
+
+/// Every scheme this package can build by name (the built-in registry; neural models come
+/// as `models` with their card).
+pub fn scheme_list() -> Vec<SchemeInfo> {
+    Registry::builtin()
+        .entries()
+        .iter()
+        .map(|e| SchemeInfo {
+            kind: e.kind.group(),
+            name: e.name.clone(),
+            description: e.description.clone(),
+            bits: e.bits,
+            code_bits: e.code_bits,
+            preset: e.preset,
+            default: e.default,
+        })
+        .collect()
+}
+
+/// Every scheme this package can build by name: `{kind, name, description, bits, code_bits,
+/// preset, default}` each, as `edgemark schemes --json` lists them.
+#[wasm_bindgen(unchecked_return_type = "SchemeInfo[]")]
+pub fn schemes() -> Result<JsValue, JsError> {
+    report::to_js(&scheme_list())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes_list_the_registry_with_presets_flagged() {
+        let list = scheme_list();
+        let names: Vec<&str> = list.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["sdxl", "edgemark-v3", "dwtDct", "dwtDctSvd"]);
+        let v3 = &list[1];
+        assert_eq!(
+            (v3.kind, v3.bits, v3.code_bits),
+            ("scheme", Some(32), Some(127))
+        );
+        assert!(v3.preset && !v3.default);
+        assert!(list[0].preset && list[0].default);
+        assert_eq!((list[2].bits, list[2].preset), (None, false));
+    }
 }

@@ -4,7 +4,8 @@
 //! Nothing here touches JavaScript, so it is unit-tested natively.
 
 use crate::neural::NeuralModel;
-use edgemark::{Bits, Convention, EmbedStyle, Watermark};
+use edgemark::registry::{Registry, Request};
+use edgemark::Watermark;
 use serde::Deserialize;
 
 /// Options of `new Detector(options)`. Every field may be left out.
@@ -23,11 +24,12 @@ pub struct DetectorOptions {
     pub max_pixels: Option<u64>,
 }
 
-/// A classical scheme with the caller's own message (or bit length).
+/// A scheme of the registry (see `schemes()`) with the caller's own message (or bit
+/// length).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CustomWatermark {
-    /// `dwtDct` or `dwtDctSvd`.
+    /// A scheme's name, e.g. `dwtDct`.
     pub scheme: String,
     /// Expected message: `0xHEX`, `bits:0101...`, `text:...` or bare hex; gives a p-value.
     pub message: Option<String>,
@@ -41,7 +43,7 @@ pub struct CustomWatermark {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EmbedOptions {
-    /// A preset (`sdxl`) or a classical scheme (`dwtDct`, `dwtDctSvd`).
+    /// A preset with its own message (`sdxl`) or a scheme of the registry (e.g. `dwtDct`).
     pub scheme: String,
     /// The message (required for schemes; presets carry their own).
     pub message: Option<String>,
@@ -67,33 +69,27 @@ impl DetectorOptions {
     pub const FIELDS: &'static [&'static str] =
         &["presets", "watermarks", "models", "fpr", "maxPixels"];
 
-    /// The watermarks these options ask for, in order: presets first, then custom classical
-    /// ones, then neural models.
+    /// The watermarks these options ask for, in order: presets first, then custom ones,
+    /// then neural models; nothing asked for: the default presets (the registry's rule).
     pub fn watermarks(&self) -> Result<Vec<Watermark>, String> {
-        let custom = self.watermarks.as_deref().unwrap_or_default();
-        let models = self.models.as_deref().unwrap_or_default();
-        let presets: Vec<String> = match &self.presets {
-            Some(p) => p.clone(),
-            None if custom.is_empty() && models.is_empty() => edgemark::DEFAULT_PRESETS
-                .iter()
-                .map(|p| p.to_string())
-                .collect(),
-            None => Vec::new(),
-        };
-        let mut out = Vec::with_capacity(presets.len() + custom.len());
-        for p in &presets {
-            out.push(Watermark::preset(p).map_err(|e| e.to_string())?);
-        }
-        for w in custom {
-            out.push(w.watermark()?);
-        }
-        for (i, m) in models.iter().enumerate() {
-            out.push(m.watermark().map_err(|e| format!("models[{i}]: {e}"))?);
-        }
-        if out.is_empty() {
-            return Err("no watermark to look for: give presets, watermarks or models".into());
-        }
-        Ok(out)
+        let custom = self
+            .watermarks
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .map(CustomWatermark::request)
+            .collect::<Result<Vec<_>, String>>()?;
+        let models = self
+            .models
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .map(|(i, m)| m.watermark().map_err(|e| format!("models[{i}]: {e}")))
+            .collect::<Result<Vec<_>, String>>()?;
+        Registry::builtin()
+            .select(self.presets.as_deref(), &custom, models)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -101,25 +97,13 @@ impl CustomWatermark {
     /// The field names a JS watermark object may have.
     pub const FIELDS: &'static [&'static str] = &["scheme", "message", "bits", "name"];
 
-    fn watermark(&self) -> Result<Watermark, String> {
-        let message = self
-            .message
-            .as_deref()
-            .map(Bits::parse)
-            .transpose()
-            .map_err(|e| e.to_string())?;
-        if message.is_none() && self.bits.is_none() {
-            return Err(format!(
-                "watermark '{}' needs a message or a bit length (bits)",
-                self.scheme
-            ));
-        }
-        let wm = Watermark::classic(&self.scheme, message, self.bits, EmbedStyle::default())
-            .map_err(|e| unknown_scheme(&self.scheme, e))?;
-        Ok(match &self.name {
-            Some(name) => wm.renamed(name),
-            None => wm,
-        })
+    fn request(&self) -> Result<(String, Request), String> {
+        let request = Request::new()
+            .parse_message(self.message.as_deref())
+            .map_err(|e| e.to_string())?
+            .bits(self.bits)
+            .named(self.name.clone());
+        Ok((self.scheme.clone(), request))
     }
 }
 
@@ -130,47 +114,13 @@ impl EmbedOptions {
 
     /// The watermark to write, as `edgemark embed` would build it.
     pub fn watermark(&self) -> Result<Watermark, String> {
-        let message = self
-            .message
-            .as_deref()
-            .map(Bits::parse)
-            .transpose()
+        let request = Request::new()
+            .parse_message(self.message.as_deref())
+            .and_then(|r| r.parse_style(self.style.as_deref(), self.convention.as_deref()))
             .map_err(|e| e.to_string())?;
-        if let Some(preset) = Watermark::preset(&self.scheme)
-            .ok()
-            .filter(|p| p.message().is_some())
-        {
-            if message.is_some() || self.style.is_some() || self.convention.is_some() {
-                return Err(format!(
-                    "preset '{}' fixes its message, style and convention",
-                    self.scheme
-                ));
-            }
-            return Ok(preset);
-        }
-        let message =
-            message.ok_or_else(|| format!("embedding with '{}' needs a message", self.scheme))?;
-        let compat = match self.style.as_deref().unwrap_or("clean") {
-            "clean" => false,
-            "compat" => true,
-            other => return Err(format!("style must be 'clean' or 'compat', not '{other}'")),
-        };
-        let convention = match self.convention.as_deref().unwrap_or("uint8") {
-            "uint8" => Convention::Uint8,
-            "float" => Convention::Float,
-            other => {
-                return Err(format!(
-                    "convention must be 'uint8' or 'float', not '{other}'"
-                ))
-            }
-        };
-        Watermark::classic(
-            &self.scheme,
-            Some(message),
-            None,
-            EmbedStyle::new(convention, compat),
-        )
-        .map_err(|e| unknown_scheme(&self.scheme, e))
+        Registry::builtin()
+            .for_embedding(&self.scheme, &request)
+            .map_err(|e| e.to_string())
     }
 
     /// Which encodings to return.
@@ -193,22 +143,6 @@ impl EmbedOptions {
             )),
         }
     }
-}
-
-/// The error of [`Watermark::classic`], with the presets listed when the name is unknown.
-fn unknown_scheme(name: &str, e: edgemark::Error) -> String {
-    if edgemark::Classic::NAMES
-        .iter()
-        .any(|n| n.eq_ignore_ascii_case(name))
-    {
-        return e.to_string();
-    }
-    let presets: Vec<&str> = edgemark::PRESETS.iter().map(|p| p.0).collect();
-    format!(
-        "unknown scheme '{name}' (schemes: {}; presets: {})",
-        edgemark::Classic::NAMES.join(", "),
-        presets.join(", ")
-    )
 }
 
 #[cfg(test)]

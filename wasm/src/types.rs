@@ -12,9 +12,9 @@ export interface RgbaImage {
   height: number;
 }
 
-/** A classical watermark with your own message (or only a bit length). */
+/** A scheme with your own message (or only a bit length). */
 export interface CustomWatermark {
-  /** "dwtDct" or "dwtDctSvd". */
+  /** A name from `schemes()`, e.g. "dwtDct". */
   scheme: string;
   /** "0xHEX", "bits:0101...", "text:..." or bare hex: gives a p-value. */
   message?: string;
@@ -42,8 +42,8 @@ export interface NeuralModel {
 /** Options of `new Detector(options)`. */
 export interface DetectorOptions {
   /**
-   * Built-in presets (see `presets()`); default: all of them unless `watermarks` or
-   * `models` is given.
+   * Built-in presets (see `presets()`); default: the default ones (`default` in
+   * `schemes()`) unless `watermarks` or `models` is given.
    */
   presets?: string[];
   watermarks?: CustomWatermark[];
@@ -107,9 +107,25 @@ export interface PresetInfo {
   description: string;
 }
 
+/** A scheme this package builds by name (as `edgemark schemes --json` lists it). */
+export interface SchemeInfo {
+  /** "preset", "scheme" or "model". */
+  kind: string;
+  name: string;
+  description: string;
+  /** Payload bits; null where you choose the length. */
+  bits: number | null;
+  /** Bits an image carries (more than `bits` with error correction). */
+  code_bits: number | null;
+  /** Usable in `DetectorOptions.presets`. */
+  preset: boolean;
+  /** Looked for when no option is given. */
+  default: boolean;
+}
+
 /** Options of `embed(image, options)`. */
 export interface EmbedOptions {
-  /** A preset ("sdxl") or a classical scheme ("dwtDct", "dwtDctSvd"). */
+  /** A name from `schemes()`: a preset with its own message ("sdxl") or a scheme. */
   scheme: string;
   /** Required for schemes; presets carry their own. */
   message?: string;

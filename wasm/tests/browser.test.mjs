@@ -134,6 +134,21 @@ test("embed in the browser writes the same PNG as the CLI", async () => {
   }
 });
 
+test("schemes() and presets() list what `edgemark schemes` lists, models aside", async () => {
+  const cli = execFileSync(CLI, ["schemes", "--json"], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l))
+    .filter((s) => s.kind !== "model");
+  assert.ok(cli.some((s) => s.name === "dwtDct") && cli.some((s) => s.preset), JSON.stringify(cli));
+  const { schemes, presets } = await page.evaluate(async () => {
+    const mod = await import("/pkg/edgemark.js");
+    return { schemes: mod.schemes(), presets: mod.presets() };
+  });
+  assert.deepEqual(schemes, cli);
+  assert.deepEqual(presets, cli.filter((s) => s.preset).map(({ name, description }) => ({ name, description })));
+});
+
 test("errors are JS exceptions with clear messages", async () => {
   const native = nativeDetect([fixture("corrupt.png")]);
   const r = await page.evaluate(async () => {
@@ -161,7 +176,7 @@ test("errors are JS exceptions with clear messages", async () => {
   assert.match(r.preset, /^true:unknown preset 'nope'|^true:invalid configuration: unknown preset 'nope'/);
   assert.match(r.field, /^true:invalid detector options: unknown field `fpt`/);
   assert.match(r.fpr, /^true:invalid configuration: false-positive rate 2 must be in \(0, 1\)/);
-  assert.equal(r.embedNoMessage, "true:embedding with 'dwtDct' needs a message");
+  assert.equal(r.embedNoMessage, "true:invalid message: embedding with 'dwtDct' needs a message");
 });
 
 test("a panic becomes a JS Error with its message, and the module keeps working", async () => {

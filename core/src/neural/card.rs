@@ -44,6 +44,9 @@ pub struct ModelCard {
     /// One line about the model and where it comes from.
     #[serde(default)]
     pub description: String,
+    /// Other names [`crate::registry::Registry`] accepts for the model (e.g. `["hidden48"]`).
+    #[serde(default)]
+    pub aliases: Vec<String>,
     /// Bits one image carries.
     pub bits: usize,
     /// Error correction applied on top of the raw bits. Only `"none"` is implemented.
@@ -142,7 +145,7 @@ fn default_multiple() -> u32 {
 }
 
 fn default_scales() -> Vec<f32> {
-    vec![1.0]
+    crate::search::NATIVE.scales()
 }
 
 /// What the decoder's output values are.
@@ -172,7 +175,8 @@ pub struct DecoderSpec {
     /// Decision threshold on the output values.
     pub threshold: f32,
     /// Scales the image is read at (each gives one reading; the detector corrects the
-    /// p-value for their number). Default `[1.0]`. A scale `s` reads the central
+    /// p-value for their number). Default [`crate::search::NATIVE`] (`[1.0]`); EdgeMark's
+    /// learned models use [`crate::search::LEARNED_TILED`]. A scale `s` reads the central
     /// `width/s x height/s` region resized by `s` with [`InputSpec::filter`]: `2.0` undoes a
     /// downscale by half. Not for [`Fit::Resize`].
     #[serde(default = "default_scales")]
@@ -284,6 +288,12 @@ impl ModelCard {
     pub fn validate(&self) -> Result<()> {
         if self.name.trim().is_empty() {
             return Err(model_err("model card: name is empty"));
+        }
+        if self.aliases.iter().any(|a| a.trim().is_empty()) {
+            return Err(model_err(format!(
+                "model card {}: an alias is empty",
+                self.name
+            )));
         }
         if self.bits == 0 || self.bits > 4096 {
             return Err(model_err(format!(
@@ -473,6 +483,7 @@ threshold = 0.5
             ("fit = \"resize\"", "fit = \"stretch\"", "fit"),
             ("name = \"toy\"", "name = \"toy\"\nextra = 1", "extra"),
             ("threshold = 0.5", "threshold = nan", "threshold"),
+            ("bits = 16", "bits = 16\naliases = [\" \"]", "alias"),
             (
                 "offset = 0.0",
                 "offset = 0.0\nmultiple_of = 0",

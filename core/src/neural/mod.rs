@@ -26,9 +26,11 @@ pub use scheme::Neural;
 use crate::error::{Error, Result};
 use std::path::PathBuf;
 
-/// Finds `<name>/card.toml` in the model folders: `$EDGEMARK_MODELS`, then `./models`, then
-/// `models/` in the folders above the running executable (a checkout's `target/release`).
-pub fn locate(name: &str) -> Result<PathBuf> {
+/// The model folders, first first: `$EDGEMARK_MODELS`, then `./models`, then `models/` in
+/// the folders above the running executable (a checkout's `target/release`). Each holds one
+/// folder per model with its `card.toml`; [`crate::registry::Registry::with_models`] lists
+/// them all.
+pub fn model_roots() -> Vec<PathBuf> {
     let mut roots: Vec<PathBuf> = Vec::new();
     if let Some(dir) = std::env::var_os("EDGEMARK_MODELS") {
         roots.push(dir.into());
@@ -37,7 +39,12 @@ pub fn locate(name: &str) -> Result<PathBuf> {
     if let Ok(exe) = std::env::current_exe() {
         roots.extend(exe.ancestors().skip(1).map(|a| a.join("models")));
     }
-    for r in &roots {
+    roots
+}
+
+/// Finds `<name>/card.toml` in the model folders ([`model_roots`]).
+pub fn locate(name: &str) -> Result<PathBuf> {
+    for r in &model_roots() {
         let card = r.join(name).join("card.toml");
         if card.is_file() {
             return Ok(card);

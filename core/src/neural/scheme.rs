@@ -244,7 +244,6 @@ impl Scheme for Neural {
     }
 
     fn decode(&self, image: &Image) -> Result<Vec<Reading>> {
-        let t = self.card.decoder.threshold;
         let variant = match self.card.input.fit {
             Fit::CenterCrop => "centre",
             Fit::Native => "native",
@@ -254,15 +253,17 @@ impl Scheme for Neural {
         let mut first_err = None;
         for &scale in &self.card.decoder.scales {
             match self.decode_raw_at(image, scale) {
-                Ok(raw) => readings.push(Reading {
-                    variant: if scale == 1.0 {
+                // A bit is 1 when its output is above the card's threshold, i.e. its soft
+                // bit above one half (the default `hard_bit`).
+                Ok(raw) => readings.push(Reading::from_soft(
+                    self,
+                    if scale == 1.0 {
                         variant.into()
                     } else {
                         format!("{variant} x{scale:.3}")
                     },
-                    bits: Bits::new(raw.iter().map(|&v| v > t).collect()),
-                    soft: raw.iter().map(|&v| self.soft(v)).collect(),
-                }),
+                    raw.iter().map(|&v| self.soft(v)).collect(),
+                )),
                 // A scale at which the image is too small to read is skipped.
                 Err(e @ Error::TooSmall { .. }) => {
                     first_err.get_or_insert(e);

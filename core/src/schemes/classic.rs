@@ -7,7 +7,7 @@
 //!    raster order; block `i` carries bit `i mod n`;
 //! 4. a per-block rule reads or writes the bit ("dwtDct": largest-magnitude element;
 //!    "dwtDctSvd": largest singular value of the block's DCT), and the votes of all blocks
-//!    of a bit are averaged: bit = `mean * 255 > 127`.
+//!    of a bit are averaged: bit = `mean * 255 > 127` ([`Classic`]'s [`Scheme::hard_bit`]).
 
 use super::kernels::{dct_svd, max_abs};
 use super::linalg;
@@ -87,6 +87,25 @@ pub enum ClassicKind {
     DwtDctSvd,
 }
 
+impl ClassicKind {
+    /// imwatermark's name of the rule: `"dwtDct"` or `"dwtDctSvd"` (the scheme's
+    /// [`Scheme::name`]; [`crate::registry`] lists the schemes by it).
+    pub fn name(self) -> &'static str {
+        match self {
+            ClassicKind::DwtDct => "dwtDct",
+            ClassicKind::DwtDctSvd => "dwtDctSvd",
+        }
+    }
+}
+
+/// imwatermark's decision on a bit's votes, `mean * 255 > 127` (numpy, in f64), as a
+/// threshold on the vote fraction: the `f32` nearest to 127/255. The soft bit is the vote
+/// fraction `v / c` rounded to `f32`, and rounding is monotone, so `soft > THRESHOLD` is
+/// exactly numpy's decision whenever `v / c` is not within half an `f32` step (3e-8) above
+/// 127/255, which takes more than 10^5 votes a bit (ties, `v / c == 127/255`, are exact:
+/// both say 0).
+const VOTE_THRESHOLD: f32 = 127.0 / 255.0;
+
 /// A classical DWT-domain scheme (see the module documentation).
 #[derive(Clone, Debug)]
 pub struct Classic {
@@ -102,29 +121,20 @@ pub struct Classic {
 }
 
 impl Classic {
-    /// Names [`Classic::by_name`] knows.
-    pub const NAMES: [&'static str; 2] = ["dwtDct", "dwtDctSvd"];
-
-    /// `dwtDct` or `dwtDctSvd` (case-insensitive) with imwatermark's defaults.
-    pub fn by_name(name: &str, nbits: usize) -> Result<Classic> {
-        match name.to_ascii_lowercase().as_str() {
-            "dwtdct" => Classic::dwt_dct(nbits),
-            "dwtdctsvd" => Classic::dwt_dct_svd(nbits),
-            _ => Err(Error::config(format!(
-                "unknown scheme '{name}' (classical schemes: {})",
-                Classic::NAMES.join(", ")
-            ))),
-        }
+    /// Either rule with imwatermark's defaults: scales `[0, 36]`, block 4. (By name: see
+    /// [`crate::registry`].)
+    pub fn with_defaults(kind: ClassicKind, nbits: usize) -> Result<Classic> {
+        Classic::new(kind, nbits, [0.0, 36.0], 4)
     }
 
     /// imwatermark's `dwtDct` with its defaults: scales `[0, 36]`, block 4.
     pub fn dwt_dct(nbits: usize) -> Result<Classic> {
-        Classic::new(ClassicKind::DwtDct, nbits, [0.0, 36.0], 4)
+        Classic::with_defaults(ClassicKind::DwtDct, nbits)
     }
 
     /// imwatermark's `dwtDctSvd` with its defaults: scales `[0, 36]`, block 4.
     pub fn dwt_dct_svd(nbits: usize) -> Result<Classic> {
-        Classic::new(ClassicKind::DwtDctSvd, nbits, [0.0, 36.0], 4)
+        Classic::with_defaults(ClassicKind::DwtDctSvd, nbits)
     }
 
     /// Any bit length, Y/U scales and block size, as imwatermark accepts them.
@@ -320,22 +330,15 @@ impl Classic {
                 }
             }
         }
+        // The vote fractions (f32 division of exact integers: the nearest f32), decided by
+        // `hard_bit` as numpy does (see VOTE_THRESHOLD). A bit without votes (none once
+        // `check_size` passed) gets the uninformative 0.5.
         let soft: Vec<f32> = votes
             .iter()
             .zip(&counts)
             .map(|(&v, &c)| if c == 0 { 0.5 } else { v as f32 / c as f32 })
             .collect();
-        // numpy: np.array(votes).mean() * 255 > 127, in f64.
-        let bits = votes
-            .iter()
-            .zip(&counts)
-            .map(|(&v, &c)| c > 0 && (f64::from(v) / f64::from(c)) * 255.0 > 127.0)
-            .collect();
-        Reading {
-            variant: convention.as_str().to_string(),
-            bits: Bits::new(bits),
-            soft,
-        }
+        Reading::from_soft(self, convention.as_str(), soft)
     }
 
     /// imwatermark's own pipeline on a `uint8` image.
@@ -462,14 +465,16 @@ fn numpy_cast_u8(v: f64) -> u8 {
 
 impl Scheme for Classic {
     fn name(&self) -> &str {
-        match self.kind {
-            ClassicKind::DwtDct => "dwtDct",
-            ClassicKind::DwtDctSvd => "dwtDctSvd",
-        }
+        self.kind.name()
     }
 
     fn bit_len(&self) -> usize {
         self.nbits
+    }
+
+    /// imwatermark's `mean * 255 > 127` on the vote fraction (see [`VOTE_THRESHOLD`]).
+    fn hard_bit(&self, soft: f32) -> bool {
+        soft > VOTE_THRESHOLD
     }
 
     fn decode(&self, image: &Image) -> Result<Vec<Reading>> {
@@ -590,6 +595,28 @@ mod tests {
         ));
         assert!(Classic::dwt_dct(0).is_err());
         assert!(Classic::new(ClassicKind::DwtDct, 8, [0.0, 0.0], 4).is_err());
+    }
+
+    /// The threshold on the f32 vote fraction is numpy's `mean * 255 > 127` in f64, for
+    /// every vote count up to 100,000 a bit, at and around the tie 127/255.
+    #[test]
+    fn hard_bit_is_numpys_vote_rule() {
+        let s = Classic::dwt_dct(8).unwrap();
+        let mut ties = 0;
+        for c in 1u32..=100_000 {
+            let centre = u64::from(c) * 127 / 255;
+            for v in centre.saturating_sub(1)..=(centre + 2).min(u64::from(c)) {
+                let v = v as u32;
+                let numpy = (f64::from(v) / f64::from(c)) * 255.0 > 127.0;
+                assert_eq!(s.hard_bit(v as f32 / c as f32), numpy, "{v}/{c}");
+                ties += usize::from(u64::from(v) * 255 == u64::from(c) * 127);
+            }
+        }
+        assert!(ties > 300, "{ties} exact ties checked");
+        // Above 127/255 but below one half: a 1 for imwatermark, where a plain 0.5
+        // threshold would read a 0.
+        assert!(s.hard_bit(0.499));
+        assert!(!s.hard_bit(0.498));
     }
 
     #[test]

@@ -262,11 +262,11 @@ pub fn encoder_onnx(e: &Encoder, bits: usize, target_rms: f32) -> Result<Vec<u8>
 /// Window side the exported card reads (pixels, at native resolution).
 pub const WINDOW: u32 = 512;
 
-/// Scales the exported card tries: as is, and the inverses of resizes by 0.5, 0.75 and 1.5.
-pub const SCALES: &str = "[1.0, 2.0, 1.3333333, 0.6666667]";
-
 /// The model card for a folder holding [`DECODER_FILE`] and [`ENCODER_FILE`].
 pub fn card_toml(name: &str, bits: usize, period: usize, decoder_file: &str, note: &str) -> String {
+    // The scales the card reads at: as is, and the inverses of resizes by 0.5, 0.75 and 1.5
+    // (edgemark's typed source, which the committed cards are tested against).
+    let scales = edgemark::search::LEARNED_TILED.toml_array();
     format!(
         r#"# {note}
 name = "{name}"
@@ -294,7 +294,7 @@ kind = "logits"
 threshold = 0.0
 # Also read at these scales (the inverses of common resizes); the p-value is corrected for
 # the number of readings.
-scales = {SCALES}
+scales = {scales}
 
 [encoder]
 file = "{ENCODER_FILE}"

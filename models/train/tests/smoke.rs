@@ -93,6 +93,11 @@ fn a_few_steps_lower_the_loss_and_the_export_matches_in_tract() {
     let scheme = Neural::load(card).unwrap();
     assert_eq!(scheme.bit_len(), 8);
     assert!(scheme.can_embed());
+    // The exported card reads at the typed scales of the learned models.
+    assert_eq!(
+        scheme.card().decoder.scales,
+        edgemark::search::LEARNED_TILED.scales()
+    );
 
     let cover = Image::open(&held[0]).unwrap();
     let message = Bits::new(vec![true, false, true, true, false, false, true, false]);

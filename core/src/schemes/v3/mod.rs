@@ -30,6 +30,8 @@ use pattern::{CODE_BITS, TILE};
 
 /// Payload bits a user gives.
 pub const V3_PAYLOAD_BITS: usize = 32;
+/// Code bits an image carries.
+pub(crate) const V3_CODE_BITS: usize = CODE_BITS;
 /// The version tag in the last 4 data bits of every code word.
 const VERSION: [bool; 4] = [false, false, true, true];
 /// Errors the code corrects.
@@ -119,24 +121,21 @@ impl Scheme for EdgemarkV3 {
 
     fn decode(&self, image: &Image) -> Result<Vec<Reading>> {
         let r = self.read(image)?;
-        let bits = Bits::new(r.soft.iter().map(|&v| v > 0.0).collect());
-        // The quadrature noise sets the unit: a logistic of 1.6 z approximates Phi(z).
+        // The quadrature noise sets the unit: a logistic of 1.6 z approximates Phi(z). A bit
+        // is 1 when its z is positive, i.e. its soft bit above one half.
         let soft = r
             .soft
             .iter()
             .map(|&v| 1.0 / (1.0 + (-1.6 * v).exp()))
             .collect();
-        Ok(vec![Reading {
-            variant: format!(
-                "scale {:.3} angle {:.1} quarter-turns {} sync z {:.1}",
-                r.lattice.scale(),
-                r.lattice.angle(),
-                r.quarter_turns,
-                r.z
-            ),
-            bits,
-            soft,
-        }])
+        let variant = format!(
+            "scale {:.3} angle {:.1} quarter-turns {} sync z {:.1}",
+            r.lattice.scale(),
+            r.lattice.angle(),
+            r.quarter_turns,
+            r.z
+        );
+        Ok(vec![Reading::from_soft(self, variant, soft)])
     }
 
     fn decode_payload(&self, reading: &Reading) -> Option<Decoded> {

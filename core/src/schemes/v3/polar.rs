@@ -18,8 +18,8 @@ use std::f32::consts::PI;
 const N_RHO: usize = 512;
 /// Angle bins over half a turn (the power spectrum of a real image is symmetric).
 const N_PHI: usize = 512;
-/// Log-radius step (0.75 % in scale).
-const D_RHO: f32 = 0.0075;
+/// Log-radius step (0.75 % in scale): the scale step of [`crate::search::EDGEMARK_V3`].
+const D_RHO: f32 = crate::search::EDGEMARK_V3.log_step();
 /// Bins of margin below the lowest template frequency at the largest scale.
 const MARGIN: f32 = 2.0;
 /// Stretches `sx / sy` sampled (covering ratios up to 1.1 either way).

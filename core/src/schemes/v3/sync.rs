@@ -4,7 +4,7 @@
 //!    geometry the image went through (scale, rotation, aspect change). The whitened power
 //!    spectrum (`|F|^2` over its local mean, so only spectral peaks count; JPEG's 8x8 block
 //!    grid notched out) of the whitened, contrast-normalized image is searched for that
-//!    template over scales 0.28 to 3.4 and all rotations, and the best poses are refined.
+//!    template over the scales of [`crate::search::EDGEMARK_V3`] (0.28 to 3.4) and all rotations, and the best poses are refined.
 //!    The pose gives the lattice the tile repeats on.
 //! 2. **Fold.** For each candidate lattice (plus the identity), every pixel of the whitened,
 //!    contrast-normalized image is mapped back to tile coordinates and accumulated into one
@@ -321,10 +321,10 @@ impl Spectrum {
 /// Highest frequency (cycles per pixel, along x or y) a score reads.
 const BAND_LIMIT: f32 = 0.45;
 
-/// Scales the search covers (the reader works on images reduced to at most 1600 pixels a
-/// side, so larger originals are covered too).
-const SCALE_MIN: f32 = 0.28;
-const SCALE_MAX: f32 = 3.4;
+/// Scales the search covers ([`crate::search::EDGEMARK_V3`]; the reader works on images
+/// reduced to at most 1600 pixels a side, so larger originals are covered too).
+const SCALE_MIN: f32 = crate::search::EDGEMARK_V3.min();
+const SCALE_MAX: f32 = crate::search::EDGEMARK_V3.max();
 
 /// Candidate lattices with their spectral scores, most plausible first: a log-polar
 /// correlation of the mark's known frequencies with the whitened power spectrum of the
