@@ -355,6 +355,16 @@ impl Registry {
     }
 
     /// The built-in entries and every model card in the model folders
+    /// (`neural::model_roots`: `$EDGEMARK_MODELS`, `./models`, `models/` above the
+    /// executable), in that order of precedence: a card whose name an earlier folder already
+    /// gave is left out silently. Without the `onnx` feature there are no models: the
+    /// built-in entries.
+    #[cfg(not(feature = "onnx"))]
+    pub fn with_models() -> Registry {
+        Registry::builtin()
+    }
+
+    /// The built-in entries and every model card in the model folders
     /// ([`crate::neural::model_roots`]: `$EDGEMARK_MODELS`, `./models`, `models/` above the
     /// executable), in that order of precedence: a card whose name an earlier folder already
     /// gave is left out silently.

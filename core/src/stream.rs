@@ -26,11 +26,9 @@ use crate::image::Image;
 use crate::scheme::Reading;
 use crate::watermark::Watermark;
 use std::collections::VecDeque;
-use std::sync::Arc;
 
-/// The readings of one watermark in one frame, or why it could not be read (shared: the
-/// error of the last unreadable frame is reported while no frame in the window is readable).
-type FrameReadings = std::result::Result<Vec<Reading>, Arc<Error>>;
+/// The readings of one watermark in one frame, or why it could not be read.
+type FrameReadings = std::result::Result<Vec<Reading>, Error>;
 
 /// A detector over a sliding window of video frames.
 #[derive(Debug)]
@@ -127,17 +125,13 @@ impl StreamDetector {
         let fpr = self.detector.fpr();
         let mut findings = Vec::with_capacity(self.history.len());
         for (w, queue) in self.detector.watermarks().iter().zip(&mut self.history) {
-            let read = w
-                .scheme()
-                .decode(image)
-                .and_then(|r| {
-                    if r.is_empty() {
-                        Err(detector::no_reading())
-                    } else {
-                        Ok(r)
-                    }
-                })
-                .map_err(Arc::new);
+            let read = w.scheme().decode(image).and_then(|r| {
+                if r.is_empty() {
+                    Err(detector::no_reading())
+                } else {
+                    Ok(r)
+                }
+            });
             if queue.len() == self.window {
                 queue.pop_front();
             }
@@ -182,12 +176,12 @@ fn decide(w: &Watermark, queue: &VecDeque<FrameReadings>, fpr: f64) -> Finding {
                     entry.2 += 1;
                 }
             }
-            Err(e) => last_error = Some(Arc::clone(e)),
+            Err(e) => last_error = Some(e),
         }
     }
     if sums.is_empty() {
         return match last_error {
-            Some(e) => detector::failed(w, &e),
+            Some(e) => detector::failed(w, e),
             None => detector::failed(w, &Error::Unreadable("no frame could be read".into())),
         };
     }

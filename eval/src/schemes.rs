@@ -24,10 +24,7 @@ pub fn eval_message(bits: usize) -> Bits {
 /// The registry the harness evaluates: the built-in schemes, and with the `onnx` feature
 /// the model cards found in the model folders.
 pub fn registry() -> Registry {
-    #[cfg(feature = "onnx")]
-    return Registry::with_models();
-    #[cfg(not(feature = "onnx"))]
-    return Registry::builtin();
+    Registry::with_models()
 }
 
 /// The watermark evaluated under `name` (case-insensitive; any name or alias of the
