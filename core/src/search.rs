@@ -89,6 +89,19 @@ impl ScaleSearch {
     }
 }
 
+/// Smallest (`least`) or largest value of a fixed set, in a `const fn`.
+const fn fold(s: &[f32], least: bool) -> f32 {
+    let mut best = s[0];
+    let mut i = 1;
+    while i < s.len() {
+        if (least && s[i] < best) || (!least && s[i] > best) {
+            best = s[i];
+        }
+        i += 1;
+    }
+    best
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,17 +161,4 @@ mod tests {
         }
         assert!(seen >= 2, "only {seen} cards under {}", models.display());
     }
-}
-
-/// Smallest (`least`) or largest value of a fixed set, in a `const fn`.
-const fn fold(s: &[f32], least: bool) -> f32 {
-    let mut best = s[0];
-    let mut i = 1;
-    while i < s.len() {
-        if (least && s[i] < best) || (!least && s[i] > best) {
-            best = s[i];
-        }
-        i += 1;
-    }
-    best
 }
