@@ -454,45 +454,20 @@ fn p_values_are_calibrated_on_photos_flat_gradient_text_and_line_art() {
         .fold(Detector::new(), Detector::with);
     let old_scheme = Classic::dwt_dct(48).expect("scheme");
     let zeros = Bits::new(vec![false; 48]);
-    let jobs: Vec<(usize, usize)> = KINDS
-        .iter()
-        .enumerate()
-        .flat_map(|(k, &kind)| (0..count(kind)).map(move |i| (k, i)))
-        .collect();
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     // Per window: kind, p-value and decision per case, family-wise decision, old rule's p.
     type Row = (usize, Vec<(f64, bool)>, bool, f64);
-    let rows: Vec<Row> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let (jobs, photos, all, old_scheme, zeros) =
-                    (&jobs, &photos, &all, &old_scheme, &zeros);
-                scope.spawn(move || {
-                    jobs.iter()
-                        .skip(t)
-                        .step_by(threads)
-                        .map(|&(k, i)| {
-                            let img = window(i, KINDS[k], photos);
-                            let report = all.detect(&img);
-                            let per_case = report
-                                .findings
-                                .iter()
-                                .map(|f| {
-                                    assert!(f.error.is_none(), "{k} {i}: {:?}", f.error);
-                                    (f.p_value.expect("message known"), f.detected)
-                                })
-                                .collect();
-                            let old = old_p_value(old_scheme, &img, zeros);
-                            (k, per_case, report.any_detected(), old)
-                        })
-                        .collect::<Vec<Row>>()
-                })
+    let rows: Vec<Row> = over_windows(&photos, |k, i, img| {
+        let report = all.detect(img);
+        let per_case = report
+            .findings
+            .iter()
+            .map(|f| {
+                assert!(f.error.is_none(), "{k} {i}: {:?}", f.error);
+                (f.p_value.expect("message known"), f.detected)
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("worker"))
-            .collect()
+        let old = old_p_value(&old_scheme, img, &zeros);
+        (k, per_case, report.any_detected(), old)
     });
     let windows = rows.len();
     let mut ps = vec![vec![Vec::new(); KINDS.len()]; cases.len()];
@@ -581,6 +556,34 @@ fn p_values_are_calibrated_on_photos_flat_gradient_text_and_line_art() {
     );
 }
 
+/// `f(kind index, window index, window)` over every window of every kind, on all cores.
+fn over_windows<R: Send>(photos: &[Image], f: impl Fn(usize, usize, &Image) -> R + Sync) -> Vec<R> {
+    let jobs: Vec<(usize, usize)> = KINDS
+        .iter()
+        .enumerate()
+        .flat_map(|(k, &kind)| (0..count(kind)).map(move |i| (k, i)))
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (jobs, f) = (&jobs, &f);
+                scope.spawn(move || {
+                    jobs.iter()
+                        .skip(t)
+                        .step_by(threads)
+                        .map(|&(k, i)| f(k, i, &window(i, KINDS[k], photos)))
+                        .collect::<Vec<R>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("worker"))
+            .collect()
+    })
+}
+
 fn kind_name(kind: Kind) -> &'static str {
     match kind {
         Kind::Photo => "photo",
@@ -613,42 +616,18 @@ fn edgemark_v3_known_and_open_set_decisions_are_calibrated() {
         .expect("watermark");
     let open = Watermark::edgemark_v3(None).expect("watermark");
     let detector = Detector::new().with(known).with(open);
-    let jobs: Vec<(usize, usize)> = KINDS
-        .iter()
-        .enumerate()
-        .flat_map(|(k, &kind)| (0..count(kind)).map(move |i| (k, i)))
-        .collect();
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     // Per window: kind, known-payload p-value, open-set detection, unreadable.
     type Row = (usize, f64, bool, bool);
-    let rows: Vec<Row> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let (jobs, photos, detector) = (&jobs, &photos, &detector);
-                scope.spawn(move || {
-                    jobs.iter()
-                        .skip(t)
-                        .step_by(threads)
-                        .map(|&(k, i)| {
-                            let img = window(i, KINDS[k], photos);
-                            let report = detector.detect(&img);
-                            let (kf, of) = (&report.findings[0], &report.findings[1]);
-                            let unreadable = kf.error.is_some();
-                            let p = if unreadable {
-                                1.0
-                            } else {
-                                kf.p_value.expect("payload known")
-                            };
-                            (k, p, of.detected, unreadable)
-                        })
-                        .collect::<Vec<Row>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("worker"))
-            .collect()
+    let rows: Vec<Row> = over_windows(&photos, |k, _, img| {
+        let report = detector.detect(img);
+        let (kf, of) = (&report.findings[0], &report.findings[1]);
+        let unreadable = kf.error.is_some();
+        let p = if unreadable {
+            1.0
+        } else {
+            kf.p_value.expect("payload known")
+        };
+        (k, p, of.detected, unreadable)
     });
     let windows = rows.len();
     let mut failures = Vec::new();
