@@ -23,10 +23,12 @@ use super::fft;
 use super::pattern::{layout, Bin, TILE};
 use super::polar;
 use rustfft::num_complex::Complex32;
+use std::borrow::Cow;
 use std::f32::consts::PI;
 use std::sync::OnceLock;
 
 /// A grey (luma) plane.
+#[derive(Clone)]
 pub(crate) struct Plane {
     pub w: usize,
     pub h: usize,
@@ -617,8 +619,8 @@ fn idx(b: &Bin) -> usize {
 
 /// One resolution the reader searches: a plane, its pixel size in units of the reader's
 /// input, and the scales (relative to the embedding, in input pixels) searched on it.
-struct Level {
-    plane: Plane,
+struct Level<'a> {
+    plane: Cow<'a, Plane>,
     factor: f32,
     search: &'static polar::Search,
 }
@@ -639,7 +641,7 @@ const READ: [usize; 2] = [4, 2];
 /// quarter of the cost) and on a full-resolution centre crop for the smaller scales (whose
 /// periods would alias at half resolution); a small image once, at full resolution, for
 /// every scale.
-fn levels(p: Plane) -> Vec<Level> {
+fn levels(p: Cow<'_, Plane>) -> Vec<Level<'_>> {
     static FULL: OnceLock<polar::Search> = OnceLock::new();
     static LOW: OnceLock<polar::Search> = OnceLock::new();
     static HIGH: OnceLock<polar::Search> = OnceLock::new();
@@ -666,12 +668,12 @@ fn levels(p: Plane) -> Vec<Level> {
     }
     vec![
         Level {
-            plane: halved,
+            plane: Cow::Owned(halved),
             factor: 2.0,
             search: high,
         },
         Level {
-            plane: Plane { w: cw, h: ch, v },
+            plane: Cow::Owned(Plane { w: cw, h: ch, v }),
             factor: 1.0,
             search: low,
         },
@@ -695,11 +697,8 @@ pub(crate) fn read(p: &Plane) -> Option<Read> {
         reduced = Some(half(reduced.as_ref().unwrap_or(p)));
         factor *= 2.0;
     }
-    let base = reduced.unwrap_or_else(|| Plane {
-        w: p.w,
-        h: p.h,
-        v: p.v.clone(),
-    });
+    // The input is borrowed, not copied, when it needs no reduction.
+    let base = reduced.map_or(Cow::Borrowed(p), Cow::Owned);
     let levels = levels(base);
     // (spectral score, level, lattice in that level's pixels)
     let mut cands: Vec<(f32, usize, Lattice)> = Vec::new();
