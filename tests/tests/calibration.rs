@@ -495,15 +495,7 @@ fn p_values_are_calibrated_on_photos_flat_gradient_text_and_line_art() {
             fired[c],
             every.len()
         );
-        for (what, r) in lines {
-            match r {
-                Ok(s) => eprintln!("  {what:9} ok   {s}"),
-                Err(e) => {
-                    eprintln!("  {what:9} FAIL {e}");
-                    failures.push(format!("{} / {what}: {e}", case.label));
-                }
-            }
-        }
+        print_checks(&case.label, lines, &mut failures);
     }
     eprintln!(
         "family-wise: {any_fired} of {windows} windows fired any of {} watermarks",
@@ -554,6 +546,24 @@ fn p_values_are_calibrated_on_photos_flat_gradient_text_and_line_art() {
         upper_tail(any_fired, windows, DEFAULT_FPR, &lf) >= DELTA,
         "{any_fired} family-wise firings"
     );
+}
+
+/// Prints each check's outcome under `label` and adds the failed ones to `failures`.
+fn print_checks<W: std::fmt::Display>(
+    label: &str,
+    lines: Vec<(W, Result<String, String>)>,
+    failures: &mut Vec<String>,
+) {
+    for (what, r) in lines {
+        let what = what.to_string();
+        match r {
+            Ok(s) => eprintln!("  {what:24} ok   {s}"),
+            Err(e) => {
+                eprintln!("  {what:24} FAIL {e}");
+                failures.push(format!("{label} / {what}: {e}"));
+            }
+        }
+    }
 }
 
 /// `f(kind index, window index, window)` over every window of every kind, on all cores.
@@ -644,15 +654,7 @@ fn edgemark_v3_known_and_open_set_decisions_are_calibrated() {
     let known_fired = every.iter().filter(|&&p| p <= DEFAULT_FPR).count();
     let open_fired = rows.iter().filter(|r| r.2).count();
     eprintln!("edgemark-v3 0x5EC3E7A1: {known_fired} of {windows} windows detected at fpr {DEFAULT_FPR:e}");
-    for (what, r) in lines {
-        match r {
-            Ok(s) => eprintln!("  {what:24} ok   {s}"),
-            Err(e) => {
-                eprintln!("  {what:24} FAIL {e}");
-                failures.push(format!("{what}: {e}"));
-            }
-        }
-    }
+    print_checks("edgemark-v3 0x5EC3E7A1", lines, &mut failures);
     eprintln!(
         "edgemark-v3 open set (BCH + Chase): {open_fired} of {windows} windows decoded a payload"
     );
