@@ -80,26 +80,39 @@ pub(crate) fn luma(rgb: &[u8], w: usize, h: usize) -> Plane {
 
 /// Box blur of radius `r` along rows then columns (edges clamped), by running sums.
 pub(crate) fn box_blur(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
-    if r == 0 {
+    if r == 0 || w == 0 || h == 0 {
         return src.to_vec();
     }
     let mut tmp = vec![0.0f32; w * h];
     let norm = 1.0 / (2 * r + 1) as f32;
-    let mut line = Vec::with_capacity(w.max(h) + 2 * r);
+    let mut line = Vec::with_capacity(w + 2 * r);
     for y in 0..h {
         let row = &src[y * w..(y + 1) * w];
         blur_line(row, r, norm, &mut line, &mut tmp[y * w..(y + 1) * w]);
     }
+    // Columns: one running sum per column, advanced a whole row at a time (the same sums, in
+    // the same order, as `blur_line` along each column, but reading memory row by row).
     let mut out = vec![0.0f32; w * h];
-    let mut col = vec![0.0f32; h];
-    let mut res = vec![0.0f32; h];
-    for x in 0..w {
-        for y in 0..h {
-            col[y] = tmp[y * w + x];
+    let mut acc = vec![-0.0f64; w];
+    let row = |y: isize| {
+        let y = y.clamp(0, h as isize - 1) as usize;
+        &tmp[y * w..(y + 1) * w]
+    };
+    for k in -(r as isize)..=(r as isize) {
+        acc.iter_mut()
+            .zip(row(k))
+            .for_each(|(a, &v)| *a += v as f64);
+    }
+    let n = norm as f64;
+    for y in 0..h {
+        if y > 0 {
+            let (add, sub) = (row((y + r) as isize), row(y as isize - r as isize - 1));
+            for ((a, &p), &m) in acc.iter_mut().zip(add).zip(sub) {
+                *a += p as f64 - m as f64;
+            }
         }
-        blur_line(&col, r, norm, &mut line, &mut res);
-        for y in 0..h {
-            out[y * w + x] = res[y];
+        for (o, &a) in out[y * w..(y + 1) * w].iter_mut().zip(&acc) {
+            *o = (a * n) as f32;
         }
     }
     out
@@ -191,8 +204,17 @@ impl Pose {
 struct Spectrum {
     w: usize,
     h: usize,
-    ratio: Vec<f32>,
+    /// The ratio over signed frequencies `-(w/2 + PAD) ..= w/2 + PAD` along x (and likewise
+    /// along y), row-major, so that a lookup needs no wrapping.
+    centred: Vec<f32>,
+    stride: usize,
+    /// Index of frequency (0, 0) in `centred`.
+    origin: usize,
 }
+
+/// Frequencies beyond Nyquist kept (wrapped) in `Spectrum::centred`: enough for a bilinear
+/// lookup anywhere in the band.
+const PAD: usize = 2;
 
 impl Spectrum {
     fn new(p: &Plane) -> Spectrum {
@@ -266,10 +288,19 @@ impl Spectrum {
                 }
             })
             .collect();
+        let (hx, hy) = (ww / 2 + PAD, wh / 2 + PAD);
+        let stride = 2 * hx + 1;
+        let mut centred = Vec::with_capacity(stride * (2 * hy + 1));
+        for ky in -(hy as i32)..=hy as i32 {
+            let row = &ratio[fft::bin(ky, wh) * ww..(fft::bin(ky, wh) + 1) * ww];
+            centred.extend((-(hx as i32)..=hx as i32).map(|kx| row[fft::bin(kx, ww)]));
+        }
         Spectrum {
             w: ww,
             h: wh,
-            ratio,
+            centred,
+            stride,
+            origin: hy * stride + hx,
         }
     }
 
@@ -290,10 +321,12 @@ impl Spectrum {
         let y = fy * self.h as f32;
         let (x0, y0) = (x.floor(), y.floor());
         let (ax, ay) = (x - x0, y - y0);
-        let (x0, y0) = (x0 as i32, y0 as i32);
-        let g = |xx: i32, yy: i32| self.ratio[fft::bin(yy, self.h) * self.w + fft::bin(xx, self.w)];
-        (g(x0, y0) * (1.0 - ax) + g(x0 + 1, y0) * ax) * (1.0 - ay)
-            + (g(x0, y0 + 1) * (1.0 - ax) + g(x0 + 1, y0 + 1) * ax) * ay
+        // In the band (|f| <= BAND_LIMIT < 1/2), so inside the padded, centred array.
+        let i = (self.origin as isize + y0 as isize * self.stride as isize + x0 as isize) as usize;
+        let c = &self.centred;
+        let st = self.stride;
+        (c[i] * (1.0 - ax) + c[i + 1] * ax) * (1.0 - ay)
+            + (c[i + st] * (1.0 - ax) + c[i + st + 1] * ax) * ay
     }
 
     /// Mean whitened power at the mark's frequencies under `pose` (about 1 where there is no
@@ -329,20 +362,16 @@ const SCALE_MIN: f32 = crate::search::EDGEMARK_V3.min();
 const SCALE_MAX: f32 = crate::search::EDGEMARK_V3.max();
 
 /// Candidate lattices with their spectral scores, most plausible first: a log-polar
-/// correlation of the mark's known frequencies with the whitened power spectrum of the
-/// whitened image (raw luma's spectrum is ruled by a few strong edges) gives the best coarse
-/// poses over every scale of `search`, every rotation and a few x/y stretches at once
-/// (`polar`); each is hill-climbed on the exact spectrum with the x and y scales apart.
-fn lattices(p: &Plane, search: &polar::Search) -> Vec<(f32, Lattice)> {
+/// correlation of the mark's known frequencies with the whitened power spectrum of `white`,
+/// the image whitened at scale 1 (raw luma's spectrum is ruled by a few strong edges), gives
+/// the best coarse poses over every scale of `search`, every rotation and a few x/y stretches
+/// at once (`polar`); each is hill-climbed on the exact spectrum with the x and y scales apart.
+fn lattices(white: &Plane, search: &polar::Search) -> Vec<(f32, Lattice)> {
     let bins = mark_bins();
-    let white = Plane {
-        w: p.w,
-        h: p.h,
-        v: whiten(p, 1.0),
-    };
-    let spec = Spectrum::new(&white);
+    let spec = Spectrum::new(white);
     let at = |fx: f32, fy: f32| spec.at_band(fx, fy);
-    let mut found: Vec<(f32, Pose)> = polar::search(search, &at, COARSE)
+    let coarse = polar::search(search, at, COARSE);
+    let mut found: Vec<(f32, Pose)> = coarse
         .into_iter()
         .map(|c| {
             let start = Pose {
@@ -378,11 +407,6 @@ fn mark_bins() -> &'static [(f32, f32)] {
             .map(|b| (b.ku as f32, b.kv as f32))
             .collect()
     })
-}
-
-pub(crate) fn angle_gap(a: f32, b: f32) -> f32 {
-    let d = (a - b).rem_euclid(PI);
-    d.min(PI - d)
 }
 
 /// Hill-climbs scale, rotation and then the x/y scales apart on the fine spectrum.
@@ -445,24 +469,36 @@ fn similar(a: &Lattice, b: &Lattice) -> bool {
         .any(|(x, y)| d(a.v1, *x) < tol && d(a.v2, *y) < tol)
 }
 
-/// Circular box average of radius `r` over a `w x h` array.
+/// Circular box average of radius `r` over a `w x h` array (`r` below `w` and `h`).
 fn circular_box(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
-    let mut tmp = vec![0.0f32; w * h];
     let norm = 1.0 / (2 * r + 1) as f32;
-    for y in 0..h {
-        let row = &src[y * w..(y + 1) * w];
-        let mut acc: f32 = (0..=2 * r).map(|i| row[(i + w - r) % w]).sum();
-        for x in 0..w {
-            tmp[y * w + x] = acc * norm;
-            acc += row[(x + r + 1) % w] - row[(x + w - r) % w];
+    let mut tmp = vec![0.0f32; w * h];
+    let mut padded = Vec::with_capacity(w + 2 * r + 1);
+    for (row, dst) in src.chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
+        padded.clear();
+        padded.extend_from_slice(&row[w - r..]);
+        padded.extend_from_slice(row);
+        padded.extend_from_slice(&row[..r + 1]);
+        let mut acc: f32 = padded[..=2 * r].iter().sum();
+        for (x, d) in dst.iter_mut().enumerate() {
+            *d = acc * norm;
+            acc += padded[x + 2 * r + 1] - padded[x];
         }
     }
+    // Columns: a running sum per column, advanced a row at a time.
     let mut out = vec![0.0f32; w * h];
-    for x in 0..w {
-        let mut acc: f32 = (0..=2 * r).map(|i| tmp[((i + h - r) % h) * w + x]).sum();
-        for y in 0..h {
-            out[y * w + x] = acc * norm;
-            acc += tmp[((y + r + 1) % h) * w + x] - tmp[((y + h - r) % h) * w + x];
+    let row = |y: usize| &tmp[(y % h) * w..(y % h + 1) * w];
+    let mut acc = vec![0.0f32; w];
+    for k in h - r..h + r + 1 {
+        acc.iter_mut().zip(row(k)).for_each(|(a, &v)| *a += v);
+    }
+    for y in 0..h {
+        for (o, &a) in out[y * w..(y + 1) * w].iter_mut().zip(&acc) {
+            *o = a * norm;
+        }
+        let (add, sub) = (row(y + r + 1), row(y + h - r));
+        for ((a, &p), &m) in acc.iter_mut().zip(add).zip(sub) {
+            *a += p - m;
         }
     }
     out
@@ -472,39 +508,50 @@ fn circular_box(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
 /// slightly wrong lattice.
 const FOLD_REGION: usize = 1280;
 
+/// Fractional bits of the fold's fixed-point tile coordinates: a `u32` holds exactly one
+/// tile period, so wrapping arithmetic is the tile's periodicity.
+const FRAC: u32 = 32 - TILE.trailing_zeros();
+const _: () = assert!(TILE.is_power_of_two() && TILE >= 2);
+
 /// Folds the whitened image into one tile along `lattice`.
 pub(crate) fn fold(white: &[f32], w: usize, h: usize, lattice: &Lattice) -> Vec<f32> {
     let n = TILE;
-    let t = n as f32;
-    let det = lattice.det();
+    let t = n as f64;
+    let det = lattice.det() as f64;
     let mut sum = vec![0.0f32; n * n];
     let mut weight = vec![0.0f32; n * n];
     if det.abs() < 1e-3 {
         return sum;
     }
     // Image offset -> tile coordinates: u = TILE * B^-1 d.
-    let ia = t * lattice.v2[1] / det;
-    let ib = -t * lattice.v2[0] / det;
-    let ic = -t * lattice.v1[1] / det;
-    let id = t * lattice.v1[0] / det;
+    let ia = t * lattice.v2[1] as f64 / det;
+    let ib = -t * lattice.v2[0] as f64 / det;
+    let ic = -t * lattice.v1[1] as f64 / det;
+    let id = t * lattice.v1[0] as f64 / det;
+    // Tile coordinates in fixed point (FRAC fractional bits, wrapping at one period); a step's
+    // rounding error (2^-FRAC-1) stays far below a pixel over a row.
+    let one = (1u64 << FRAC) as f64;
+    let fixed = |u: f64| ((u.rem_euclid(t) * one).round() as u64 & 0xFFFF_FFFF) as u32;
+    let step = |d: f64| ((d * one).round() as i64) as u32;
+    let (su, sv) = (step(ia), step(ic));
+    let mask = (1u32 << FRAC) - 1;
+    let inv = 1.0 / one as f32;
     let (rw, rh) = (w.min(FOLD_REGION), h.min(FOLD_REGION));
     let (x0, y0) = ((w - rw) / 2, (h - rh) / 2);
-    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+    let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
     for y in y0..y0 + rh {
-        let dy = y as f32 - cy;
-        let dx0 = x0 as f32 - cx;
-        let mut u = ia * dx0 + ib * dy;
-        let mut v = ic * dx0 + id * dy;
+        let dy = y as f64 - cy;
+        let dx0 = x0 as f64 - cx;
+        let mut u = fixed(ia * dx0 + ib * dy);
+        let mut v = fixed(ic * dx0 + id * dy);
         let row = &white[y * w..(y + 1) * w];
         for &val in &row[x0..x0 + rw] {
-            let uu = u.rem_euclid(t);
-            let vv = v.rem_euclid(t);
-            let (fu, fv) = (uu.floor(), vv.floor());
-            let (au, av) = (uu - fu, vv - fv);
-            let i0 = (fu as usize) % n;
-            let j0 = (fv as usize) % n;
-            let i1 = (i0 + 1) % n;
-            let j1 = (j0 + 1) % n;
+            let i0 = (u >> FRAC) as usize;
+            let j0 = (v >> FRAC) as usize;
+            let au = (u & mask) as f32 * inv;
+            let av = (v & mask) as f32 * inv;
+            let i1 = (i0 + 1) & (n - 1);
+            let j1 = (j0 + 1) & (n - 1);
             let w00 = (1.0 - au) * (1.0 - av);
             let w10 = au * (1.0 - av);
             let w01 = (1.0 - au) * av;
@@ -517,8 +564,8 @@ pub(crate) fn fold(white: &[f32], w: usize, h: usize, lattice: &Lattice) -> Vec<
             weight[j1 * n + i0] += w01;
             sum[j1 * n + i1] += w11 * val;
             weight[j1 * n + i1] += w11;
-            u += ia;
-            v += ic;
+            u = u.wrapping_add(su);
+            v = v.wrapping_add(sv);
         }
     }
     for (s, &wt) in sum.iter_mut().zip(&weight) {
@@ -635,6 +682,10 @@ const HANDOVER: f32 = 0.6;
 /// Candidate lattices read (folded and phase-searched) per level, besides the identity: the
 /// levels' spectral scores are not comparable enough to rank them against each other.
 const READ: [usize; 2] = [4, 2];
+/// Synchronization strength (standard deviations) that ends the reading early. The largest of
+/// the 4 x 128 x 128 correlations of an unmarked tile is about 4.5; only the data bits (which
+/// the synchronization does not choose) enter the p-value, so stopping early cannot bias it.
+const CERTAIN_Z: f32 = 10.0;
 
 /// The resolutions to search. An image with room for it is searched at half resolution for
 /// scales from `HANDOVER` up (so the window of an up-scaled image sees more periods, at a
@@ -701,17 +752,22 @@ pub(crate) fn read(p: &Plane) -> Option<Read> {
     let base = reduced.map_or(Cow::Borrowed(p), Cow::Owned);
     let levels = levels(base);
     // (spectral score, level, lattice in that level's pixels)
+    // Whitened planes by (level, scale key): the search's (scale 1) is the first.
+    let mut whitened: Vec<(usize, i32, Vec<f32>)> = Vec::new();
     let mut cands: Vec<(f32, usize, Lattice)> = Vec::new();
     for (i, level) in levels.iter().enumerate() {
-        for (v, l) in lattices(&level.plane, level.search)
-            .into_iter()
-            .take(READ[i])
-        {
+        let white = Plane {
+            w: level.plane.w,
+            h: level.plane.h,
+            v: whiten(&level.plane, 1.0),
+        };
+        for (v, l) in lattices(&white, level.search).into_iter().take(READ[i]) {
             cands.push((v, i, l));
         }
+        whitened.push((i, 0, white.v));
     }
-    // The identity (an image neither resized nor rotated), on the first level (which covers
-    // scale 1).
+    // The identity (an image neither resized nor rotated, such as a crop), on the first level
+    // (which covers scale 1): read even where the spectrum of a small crop shows no peaks.
     let f = levels[0].factor;
     let identity = Lattice {
         v1: [TILE as f32 / f, 0.0],
@@ -720,16 +776,15 @@ pub(crate) fn read(p: &Plane) -> Option<Read> {
     if !cands.iter().any(|c| c.1 == 0 && similar(&c.2, &identity)) {
         cands.push((0.0, 0, identity));
     }
-    let mut whitened: Vec<(usize, f32, Vec<f32>)> = Vec::new();
     let mut best: Option<Read> = None;
     for (_, li, l) in cands {
         let level = &levels[li];
-        let s = l.scale();
-        let key = s.log2().round();
+        // Whitening suited to the lattice's scale, to the nearest power of two.
+        let key = l.scale().log2().round() as i32;
         let white = match whitened.iter().position(|(i, k, _)| *i == li && *k == key) {
             Some(i) => &whitened[i].2,
             None => {
-                whitened.push((li, key, whiten(&level.plane, s)));
+                whitened.push((li, key, whiten(&level.plane, 2f32.powi(key))));
                 &whitened[whitened.len() - 1].2
             }
         };
@@ -750,6 +805,111 @@ pub(crate) fn read(p: &Plane) -> Option<Read> {
                 quarter_turns: q,
             });
         }
+        // A synchronization this strong is never seen without the mark: stop searching.
+        if z >= CERTAIN_Z {
+            break;
+        }
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic, uneven test array.
+    fn noise(w: usize, h: usize) -> Vec<f32> {
+        let mut rng = super::super::pattern::SplitMix::new(7);
+        (0..w * h).map(|_| rng.unit() * 100.0 - 30.0).collect()
+    }
+
+    /// The averages by their definitions: every window summed directly.
+    fn direct(
+        src: &[f32],
+        w: usize,
+        h: usize,
+        r: usize,
+        index: impl Fn(i64, usize) -> usize,
+    ) -> Vec<f32> {
+        let r = r as i64;
+        let mut out = vec![0.0f32; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                let mut s = 0.0f64;
+                for dy in -r..=r {
+                    for dx in -r..=r {
+                        s += src[index(y as i64 + dy, h) * w + index(x as i64 + dx, w)] as f64;
+                    }
+                }
+                out[y * w + x] = (s / ((2 * r + 1) * (2 * r + 1)) as f64) as f32;
+            }
+        }
+        out
+    }
+
+    fn assert_close(a: &[f32], b: &[f32]) {
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!((x - y).abs() < 1e-3, "element {i}: {x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn box_blur_clamps_edges_and_circular_box_wraps() {
+        let (w, h) = (37, 23);
+        let src = noise(w, h);
+        let clamp = |i: i64, n: usize| i.clamp(0, n as i64 - 1) as usize;
+        let wrap = |i: i64, n: usize| i.rem_euclid(n as i64) as usize;
+        for r in [1, 4, 9] {
+            assert_close(&box_blur(&src, w, h, r), &direct(&src, w, h, r, clamp));
+            assert_close(&circular_box(&src, w, h, r), &direct(&src, w, h, r, wrap));
+        }
+    }
+
+    #[test]
+    fn fold_of_a_tiled_pattern_returns_the_tile() {
+        // An image made of the tile repeated at scale 1.5 and rotated 7 degrees folds back to
+        // the tile (up to interpolation) along the lattice that made it.
+        // Smooth (the mark's band is too): nearest-neighbour drawing and bilinear folding
+        // would blur white noise away.
+        let tile = circular_box(
+            &circular_box(&noise(TILE, TILE), TILE, TILE, 3),
+            TILE,
+            TILE,
+            3,
+        );
+        let pose = Pose {
+            sx: 1.5,
+            sy: 1.5,
+            theta: 7f32.to_radians(),
+        };
+        let l = pose.lattice();
+        let (w, h) = (600, 500);
+        let (c, s) = (pose.theta.cos(), pose.theta.sin());
+        let mut img = vec![0.0f32; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                let (dx, dy) = (x as f32 - w as f32 / 2.0, y as f32 - h as f32 / 2.0);
+                // Inverse of A = diag(sx, sy) R(theta), in tile pixels.
+                let (ex, ey) = (dx / pose.sx, dy / pose.sy);
+                let u = (c * ex + s * ey).rem_euclid(TILE as f32) as usize % TILE;
+                let v = (-s * ex + c * ey).rem_euclid(TILE as f32) as usize % TILE;
+                img[y * w + x] = tile[v * TILE + u];
+            }
+        }
+        let mean = tile.iter().sum::<f32>() / tile.len() as f32;
+        let centred: Vec<f32> = tile.iter().map(|v| v - mean).collect();
+        let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let corr = |l: &Lattice| {
+            let folded = fold(&img, w, h, l);
+            let dot: f32 = folded.iter().zip(&centred).map(|(a, b)| a * b).sum();
+            dot / (norm(&folded) * norm(&centred))
+        };
+        let right = corr(&l);
+        assert!(
+            right > 0.9,
+            "correlation of the folded tile with the tile: {right}"
+        );
+        let wrong = corr(&Pose { theta: 0.0, ..pose }.lattice());
+        assert!(wrong < 0.3, "folded along a lattice 7 degrees off: {wrong}");
+    }
 }

@@ -1,0 +1,48 @@
+//! Median time of edgemark-v3 detection (sync + read + BCH) on one image resized to a square,
+//! clean and marked, as JSON.
+//!
+//! `cargo run --release -p edgemark --example v3_timing -- IMAGE [SIDE] [RUNS]`
+
+use edgemark::{Bits, EdgemarkV3, Image, Scheme};
+use std::time::Instant;
+
+fn median(runs: usize, mut f: impl FnMut()) -> f64 {
+    let mut t: Vec<f64> = (0..runs.max(1))
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed().as_secs_f64()
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[t.len() / 2]
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let path = args.get(1).ok_or("usage: v3_timing IMAGE [SIDE] [RUNS]")?;
+    let side: u32 = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(1024);
+    let runs: usize = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(9);
+    let src = image::open(path)?.to_rgb8();
+    let rgb = image::imageops::resize(&src, side, side, image::imageops::FilterType::Triangle);
+    let img = Image::from_rgb(side, side, rgb.into_raw())?;
+    let v3 = EdgemarkV3::new()?;
+    let payload = Bits::parse("0x5EC3E7A1")?;
+    let marked = v3.embed(&img, &payload)?;
+    let found = v3
+        .decode(&marked)?
+        .first()
+        .and_then(|r| v3.decode_payload(r))
+        .map(|d| d.payload.to_hex());
+    let clean = median(runs, || {
+        std::hint::black_box(v3.decode(&img).ok());
+    });
+    let mark = median(runs, || {
+        std::hint::black_box(v3.decode(&marked).ok());
+    });
+    let payload = found.map_or_else(|| "null".to_owned(), |hex| format!("\"{hex}\""));
+    println!(
+        "{{\"side\": {side}, \"runs\": {runs}, \"clean_median_s\": {clean:.4}, \"marked_median_s\": {mark:.4}, \"payload\": {payload}}}"
+    );
+    Ok(())
+}
