@@ -1,8 +1,11 @@
 #define _POSIX_C_SOURCE 200809L
 /* C tests of libedgemark, run under valgrind by tests/run.sh.
  *
- *   test_edgemark MARKED.nv12 CLEAN.nv12 WIDTH HEIGHT EXPECTED_BITS MARKED.png
+ *   test_edgemark MARKED.nv12 CLEAN.nv12 WIDTH HEIGHT EXPECTED_BITS MARKED.png \
+ *                 V3.nv12 V3_WIDTH V3_HEIGHT V3_PAYLOAD
  *
+ * V3.nv12 is a photo marked with edgemark-v3 by the Rust API; V3_PAYLOAD is the payload the
+ * Rust API decodes from that NV12 frame without being told it (examples/make_nv12.rs).
  * MARKED.nv12 also serves as a file that exists but is not an image (edgemark_detect_file).
  *
  * EXPECTED_BITS is what the native Rust API reads from MARKED.nv12 (examples/make_nv12.rs).
@@ -105,8 +108,9 @@ static void expect_error(EdgemarkStatus got, EdgemarkStatus want, const char *wh
 }
 
 int main(int argc, char **argv) {
-    if (argc != 7) {
-        fprintf(stderr, "usage: %s MARKED.nv12 CLEAN.nv12 W H EXPECTED_BITS MARKED.png\n", argv[0]);
+    if (argc != 11) {
+        fprintf(stderr, "usage: %s MARKED.nv12 CLEAN.nv12 W H EXPECTED_BITS MARKED.png V3.nv12 V3_W V3_H V3_PAYLOAD\n",
+                argv[0]);
         return 100;
     }
     uint32_t w = (uint32_t)atoi(argv[3]), h = (uint32_t)atoi(argv[4]);
@@ -277,6 +281,37 @@ int main(int argc, char **argv) {
     CHECK(st == EDGEMARK_STATUS_UNREADABLE, "flat 128x128 frame, edgemark-v3: finding status %s (%s)",
           edgemark_status_str(st), why);
     edgemark_detector_free(v3);
+
+    /* edgemark-v3 across the boundary: the C ABI decodes the payload of a frame the Rust API
+     * marked, without being told it, and reads what the Rust API reads. */
+    {
+        uint32_t vw = (uint32_t)atoi(argv[8]), vh = (uint32_t)atoi(argv[9]);
+        size_t v3_len = 0;
+        unsigned char *v3_nv12 = read_file(argv[7], &v3_len);
+        size_t v3_want = (size_t)vw * vh + 2 * (size_t)((vw + 1) / 2) * ((vh + 1) / 2);
+        CHECK(v3_nv12 && v3_len == v3_want, "edgemark-v3 frame %ux%u read (%zu bytes)", vw, vh, v3_len);
+        EdgemarkDetector *open_set = NULL;
+        CHECK(edgemark_detector_new_presets("edgemark-v3", 1e-6, &open_set) == EDGEMARK_STATUS_OK,
+              "preset edgemark-v3, no message");
+        EdgemarkReport *v3_report = NULL;
+        EdgemarkFinding vf;
+        memset(&vf, 0, sizeof vf);
+        if (v3_nv12 && v3_len == v3_want && open_set) {
+            EdgemarkFrame frame = nv12_frame(v3_nv12, vw, vh);
+            EdgemarkStatus vst = edgemark_detect_frame(open_set, &frame, &v3_report);
+            CHECK(vst == EDGEMARK_STATUS_OK && edgemark_report_count(v3_report) == 1 &&
+                      edgemark_report_finding(v3_report, 0, &vf) == EDGEMARK_STATUS_OK,
+                  "edgemark-v3 detect_frame: %s", edgemark_status_str(vst));
+        }
+        CHECK(vf.status == EDGEMARK_STATUS_OK && vf.detected && vf.has_p_value && vf.p_value <= 1e-6,
+              "edgemark-v3 detected in the NV12 frame (p = %g)", vf.p_value);
+        CHECK(same(vf.watermark, "edgemark-v3") && same(vf.payload_hex, argv[10]),
+              "edgemark-v3 payload equals the Rust API's: %s vs %s", vf.payload_hex ? vf.payload_hex : "(none)",
+              argv[10]);
+        edgemark_report_free(v3_report);
+        edgemark_detector_free(open_set);
+        free(v3_nv12);
+    }
 
     /* The last error: copied into a buffer (full, truncated, length only), and the in-place
      * pointer unchanged by successful calls. */
