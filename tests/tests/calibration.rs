@@ -609,12 +609,12 @@ fn kind_name(kind: Kind) -> &'static str {
 /// decoding, bound 2.2e-8) must fire on no more windows than its bound allows. A flat window
 /// the reader refuses (`Unreadable`) counts as not detected with p = 1.
 ///
-/// Slow (the pose search runs on every window: about 20 minutes on 2 cores), so not part of
+/// Slow (the pose search runs on every window: about 9 minutes on 2 cores), so not part of
 /// the test command; run it with
 /// `cargo test --release -p edgemark-tests --test calibration -- --ignored --nocapture`
 /// and record the figures in docs/calibration.md.
 #[test]
-#[ignore = "slow: ~20 min on 2 cores; figures in docs/calibration.md"]
+#[ignore = "slow: ~9 min on 2 cores; figures in docs/calibration.md"]
 fn edgemark_v3_known_and_open_set_decisions_are_calibrated() {
     let Some(paths) = photos() else { return };
     let started = std::time::Instant::now();
