@@ -36,29 +36,36 @@ impl Fft2 {
 
     /// Transforms `data` (`width * height`, row-major) in place. Unnormalized.
     pub(crate) fn run(&self, data: &mut [Complex32]) {
-        debug_assert_eq!(data.len(), self.width * self.height);
+        let (w, h) = (self.width, self.height);
+        debug_assert_eq!(data.len(), w * h);
         self.rows.process(data);
-        let mut t = transpose(data, self.width, self.height);
-        self.cols.process(&mut t);
-        let back = transpose(&t, self.height, self.width);
-        data.copy_from_slice(&back);
-    }
-}
-
-/// `w x h` row-major -> `h x w` row-major.
-fn transpose(data: &[Complex32], w: usize, h: usize) -> Vec<Complex32> {
-    let mut out = vec![Complex32::new(0.0, 0.0); w * h];
-    const B: usize = 32;
-    for by in (0..h).step_by(B) {
-        for bx in (0..w).step_by(B) {
-            for y in by..(by + B).min(h) {
-                for x in bx..(bx + B).min(w) {
-                    out[x * h + y] = data[y * w + x];
+        // Columns, `COLS` at a time: gathered (each row gives one contiguous run) into a block
+        // whose column stride is padded off a power of two, so that the block's columns do not
+        // compete for the same cache sets; transformed there and scattered back. (Transposing
+        // the whole array twice instead took a sixth of the v3 reader's time.)
+        const COLS: usize = 16;
+        let zero = Complex32::new(0.0, 0.0);
+        let stride = h + 8;
+        let mut block = vec![zero; COLS * stride];
+        let mut scratch = vec![zero; self.cols.get_inplace_scratch_len()];
+        for x0 in (0..w).step_by(COLS) {
+            let n = COLS.min(w - x0);
+            for (y, row) in data.chunks_exact(w).enumerate() {
+                for (c, &v) in row[x0..x0 + n].iter().enumerate() {
+                    block[c * stride + y] = v;
+                }
+            }
+            for c in 0..n {
+                self.cols
+                    .process_with_scratch(&mut block[c * stride..c * stride + h], &mut scratch);
+            }
+            for (y, row) in data.chunks_exact_mut(w).enumerate() {
+                for (c, v) in row[x0..x0 + n].iter_mut().enumerate() {
+                    *v = block[c * stride + y];
                 }
             }
         }
     }
-    out
 }
 
 /// Forward FFT of a real image.
@@ -116,5 +123,36 @@ mod tests {
             assert!((a - b).abs() < 1e-4);
         }
         assert_eq!(bin(-1, 8), 7);
+    }
+
+    #[test]
+    fn two_d_transform_equals_the_direct_sum() {
+        // Width not a multiple of the column block, height not a power of two.
+        let (w, h) = (37usize, 12usize);
+        let data: Vec<Complex32> = (0..w * h)
+            .map(|i| Complex32::new(((i * 7919) % 101) as f32 - 50.0, ((i * 31) % 13) as f32))
+            .collect();
+        let mut fast = data.clone();
+        Fft2::new(w, h, false).run(&mut fast);
+        for ky in 0..h {
+            for kx in 0..w {
+                let mut sum = rustfft::num_complex::Complex64::new(0.0, 0.0);
+                for y in 0..h {
+                    for x in 0..w {
+                        let a = -2.0
+                            * std::f64::consts::PI
+                            * ((kx * x) as f64 / w as f64 + (ky * y) as f64 / h as f64);
+                        let v = data[y * w + x];
+                        sum += rustfft::num_complex::Complex64::new(v.re as f64, v.im as f64)
+                            * rustfft::num_complex::Complex64::from_polar(1.0, a);
+                    }
+                }
+                let got = fast[ky * w + kx];
+                assert!(
+                    (got.re as f64 - sum.re).abs() < 1e-2 && (got.im as f64 - sum.im).abs() < 1e-2,
+                    "bin ({kx}, {ky}): {got} vs {sum}"
+                );
+            }
+        }
     }
 }

@@ -177,14 +177,17 @@ pub(crate) fn search(s: &Search, at: impl Fn(f32, f32) -> f32, keep: usize) -> V
 fn peaks(value: &[f32], shifts: usize, mut hit: impl FnMut(usize, usize, f32)) {
     let at = |d: usize, e: usize| value[d * N_PHI + e];
     for d in 0..=shifts {
-        let rows = [d.checked_sub(1), Some(d), (d < shifts).then_some(d + 1)];
+        let others = [d.checked_sub(1), (d < shifts).then_some(d + 1)];
         for e in 0..N_PHI {
             let v = at(d, e);
             let (el, er) = ((e + N_PHI - 1) % N_PHI, (e + 1) % N_PHI);
-            let top = rows
-                .iter()
-                .flatten()
-                .all(|&dr| at(dr, el) <= v && at(dr, er) <= v && (dr == d || at(dr, e) <= v));
+            // The same row first: most cells fail there, in memory already read.
+            let top = at(d, el) <= v
+                && at(d, er) <= v
+                && others
+                    .iter()
+                    .flatten()
+                    .all(|&dr| at(dr, el) <= v && at(dr, e) <= v && at(dr, er) <= v);
             if top {
                 hit(d, e, v);
             }

@@ -212,6 +212,17 @@ struct Spectrum {
     origin: usize,
 }
 
+/// `x.floor()` for `|x| < 2^31`, without the library call `f32::floor` compiles to on
+/// baseline x86-64 (no SSE4.1): a sixth of the spectrum lookups' time.
+fn floor(x: f32) -> i32 {
+    let t = x as i32;
+    if t as f32 > x {
+        t - 1
+    } else {
+        t
+    }
+}
+
 /// Frequencies beyond Nyquist kept (wrapped) in `Spectrum::centred`: enough for a bilinear
 /// lookup anywhere in the band.
 const PAD: usize = 2;
@@ -319,8 +330,8 @@ impl Spectrum {
         // fx, fy in cycles per analysis pixel.
         let x = fx * self.w as f32;
         let y = fy * self.h as f32;
-        let (x0, y0) = (x.floor(), y.floor());
-        let (ax, ay) = (x - x0, y - y0);
+        let (x0, y0) = (floor(x), floor(y));
+        let (ax, ay) = (x - x0 as f32, y - y0 as f32);
         // In the band (|f| <= BAND_LIMIT < 1/2), so inside the padded, centred array.
         let i = (self.origin as isize + y0 as isize * self.stride as isize + x0 as isize) as usize;
         let c = &self.centred;
