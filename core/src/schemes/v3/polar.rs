@@ -26,8 +26,10 @@ const N_PHI: usize = 512;
 const D_RHO: f32 = crate::search::EDGEMARK_V3.log_step();
 /// Bins of margin below the lowest template frequency at the largest scale.
 const MARGIN: f32 = 2.0;
-/// Stretches `sx / sy` sampled (covering ratios up to 1.1 either way).
-const ASPECTS: [f32; 5] = [1.0, 0.93, 1.075, 0.965, 1.036];
+/// Stretches `sx / sy` sampled (covering ratios up to 1.1 either way with the refinement's
+/// x/y hill-climb). Two more in between (0.965, 1.036) changed no result in 1,085 randomized
+/// trials and cost a fifth of the detection time, so they went.
+const ASPECTS: [f32; 3] = [1.0, 0.93, 1.075];
 
 /// A coarse pose: mean scale, x/y stretch, rotation (radians) and its correlation score.
 #[derive(Clone, Copy, Debug)]
