@@ -5,7 +5,8 @@
 //! (log radius, angle) every frequency moves by the same shift `(-ln s, theta)`. So the score of
 //! every pose on a fine grid (0.75 % scale steps over 0.28-3.4, 0.35 degree steps over half a
 //! turn, the period of a real image's power spectrum) is one circular cross-correlation of the
-//! log-polar spectrum with the template's log-polar points, computed with two FFTs instead of a lookup per pose and frequency.
+//! log-polar spectrum with the template's log-polar points, computed with two FFTs instead of
+//! a lookup per pose and frequency.
 //! Different x and y scales (up to 10 % apart) are covered by a few pre-stretched samplings of
 //! the spectrum; the caller refines the best poses on the exact spectrum.
 
