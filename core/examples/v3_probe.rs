@@ -204,13 +204,16 @@ fn main() {
         }
         let t0 = Instant::now();
         let r = scheme.decode(&att).expect("decode");
+        let ms = t0.elapsed().as_secs_f64() * 1e3;
+        let reads: Vec<String> = r
+            .iter()
+            .map(|r| format!("errs {} [{}]", 127 - r.bits.matches(&code), r.variant))
+            .collect();
         println!(
-            "{}x{} errs {} [{}] {:.1} ms",
+            "{}x{} {} {ms:.1} ms",
             att.width(),
             att.height(),
-            127 - r[0].bits.matches(&code),
-            r[0].variant,
-            t0.elapsed().as_secs_f64() * 1e3
+            reads.join(" | ")
         );
         return;
     }

@@ -84,8 +84,11 @@ impl EdgemarkV3 {
         self.code.encode(&data)
     }
 
-    /// Reads the image's geometry and soft code bits (for diagnostics and benchmarks).
-    fn read(&self, image: &Image) -> Result<sync::Read> {
+    /// Reads the image's geometry and soft code bits: every candidate geometry the reader
+    /// folded (at most 7), strongest synchronization first. All are scored and the detector
+    /// corrects the p-value for their number: on small or busy images the strongest
+    /// synchronization is not always the right geometry, whose bits still decode.
+    fn read(&self, image: &Image) -> Result<Vec<sync::Read>> {
         let (w, h) = (image.width(), image.height());
         if w.min(h) < MIN_SIDE {
             return Err(Error::TooSmall {
@@ -96,12 +99,14 @@ impl EdgemarkV3 {
             });
         }
         let plane = sync::luma(image.rgb(), w as usize, h as usize);
-        sync::read(&plane).ok_or_else(|| {
-            Error::Unreadable(format!(
+        let reads = sync::read(&plane);
+        if reads.is_empty() {
+            return Err(Error::Unreadable(format!(
                 "{}: the image has no texture to carry a mark (flat)",
                 Self::NAME
-            ))
-        })
+            )));
+        }
+        Ok(reads)
     }
 }
 
@@ -120,22 +125,24 @@ impl Scheme for EdgemarkV3 {
     }
 
     fn decode(&self, image: &Image) -> Result<Vec<Reading>> {
-        let r = self.read(image)?;
-        // The quadrature noise sets the unit: a logistic of 1.6 z approximates Phi(z). A bit
-        // is 1 when its z is positive, i.e. its soft bit above one half.
-        let soft = r
-            .soft
-            .iter()
-            .map(|&v| 1.0 / (1.0 + (-1.6 * v).exp()))
-            .collect();
-        let variant = format!(
-            "scale {:.3} angle {:.1} quarter-turns {} sync z {:.1}",
-            r.lattice.scale(),
-            r.lattice.angle(),
-            r.quarter_turns,
-            r.z
-        );
-        Ok(vec![Reading::from_soft(self, variant, soft)])
+        let reading = |r: &sync::Read| {
+            // The quadrature noise sets the unit: a logistic of 1.6 z approximates Phi(z). A
+            // bit is 1 when its z is positive, i.e. its soft bit above one half.
+            let soft = r
+                .soft
+                .iter()
+                .map(|&v| 1.0 / (1.0 + (-1.6 * v).exp()))
+                .collect();
+            let variant = format!(
+                "scale {:.3} angle {:.1} quarter-turns {} sync z {:.1}",
+                r.lattice.scale(),
+                r.lattice.angle(),
+                r.quarter_turns,
+                r.z
+            );
+            Reading::from_soft(self, variant, soft)
+        };
+        Ok(self.read(image)?.iter().map(reading).collect())
     }
 
     fn decode_payload(&self, reading: &Reading) -> Option<Decoded> {

@@ -742,9 +742,10 @@ fn levels(p: Cow<'_, Plane>) -> Vec<Level<'_>> {
     ]
 }
 
-/// The whole reader: candidate lattices, fold, phase, bits; the reading with the strongest
-/// synchronization wins. `None` when the image has no texture at all.
-pub(crate) fn read(p: &Plane) -> Option<Read> {
+/// The whole reader: candidate lattices, fold, phase, bits. Returns the reading of every
+/// candidate folded, strongest synchronization first (empty when the image has no texture at
+/// all); the caller scores each and corrects for their number.
+pub(crate) fn read(p: &Plane) -> Vec<Read> {
     // Large images are read at a reduced size (2x2 averaging, repeatedly): the mark's periods
     // stay above 3 pixels for any scale the reader covers at that size.
     let mut reduced: Option<Plane> = None;
@@ -787,7 +788,7 @@ pub(crate) fn read(p: &Plane) -> Option<Read> {
     if !cands.iter().any(|c| c.1 == 0 && similar(&c.2, &identity)) {
         cands.push((0.0, 0, identity));
     }
-    let mut best: Option<Read> = None;
+    let mut reads: Vec<Read> = Vec::new();
     for (_, li, l) in cands {
         let level = &levels[li];
         // Whitening suited to the lattice's scale, to the nearest power of two.
@@ -804,24 +805,23 @@ pub(crate) fn read(p: &Plane) -> Option<Read> {
             continue;
         }
         let (z, q, soft) = read_tile(&tile);
-        if best.as_ref().is_none_or(|b| z > b.z) {
-            let k = factor * level.factor;
-            best = Some(Read {
-                soft,
-                z,
-                lattice: Lattice {
-                    v1: [l.v1[0] * k, l.v1[1] * k],
-                    v2: [l.v2[0] * k, l.v2[1] * k],
-                },
-                quarter_turns: q,
-            });
-        }
+        let k = factor * level.factor;
+        reads.push(Read {
+            soft,
+            z,
+            lattice: Lattice {
+                v1: [l.v1[0] * k, l.v1[1] * k],
+                v2: [l.v2[0] * k, l.v2[1] * k],
+            },
+            quarter_turns: q,
+        });
         // A synchronization this strong is never seen without the mark: stop searching.
         if z >= CERTAIN_Z {
             break;
         }
     }
-    best
+    reads.sort_by(|a, b| b.z.total_cmp(&a.z));
+    reads
 }
 
 #[cfg(test)]
