@@ -30,7 +30,9 @@ fn time(repeats: usize, mut f: impl FnMut()) -> f64 {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let path = args.next().ok_or("usage: bench_native IMAGE [REPEATS]")?;
+    let path = args
+        .next()
+        .ok_or("usage: bench_native IMAGE [REPEATS] [edgemark-v3]")?;
     let repeats: usize = args.next().map(|r| r.parse()).transpose()?.unwrap_or(15);
     let detector = match args.next().as_deref() {
         None => Detector::default(),

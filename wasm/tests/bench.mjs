@@ -1,7 +1,7 @@
 // Latency of the SDXL preset on a 1024x1024 image, of our own watermark (edgemark-v3, open
 // set, geometric search included) on a marked and a clean 1024x1024 photo, and of the RivaGAN
-// decoder (ONNX through tract) on a 256x256 image: WebAssembly in headless Chromium against the native build of the
-// same detector on the same machine. Prints medians and the ratio. Needs the packages
+// decoder (ONNX through tract) on a 256x256 image: WebAssembly in headless Chromium against
+// the native build of the same detector on the same machine. Prints medians and the ratio. Needs the packages
 // (wasm/scripts/build.sh, and EDGEMARK_WASM_FEATURES=onnx for wasm/pkg-onnx), the fixtures
 // and the RivaGAN files (wasm/tests/run.sh sees to all three); run:
 //   node wasm/tests/bench.mjs [REPEATS]

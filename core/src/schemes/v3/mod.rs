@@ -85,9 +85,10 @@ impl EdgemarkV3 {
     }
 
     /// Reads the image's geometry and soft code bits: every candidate geometry the reader
-    /// folded (at most 7, or 13 on images under 900 px), strongest synchronization first. All are scored and the detector
-    /// corrects the p-value for their number: on small or busy images the strongest
-    /// synchronization is not always the right geometry, whose bits still decode.
+    /// folded (at most 7, or 13 on images under 900 px), strongest synchronization first. All
+    /// are scored and the detector corrects the p-value for their number: on small or busy
+    /// images the strongest synchronization is not always the right geometry, whose bits still
+    /// decode.
     fn read(&self, image: &Image) -> Result<Vec<sync::Read>> {
         let (w, h) = (image.width(), image.height());
         if w.min(h) < MIN_SIDE {
