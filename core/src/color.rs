@@ -85,6 +85,30 @@ pub fn fma32(a: f32, b: f32, c: f32) -> f32 {
     f64::from_bits(bits) as f32
 }
 
+/// OpenCV's float luma `fma(b, B2Y, fma(g, G2Y, r * R2Y))` of 8-bit values, with both fused
+/// multiply-adds as plain `f64` sums: exact there, so rounding once to `f32` is the fused
+/// result. `g * G2Y` is a multiple of 2^-24 (`G2Y` in [0.5, 1) has that ulp) and `r * R2Y`
+/// rounded to `f32` is 0 or at least 0.299, a multiple of 2^-25: their sum, below 2^8, needs
+/// 33 bits. `b * B2Y` is a multiple of 2^-27 and the inner sum 0 or a multiple of 2^-25: 35
+/// bits. Both fit in `f64`'s 53 (the test checks every input against [`fma32`]).
+#[inline(always)]
+fn luma_f32_of_u8(r: u8, g: u8, b: u8) -> f32 {
+    let t0 = f32::from(r) * R2YF;
+    let t1 = (f64::from(g) * f64::from(G2YF) + f64::from(t0)) as f32;
+    (f64::from(b) * f64::from(B2YF) + f64::from(t1)) as f32
+}
+
+/// OpenCV's float U `fma(b - y, B2U, 0.5)` of 8-bit values, the fused multiply-add as a plain
+/// `f64` sum. `y` is a multiple of 2^-27, so is `d = b - y` rounded to `f32`; with `|d|` in
+/// [2^e, 2^(e+1)) its ulp is at least 2^(e-23) too, so `d * B2U` (`B2U` has ulp 2^-25) is a
+/// multiple of 2^-52 below 1/2 when `e < 0` (the sum with 1/2 needs 52 bits) and of
+/// 2^(e-48) below 2^e otherwise (49 bits): exact in `f64` (the test checks every input).
+#[inline(always)]
+fn u_f32_of_u8(r: u8, g: u8, b: u8) -> f32 {
+    let d = f32::from(b) - luma_f32_of_u8(r, g, b);
+    (f64::from(d) * f64::from(B2UF) + 0.5) as f32
+}
+
 /// One RGB pixel (0..=255 as `f32`) to YUV with OpenCV's float arithmetic (chroma offset 0.5).
 ///
 /// OpenCV's vectorised path (AVX2 on x86-64, NEON on ARM: every current CPU) uses fused
@@ -201,9 +225,7 @@ pub fn channel_f32(rgb: &[u8], channel: usize, out: &mut Vec<f32>) {
     match channel {
         1 => {
             for (o, p) in out.iter_mut().zip(px) {
-                let (r, g, b) = (f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
-                let y = fma32(b, B2YF, fma32(g, G2YF, r * R2YF));
-                *o = fma32(b - y, B2UF, 0.5);
+                *o = u_f32_of_u8(p[0], p[1], p[2]);
             }
         }
         _ => {
@@ -242,6 +264,23 @@ pub fn shift_u(rgb: [f64; 3], du: f64) -> [f64; 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_luma_and_u_are_the_fused_ones_for_every_8_bit_pixel() {
+        for r in 0..=255u8 {
+            for g in 0..=255u8 {
+                for b in 0..=255u8 {
+                    let (rf, gf, bf) = (f32::from(r), f32::from(g), f32::from(b));
+                    let fused = fma32(bf, B2YF, fma32(gf, G2YF, rf * R2YF));
+                    let fast = luma_f32_of_u8(r, g, b);
+                    assert_eq!(fast.to_bits(), fused.to_bits(), "{r} {g} {b}");
+                    let u = fma32(bf - fused, B2UF, 0.5);
+                    let fast = u_f32_of_u8(r, g, b);
+                    assert_eq!(fast.to_bits(), u.to_bits(), "U of {r} {g} {b}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn channel_extractors_agree_with_pixel_conversions() {

@@ -42,9 +42,14 @@ pub struct Finding {
     pub bits: Bits,
     /// True when the p-value is at or below the detector's false-positive rate.
     pub detected: bool,
-    /// Probability that an unmarked image matches the expected message this well (corrected
-    /// for the number of readings tried). `None` when no message is known.
+    /// Probability that an unmarked image matches the expected message this well, corrected
+    /// for the number of readings tried and, family-wise, for the number of watermarks the
+    /// detector looked for (those that give p-values): a clean image fires any of them with
+    /// probability at most the detector's rate. `None` when no message is known.
     pub p_value: Option<f64>,
+    /// The same for this watermark alone (not corrected for the others).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watermark_p_value: Option<f64>,
     /// Bits agreeing with the expected message.
     pub matched_bits: Option<usize>,
     /// Bits read.
@@ -55,6 +60,11 @@ pub struct Finding {
     pub variant: String,
     /// Mean soft-bit certainty in `[0, 1]`.
     pub certainty: f32,
+    /// The watermark whose stronger finding explains this one's match: its mark, read with
+    /// this watermark's message length, shows the bits that matched (generator presets whose
+    /// messages share structure). Then this one is not counted as detected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explained_by: Option<String>,
     /// Why this watermark could not be read (e.g. the image is too small); then nothing else
     /// in the finding is meaningful and `detected` is false.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,34 +84,38 @@ pub struct Report {
     pub height: u32,
     /// One finding per watermark of the detector, in the detector's order.
     pub findings: Vec<Finding>,
-    /// The false-positive rate the findings were decided at (per watermark).
+    /// The false-positive rate the findings were decided at (for the image, over all the
+    /// watermarks).
     #[serde(skip)]
     pub fpr: f64,
 }
 
 impl Report {
-    /// True when any watermark was detected, at the detector's false-positive rate for the
-    /// image as a whole: each finding's `detected` is decided at `fpr` for that watermark
-    /// alone, so with `m` watermarks bound to a message a clean image would fire one of them
-    /// with probability up to `m * fpr`. Here a finding counts only when
-    /// `p_value * m <= fpr` (Bonferroni), so `any_detected` keeps the rate `fpr` per image
-    /// ([`Report::family_wise_p_value`]).
+    /// True when any watermark was detected. The findings' p-values are family-wise (each
+    /// times the number of watermarks giving p-values, Bonferroni), so a clean image fires
+    /// any of them with probability at most the detector's false-positive rate.
     pub fn any_detected(&self) -> bool {
-        let m = self.findings.iter().filter(|f| f.p_value.is_some()).count();
-        self.findings.iter().any(|f| {
-            f.detected
-                && f.p_value
-                    .is_some_and(|p| stats::correct_for_tries(p, m) <= self.fpr)
-        })
+        self.findings.iter().any(|f| f.detected)
     }
 
-    /// The smallest finding p-value times the number of findings with a p-value (watermarks
-    /// bound to a message), capped at 1; `None` when no finding has a p-value.
+    /// The smallest (family-wise) finding p-value; `None` when no finding has a p-value.
     pub fn family_wise_p_value(&self) -> Option<f64> {
-        let ps = self.findings.iter().filter_map(|f| f.p_value);
-        let m = ps.clone().count();
-        ps.min_by(f64::total_cmp)
-            .map(|p| stats::correct_for_tries(p, m))
+        self.findings
+            .iter()
+            .filter_map(|f| f.p_value)
+            .min_by(f64::total_cmp)
+    }
+}
+
+/// Makes the findings' p-values family-wise: each watermark's own p-value (kept in
+/// `watermark_p_value`) times the number of findings that give one, and `detected` decided
+/// on that at `fpr`.
+pub(crate) fn correct_family(findings: &mut [Finding], fpr: f64) {
+    let m = findings.iter().filter(|f| f.p_value.is_some()).count();
+    for f in findings.iter_mut() {
+        f.watermark_p_value = f.p_value;
+        f.p_value = f.p_value.map(|p| stats::correct_for_tries(p, m));
+        f.detected = f.p_value.is_some_and(|p| p <= fpr);
     }
 }
 
@@ -177,10 +191,21 @@ impl Detector {
     /// Runs every watermark on the image. A watermark that cannot read this image (too
     /// small, say) reports that in its finding's `error`; the others still run.
     pub fn detect(&self, image: &Image) -> Report {
+        let mut findings: Vec<Finding> =
+            self.watermarks.iter().map(|w| self.run(w, image)).collect();
+        image.forget_memo();
+        crate::attribution::explain_away(
+            &self.watermarks,
+            &mut findings,
+            image.width(),
+            image.height(),
+            self.fpr,
+        );
+        correct_family(&mut findings, self.fpr);
         Report {
             width: image.width(),
             height: image.height(),
-            findings: self.watermarks.iter().map(|w| self.run(w, image)).collect(),
+            findings,
             fpr: self.fpr,
         }
     }
@@ -258,10 +283,12 @@ pub(crate) fn decide(w: &Watermark, readings: &[Reading], fpr: f64) -> Finding {
         bits,
         detected: p_value.is_some_and(|p| p <= fpr),
         p_value,
+        watermark_p_value: p_value,
         matched_bits: scored[best].1,
         total_bits: n,
         variant: reading.variant.clone(),
         certainty: reading.certainty(),
+        explained_by: None,
         error: None,
         error_kind: None,
     }
@@ -287,11 +314,13 @@ pub(crate) fn failed(w: &Watermark, error: &Error) -> Finding {
         bits: Bits::default(),
         detected: false,
         p_value: None,
+        watermark_p_value: None,
         matched_bits: None,
         total_bits: w.scheme().code_len(),
         payload: payload(&Bits::default()),
         variant: String::new(),
         certainty: 0.0,
+        explained_by: None,
         error: Some(error.to_string()),
         error_kind: Some(error.kind()),
     }

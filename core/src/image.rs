@@ -5,7 +5,9 @@
 //! when the source had one (so that embedding can write it back untouched).
 
 use crate::error::{Error, Result};
+use std::any::Any;
 use std::io::Cursor;
+use std::sync::{Arc, Mutex};
 
 /// An 8-bit RGB image, row-major, `3 * width` bytes per row, no padding.
 #[derive(Clone, PartialEq, Eq)]
@@ -14,6 +16,62 @@ pub struct Image {
     height: u32,
     rgb: Vec<u8>,
     alpha: Option<Vec<u8>>,
+    memo: Memo,
+}
+
+/// Analyses of an image that several schemes share (e.g. the per-block values every
+/// generator preset of `dwtDct` reads its votes from), computed once per image. The pixels of
+/// an [`Image`] never change after it is made, so what is memoized stays valid; a clone
+/// starts empty, and two images compare equal whatever their memos hold.
+#[derive(Default)]
+pub(crate) struct Memo(Mutex<Vec<(MemoKey, Arc<dyn Any + Send + Sync>)>>);
+
+/// What a memoized analysis is of: the analysis's kind and its parameters, packed by the
+/// scheme that computes it.
+pub(crate) type MemoKey = (&'static str, u64);
+
+impl Clone for Memo {
+    fn clone(&self) -> Memo {
+        Memo::default()
+    }
+}
+impl PartialEq for Memo {
+    fn eq(&self, _: &Memo) -> bool {
+        true
+    }
+}
+impl Eq for Memo {}
+
+impl Image {
+    /// The analysis `key` of this image: memoized, or computed by `make` (at most once per
+    /// image and key while it is memoized; `T` must be the type `make` returned before for that
+    /// key, or the value is computed again and replaced).
+    pub(crate) fn memo<T: Any + Send + Sync>(
+        &self,
+        key: MemoKey,
+        make: impl FnOnce() -> T,
+    ) -> Arc<T> {
+        let mut held = self.memo.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(pos) = held.iter().position(|(k, _)| *k == key) {
+            if let Ok(v) = Arc::clone(&held[pos].1).downcast::<T>() {
+                return v;
+            }
+            held.remove(pos);
+        }
+        let v = Arc::new(make());
+        held.push((key, Arc::clone(&v) as Arc<dyn Any + Send + Sync>));
+        v
+    }
+
+    /// Drops every memoized analysis (the detector does when it is done with an image, so
+    /// that a long-lived image holds no analyses and timing a detection on it times the work).
+    pub(crate) fn forget_memo(&self) {
+        self.memo
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
 }
 
 impl std::fmt::Debug for Image {
@@ -113,6 +171,7 @@ impl Image {
             height,
             rgb,
             alpha: None,
+            memo: Memo::default(),
         })
     }
 
@@ -191,6 +250,7 @@ impl Image {
             height,
             rgb,
             alpha: has_alpha.then_some(alpha),
+            memo: Memo::default(),
         })
     }
 
@@ -258,6 +318,7 @@ impl Image {
                 height,
                 rgb,
                 alpha: Some(alpha),
+                memo: Memo::default(),
             }
         } else {
             Image {
@@ -265,6 +326,7 @@ impl Image {
                 height,
                 rgb: img.into_rgb8().into_raw(),
                 alpha: None,
+                memo: Memo::default(),
             }
         }
     }
@@ -298,6 +360,7 @@ impl Image {
             height: self.height,
             rgb,
             alpha: self.alpha.clone(),
+            memo: Memo::default(),
         }
     }
 

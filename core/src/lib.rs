@@ -32,6 +32,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
 
+mod attribution;
 mod batch;
 // OpenCV-exact YUV and pywt-exact Haar: implementation details of the classical schemes.
 mod color;
@@ -58,6 +59,6 @@ pub use image::{Image, Limits, PixelFormat};
 pub use payload::Bits;
 pub use registry::Registry;
 pub use scheme::{Decoded, Reading, Scheme};
-pub use schemes::{Classic, ClassicKind, Convention, EdgemarkV3, EmbedStyle};
+pub use schemes::{ChannelOrder, Classic, ClassicKind, Convention, EdgemarkV3, EmbedStyle};
 pub use stream::{StreamDetector, StreamReport};
 pub use watermark::{Watermark, DEFAULT_PRESETS, SDXL_MESSAGE};

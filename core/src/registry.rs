@@ -28,7 +28,7 @@
 use crate::error::{Error, Result};
 use crate::payload::Bits;
 use crate::schemes::{ClassicKind, Convention, EmbedStyle, V3_CODE_BITS, V3_PAYLOAD_BITS};
-use crate::watermark::{Watermark, DEFAULT_PRESETS};
+use crate::watermark::{Watermark, DEFAULT_PRESETS, GENERATORS};
 use crate::{Classic, EdgemarkV3};
 #[cfg(feature = "onnx")]
 use std::path::{Path, PathBuf};
@@ -99,7 +99,8 @@ pub struct Entry {
 /// How an entry becomes a [`Watermark`].
 #[derive(Clone, Debug)]
 enum Builder {
-    Sdxl,
+    /// A generator preset: index into [`GENERATORS`].
+    Generator(usize),
     EdgemarkV3,
     Classic(ClassicKind),
     /// A model card file (the ONNX files are read when the entry is built).
@@ -254,7 +255,7 @@ impl Entry {
         let bits = self.bit_length(request)?;
         let message = request.message.clone();
         let watermark = match &self.builder {
-            Builder::Sdxl => Watermark::sdxl(),
+            Builder::Generator(i) => GENERATORS[*i].watermark(),
             Builder::EdgemarkV3 => Watermark::edgemark_v3(message)?,
             Builder::Classic(kind) => {
                 let scheme = Classic::with_defaults(*kind, bits)?
@@ -306,17 +307,20 @@ pub struct Registry {
 impl Registry {
     /// The built-in entries: the presets and the schemes implemented in Rust.
     pub fn builtin() -> Registry {
-        let sdxl = Watermark::sdxl();
-        let mut sdxl_entry = Entry::new(
-            "sdxl",
-            &[],
-            Kind::Preset,
-            "Stable Diffusion XL: dwtDct, 48 bits 0xB3EC907BB19E, embedded on the float image",
-            Some((sdxl.scheme().bit_len(), sdxl.scheme().code_len())),
-            Builder::Sdxl,
-        );
-        sdxl_entry.payload = sdxl.message().cloned();
-        sdxl_entry.settle();
+        let generators = GENERATORS.iter().enumerate().map(|(i, g)| {
+            let message = g.message_bits();
+            let mut e = Entry::new(
+                g.name,
+                g.aliases,
+                Kind::Preset,
+                g.description,
+                Some((message.len(), message.len())),
+                Builder::Generator(i),
+            );
+            e.payload = Some(message);
+            e.settle();
+            e
+        });
         let classical = |kind: ClassicKind, rule: &str| {
             Entry::new(
                 kind.name(),
@@ -331,8 +335,8 @@ impl Registry {
             )
         };
         Registry {
-            entries: vec![
-                sdxl_entry,
+            entries: generators
+                .chain([
                 Entry::new(
                     EdgemarkV3::NAME,
                     &["v3"],
@@ -349,7 +353,8 @@ impl Registry {
                     ClassicKind::DwtDctSvd,
                     "largest singular value of each 4x4 block's DCT",
                 ),
-            ],
+            ])
+                .collect(),
             skipped: Vec::new(),
         }
     }
@@ -607,7 +612,18 @@ mod tests {
             .filter(|e| e.preset)
             .map(|e| e.name.as_str())
             .collect();
-        assert_eq!(presets, ["sdxl", "edgemark-v3"]);
+        assert_eq!(
+            presets,
+            [
+                "sdxl",
+                "sd1",
+                "sd1-inpainting",
+                "sd2",
+                "flux",
+                "invokeai",
+                "edgemark-v3"
+            ]
+        );
     }
 
     #[test]
@@ -655,7 +671,9 @@ mod tests {
         );
         let e = r.preset("dwtDct").unwrap_err().to_string();
         assert!(
-            e.contains("unknown preset 'dwtDct' (presets: sdxl, edgemark-v3)"),
+            e.contains(
+                "unknown preset 'dwtDct' (presets: sdxl, sd1, sd1-inpainting, sd2, flux, invokeai, edgemark-v3)"
+            ),
             "{e}"
         );
         let e = err("dwtDct", Request::new());

@@ -80,6 +80,14 @@ pub trait Scheme: Send + Sync + std::fmt::Debug {
     fn hard_bit(&self, soft: f32) -> bool {
         soft > 0.5
     }
+    /// For a scheme whose block `i` carries bit `i mod n` (the classical ones): a name for the
+    /// per-block rule, and how many blocks a `width x height` image has in each channel it
+    /// reads (numbering restarts per channel). Another scheme of the same rule reads such a
+    /// mark with another message length as a predictable mixture of its bits, which the
+    /// detector uses to tell generators apart (`None`, the default: no such layout).
+    fn repeating_layout(&self, _width: u32, _height: u32) -> Option<(&'static str, Vec<usize>)> {
+        None
+    }
     /// Reads the bits; one [`Reading`] per way of reading (see [`Reading::from_soft`]).
     fn decode(&self, image: &Image) -> Result<Vec<Reading>>;
     /// Writes `message` (exactly [`Scheme::bit_len`] bits) into a copy of `image`.

@@ -8,8 +8,8 @@
 //! # False-positive rate
 //!
 //! [`StreamDetector::push`] makes one decision per frame, on the window ending at that frame,
-//! at the detector's false-positive rate `fpr` (per watermark; [`Report::any_detected`] keeps
-//! `fpr` over all the watermarks). That rate is **per decision**, not per stream: a clean
+//! at the detector's false-positive rate `fpr` (over all the watermarks: the findings'
+//! p-values are family-wise, as [`Detector::detect`]'s). That rate is **per decision**, not per stream: a clean
 //! stream of `F` frames is tested `F` times, on overlapping windows, so the probability that
 //! it fires at least once is at most `F * fpr` (union bound; overlapping windows are strongly
 //! dependent, so the real rate is lower, but not by a known factor). To bound the rate per
@@ -138,6 +138,15 @@ impl StreamDetector {
             queue.push_back(read);
             findings.push(decide(w, queue, fpr));
         }
+        image.forget_memo();
+        crate::attribution::explain_away(
+            self.detector.watermarks(),
+            &mut findings,
+            size.0,
+            size.1,
+            fpr,
+        );
+        detector::correct_family(&mut findings, fpr);
         StreamReport {
             frames: self.frames(),
             report: Report {

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::image::Image;
 use crate::payload::Bits;
 use crate::scheme::Scheme;
-use crate::schemes::{Classic, Convention, EdgemarkV3, EmbedStyle};
+use crate::schemes::{ChannelOrder, Classic, Convention, EdgemarkV3, EmbedStyle};
 use std::sync::Arc;
 
 /// The 48-bit message Stable Diffusion XL embeds (`WATERMARK_MESSAGE` in diffusers' and
@@ -22,10 +22,139 @@ pub struct Watermark {
 }
 
 /// The presets a detector looks for when none is chosen (the CLI's, the npm package's and
-/// the C ABI's default; [`crate::registry::Registry::select`] applies it). `edgemark-v3` is
-/// opt-in: its geometric search costs far more than a preset read. The presets themselves
-/// are listed by [`crate::registry::Registry`].
-pub const DEFAULT_PRESETS: &[&str] = &["sdxl"];
+/// the C ABI's default; [`crate::registry::Registry::select`] applies it): every open
+/// generator watermark ([`GENERATORS`]). They share one analysis of the image, so all of them
+/// cost about twice what SDXL's alone did. `edgemark-v3` is opt-in: its geometric search
+/// costs far more than a preset read. The presets themselves are listed by
+/// [`crate::registry::Registry`].
+pub const DEFAULT_PRESETS: &[&str] = &["sdxl", "sd1", "sd1-inpainting", "sd2", "flux", "invokeai"];
+
+/// How a generator hands its message to imwatermark.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum GeneratorMessage {
+    /// `WatermarkEncoder.set_watermark('bytes', ...)`: the bytes, most significant bit first.
+    Bytes(&'static [u8]),
+    /// `set_watermark('bits', ...)` with these bits.
+    Bits(&'static str),
+}
+
+/// A generator's open watermark: imwatermark 0.2.0's dwtDct (scales [0, 36], block 4) with a
+/// fixed message, embedded the way the generator's own code does.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Generator {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub message: GeneratorMessage,
+    /// The image imwatermark was handed: uint8 (`cv2` BGR from a PIL image) or float32
+    /// 0..255.
+    pub convention: Convention,
+    /// The channel orders and conventions read: the generator's own convention in the BGR
+    /// order (marks made on the float image: the uint8 one too), plus a generator's known
+    /// mistakes. (Each reading is a try the p-value pays for:
+    /// a short message such as SD 2's 32 bits has little to spare.)
+    pub reads: &'static [(ChannelOrder, Convention)],
+    pub description: &'static str,
+}
+
+/// The uint8 image in BGR order.
+const UINT8: &[(ChannelOrder, Convention)] = &[(ChannelOrder::Bgr, Convention::Uint8)];
+/// The float image in BGR order, and the uint8 one: on some photos a mark made on the float
+/// image reads better through the 8-bit arithmetic after a brightness change.
+const FLOAT: &[(ChannelOrder, Convention)] = &[
+    (ChannelOrder::Bgr, Convention::Float),
+    (ChannelOrder::Bgr, Convention::Uint8),
+];
+
+/// Every generator watermark EdgeMark recognises, from each project's own code.
+pub(crate) const GENERATORS: &[Generator] = &[
+    Generator {
+        name: "sdxl",
+        aliases: &["sdxl-turbo", "svd"],
+        message: GeneratorMessage::Bytes(&SDXL_MESSAGE_BYTES),
+        convention: Convention::Float,
+        // diffusers 0.18-0.27 handed the encoder its float image in RGB order (fixed in 0.28,
+        // PR #7013).
+        reads: &[
+            (ChannelOrder::Bgr, Convention::Float),
+            (ChannelOrder::Bgr, Convention::Uint8),
+            (ChannelOrder::Rgb, Convention::Float),
+        ],
+        description: "Stable Diffusion XL, SDXL-Turbo, Stable Video Diffusion (Stability's generative-models sgm/inference/helpers.py; diffusers): dwtDct, 48 bits 0xB3EC907BB19E on the float image, read in both the BGR order and the RGB order diffusers 0.18-0.27 used",
+    },
+    Generator {
+        name: "sd1",
+        aliases: &["stable-diffusion-1"],
+        message: GeneratorMessage::Bytes(b"StableDiffusionV1"),
+        convention: Convention::Uint8,
+        reads: UINT8,
+        description: "Stable Diffusion 1.x (CompVis scripts/txt2img.py): dwtDct, bytes 'StableDiffusionV1' (136 bits) on the uint8 BGR image",
+    },
+    Generator {
+        name: "sd1-inpainting",
+        aliases: &[],
+        message: GeneratorMessage::Bytes(b"StableDiffusionV1-Inpainting"),
+        convention: Convention::Uint8,
+        reads: UINT8,
+        description: "Stable Diffusion 1.x inpainting (CompVis scripts/inpaint_st.py): dwtDct, bytes 'StableDiffusionV1-Inpainting' (224 bits) on the uint8 BGR image",
+    },
+    Generator {
+        name: "sd2",
+        aliases: &["stable-diffusion-2"],
+        message: GeneratorMessage::Bytes(b"SDV2"),
+        convention: Convention::Uint8,
+        reads: UINT8,
+        description: "Stable Diffusion 2.x (Stability-AI/stablediffusion scripts/txt2img.py): dwtDct, bytes 'SDV2' (32 bits) on the uint8 BGR image",
+    },
+    Generator {
+        name: "flux",
+        aliases: &["flux.1"],
+        // 0b001010101111111010000111100111001111010100101110 written with bin(x)[2:]: the
+        // two leading zeros are dropped.
+        message: GeneratorMessage::Bits("1010101111111010000111100111001111010100101110"),
+        convention: Convention::Float,
+        reads: FLOAT,
+        description: "FLUX.1 (black-forest-labs/flux src/flux/util.py): dwtDct, 46 bits (the 48-bit constant with its leading zeros dropped by bin()) on the float image",
+    },
+    Generator {
+        name: "invokeai",
+        aliases: &[],
+        message: GeneratorMessage::Bytes(b"InvokeAI"),
+        convention: Convention::Uint8,
+        reads: UINT8,
+        description: "InvokeAI's invisible-watermark node (opt-in): dwtDct, bytes 'InvokeAI' (64 bits) on the uint8 BGR image",
+    },
+];
+
+impl Generator {
+    pub(crate) fn message_bits(&self) -> Bits {
+        match self.message {
+            GeneratorMessage::Bytes(b) => Bits::from_bytes(b),
+            GeneratorMessage::Bits(text) => Bits::new(text.bytes().map(|c| c == b'1').collect()),
+        }
+    }
+
+    /// The preset: imwatermark's dwtDct with the generator's message, read under the
+    /// generator's convention (and its other channel order) and at the fitted quantizer gain;
+    /// marks made on the float image are read inverted as well (there a brightness change
+    /// scales the whole carrying value and can shift it by half a step). It embeds as the
+    /// generator does.
+    pub(crate) fn watermark(&self) -> Watermark {
+        let message = self.message_bits();
+        let scheme = Classic::dwt_dct_preset(message.len())
+            .with_embed_style(EmbedStyle {
+                convention: self.convention,
+                compat: true,
+            })
+            .with_gain_fit(true)
+            .with_inverted(self.convention == Convention::Float)
+            .with_reads(self.reads);
+        Watermark {
+            name: self.name.into(),
+            scheme: Arc::new(scheme),
+            message: Some(message),
+        }
+    }
+}
 
 impl Watermark {
     /// A scheme bound to a known message (the detector then reports a p-value), or to none
@@ -76,18 +205,11 @@ impl Watermark {
     }
 
     /// Stable Diffusion XL's watermark: imwatermark's dwtDct with 48 bits `0xB3EC907BB19E`.
-    /// Embedding reproduces what the SDXL pipeline does (float image, rounded at the end).
+    /// Embedding reproduces what the SDXL pipeline does (float image, rounded at the end);
+    /// reading covers both channel orders, brightness and contrast changes (see
+    /// [`Classic::with_gain_fit`]).
     pub fn sdxl() -> Watermark {
-        let scheme = Classic::dwt_dct_48().with_embed_style(EmbedStyle {
-            convention: Convention::Float,
-            compat: true,
-        });
-        let message = Bits::from_bytes(&SDXL_MESSAGE_BYTES);
-        Watermark {
-            name: "sdxl".into(),
-            scheme: Arc::new(scheme),
-            message: Some(message),
-        }
+        GENERATORS[0].watermark()
     }
 
     /// A built-in preset by name: shorthand for

@@ -53,7 +53,8 @@ pub struct EdgemarkFinding {
     pub detected: bool,
     /// True when `p_value` is meaningful (the watermark has a known message).
     pub has_p_value: bool,
-    /// Probability that an unmarked image matches this well.
+    /// Probability that an unmarked image matches this well, family-wise: corrected for
+    /// every watermark the detector looked for (see `edgemark_report_any_detected`).
     pub p_value: f64,
     /// Bits agreeing with the expected message, or -1 when no message is known.
     pub matched_bits: i64,

@@ -11,6 +11,8 @@ package __init__, and does the same bit packing as `WatermarkEncoder.set_by_byte
   imw.py embed  --method dwtDct --hex B3EC907BB19E --path uint8|float IN OUT
   imw.py bench  --method dwtDct --nbits 48 --repeat 20 FILE              -> median seconds per decode
   imw.py yuv    FILE                                                       -> cv2 YUV planes (.npy) for checks
+  imw.py generator --name NAME IN OUT [IN OUT ...] -> each IN marked as generator NAME's own code
+                                            marks its output (names: GENERATORS below); OUT a PNG
 """
 import argparse
 import importlib.util
@@ -63,9 +65,77 @@ def sdxl_postprocess(img):
     return np.round(x * np.float32(255)).astype(np.uint8)
 
 
+def _bits_of_int(x):
+    # The generators' own expression: [int(bit) for bit in bin(WATERMARK_MESSAGE)[2:]]
+    return [int(bit) for bit in bin(x)[2:]]
+
+
+def _bytes_bits(b):
+    # WatermarkEncoder.set_watermark('bytes', b)
+    return list(np.unpackbits(np.frombuffer(b, dtype=np.uint8)))
+
+
+SDXL_BITS = _bits_of_int(0b101100111110110010010000011110111011000110011110)
+FLUX_BITS = _bits_of_int(0b001010101111111010000111100111001111010100101110)
+
+# name -> (message bits, how the generator hands its image to imwatermark)
+GENERATORS = {
+    # CompVis/stable-diffusion scripts/txt2img.py, put_watermark():
+    #   img = cv2.cvtColor(np.array(img), cv2.COLOR_RGB2BGR); img = wm_encoder.encode(img, 'dwtDct')
+    #   img = Image.fromarray(img[:, :, ::-1])        with wm = "StableDiffusionV1"
+    "sd1": (_bytes_bits(b"StableDiffusionV1"), "pil-bgr"),
+    # the same put_watermark() in scripts/inpaint_st.py, wm = "StableDiffusionV1-Inpainting"
+    "sd1-inpainting": (_bytes_bits(b"StableDiffusionV1-Inpainting"), "pil-bgr"),
+    # Stability-AI/stablediffusion scripts/txt2img.py: the same put_watermark(), wm = "SDV2"
+    "sd2": (_bytes_bits(b"SDV2"), "pil-bgr"),
+    # invoke-ai/InvokeAI invokeai/backend/image_util/invisible_watermark.py, add_watermark():
+    #   bgr = cv2.cvtColor(np.array(image.convert("RGB")), cv2.COLOR_RGB2BGR)
+    #   encoder.set_watermark("bytes", watermark_text.encode("utf-8")); bgr_encoded = encoder.encode(bgr, "dwtDct")
+    #   return Image.fromarray(cv2.cvtColor(bgr_encoded, cv2.COLOR_BGR2RGB)).convert("RGBA")
+    "invokeai": (_bytes_bits(b"InvokeAI"), "invokeai"),
+    # Stability-AI/generative-models sgm/inference/helpers.py WatermarkEmbedder.__call__ (and
+    # diffusers >= 0.28 StableDiffusionXLWatermarker): float32 0..255, channels reversed to BGR,
+    # encoded, reversed back, then /255 and clamped to [0, 1]
+    "sdxl": (SDXL_BITS, "float-bgr"),
+    # diffusers 0.18-0.27 StableDiffusionXLWatermarker.apply_watermark(): the same without the
+    # channel reversal (the encoder got RGB; fixed by PR #7013)
+    "sdxl-diffusers-rgb": (SDXL_BITS, "float-rgb"),
+    # black-forest-labs/flux src/flux/util.py WatermarkEmbedder: image = 0.5 * image + 0.5, then as
+    # generative-models; bin() drops the two leading zeros: 46 bits
+    "flux": (FLUX_BITS, "float-bgr"),
+}
+
+
+def mark_as_generator(name, src, dst):
+    from PIL import Image
+
+    bits, how = GENERATORS[name]
+    enc = scheme("dwtDct")(bits, wmLen=len(bits))  # WatermarkEncoder.encode(img, 'dwtDct')
+    img = Image.open(src)
+    if how == "pil-bgr":
+        bgr = cv2.cvtColor(np.array(img.convert("RGB")), cv2.COLOR_RGB2BGR)
+        out = Image.fromarray(enc.encode(bgr)[:, :, ::-1])
+    elif how == "invokeai":
+        bgr = cv2.cvtColor(np.array(img.convert("RGB")), cv2.COLOR_RGB2BGR)
+        out = Image.fromarray(cv2.cvtColor(enc.encode(bgr), cv2.COLOR_BGR2RGB)).convert("RGBA")
+    else:
+        # The generator's float image in [0, 1] (here: the photo), as float32 0..255.
+        x = np.asarray(img.convert("RGB"), dtype=np.float32) / np.float32(255)
+        arr = np.float32(255) * x
+        if how == "float-bgr":
+            arr = np.ascontiguousarray(enc.encode(np.ascontiguousarray(arr[:, :, ::-1]))[:, :, ::-1])
+        else:
+            arr = enc.encode(arr)
+        x = np.clip(arr / np.float32(255), 0.0, 1.0)
+        # Saved as the pipelines save: (255 * x).round() to uint8.
+        out = Image.fromarray(np.round(x * np.float32(255)).astype(np.uint8))
+    out.save(dst, format="PNG")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("cmd", choices=["decode", "embed", "bench", "yuv"])
+    ap.add_argument("cmd", choices=["decode", "embed", "bench", "yuv", "generator"])
+    ap.add_argument("--name", choices=sorted(GENERATORS))
     ap.add_argument("--method", default="dwtDct")
     ap.add_argument("--nbits", type=int, default=48)
     ap.add_argument("--hex", default="B3EC907BB19E")
@@ -73,7 +143,13 @@ def main():
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("files", nargs="+")
     a = ap.parse_args()
-    cls = scheme(a.method) if a.cmd != "yuv" else None
+    cls = scheme(a.method) if a.cmd not in ("yuv", "generator") else None
+    if a.cmd == "generator":
+        if len(a.files) % 2:
+            sys.exit("generator takes IN OUT pairs")
+        for src, dst in zip(a.files[::2], a.files[1::2]):
+            mark_as_generator(a.name, src, dst)
+        return
 
     if a.cmd == "decode":
         for f in a.files:

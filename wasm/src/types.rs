@@ -71,15 +71,23 @@ export interface Finding {
   /** Decoded bits as "0"/"1" characters. */
   bits: string;
   detected: boolean;
-  /** Null when the watermark has no known message. */
+  /** Family-wise: corrected for the readings tried and for every watermark the detector
+   *  looked for, so a clean image fires any of them at most at the detector's rate. Null
+   *  when the watermark has no known message. */
   p_value: number | null;
+  /** The same for this watermark alone (absent when `p_value` is null). */
+  watermark_p_value?: number;
   matched_bits: number | null;
   total_bits: number;
   payload: Payload;
-  /** Which reading won ("uint8" or "float" for the classical schemes). */
+  /** Which reading won ("uint8" or "float" for the classical schemes; the generator
+   *  presets add "rgb-order", "gain-fit" and "inverted" readings). */
   variant: string;
   /** Mean soft-bit certainty in [0, 1]. */
   certainty: number;
+  /** The watermark whose stronger finding explains this one's match (then `detected` is
+   *  false): generator presets whose messages share structure. */
+  explained_by?: string;
   /** Why this watermark could not be read (e.g. the image is too small). */
   error?: string;
 }

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::image::Image;
 use crate::payload::Bits;
 use crate::scheme::{Reading, Scheme};
+use std::sync::{Arc, OnceLock};
 
 /// Which of OpenCV's two YUV arithmetic paths an image goes through.
 ///
@@ -77,6 +78,120 @@ impl Default for EmbedStyle {
     }
 }
 
+/// The channel order the encoder was handed. imwatermark works on OpenCV's BGR images;
+/// a pipeline that passed it an RGB array (Stable Diffusion XL through diffusers 0.18-0.27,
+/// fixed in 0.28 by PR #7013) wrote the mark into a U plane computed with red and blue
+/// swapped, which reads back only with the same swap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChannelOrder {
+    /// BGR, as imwatermark expects.
+    Bgr,
+    /// RGB handed over as if it were BGR.
+    Rgb,
+}
+
+/// The carrying values of every block of an image under one convention and channel order,
+/// per channel with a positive scale.
+pub(crate) struct Carriers {
+    channels: Vec<Channel>,
+    /// Compare in `f32` (else `f64`).
+    single: bool,
+    /// Each block's bit, per channel, at gain 1 (imwatermark's reading), when first asked for.
+    bits: OnceLock<Vec<Vec<bool>>>,
+    /// The fitted quantizer gain, and the blocks' bits at that gain unless it is 1 within
+    /// [`GAIN_TOLERANCE`], when first asked for.
+    fitted: OnceLock<(f64, Option<Vec<Vec<bool>>>)>,
+}
+
+struct Channel {
+    scale: f64,
+    /// The carrying value of a block of constant, neutral chroma: the point a gain scales
+    /// values around.
+    offset: f64,
+    values: Vec<f64>,
+}
+
+/// Fitted gains closer to 1 than this (in `ln`) give no reading of their own.
+const GAIN_TOLERANCE: f64 = 0.01;
+/// Gains the fit covers: a brightness or contrast factor of 0.5 to 2.
+const GAIN_RANGE: (f64, f64) = (0.5, 2.0);
+/// Blocks the fit looks at, at most (evenly spread).
+const GAIN_SAMPLE: usize = 1024;
+
+impl Carriers {
+    /// Each block's bit at quantizer gain `gain` (1: imwatermark's own decision, bit for bit).
+    fn decide(&self, gain: f64) -> Vec<Vec<bool>> {
+        self.channels
+            .iter()
+            .map(|c| {
+                c.values
+                    .iter()
+                    .map(|&v| {
+                        if gain != 1.0 {
+                            let u = c.offset + (v - c.offset) / gain;
+                            u.rem_euclid(c.scale) > c.scale * 0.5
+                        } else if self.single {
+                            let (v, s) = (v as f32, c.scale as f32);
+                            v % s > s * 0.5
+                        } else {
+                            v % c.scale > c.scale * 0.5
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The gain at which the values cluster most at a quarter and three quarters of the
+    /// quantizer's step, where the embedding put them: the maximum of `-sum cos(4 pi u / step)`
+    /// over values `u = offset + (v - offset) / gain`, on a grid of 2 % in the gain, then of
+    /// 0.2 % around the best.
+    fn fit_gain(&self) -> f64 {
+        let total: usize = self.channels.iter().map(|c| c.values.len()).sum();
+        let stride = total.div_ceil(GAIN_SAMPLE).max(1);
+        // Per sampled block: its distance from the offset in radians of twice the step's
+        // frequency, and the offset's phase (the same for every gain).
+        let sample: Vec<(f64, f64)> = self
+            .channels
+            .iter()
+            .flat_map(|c| {
+                let k = std::f64::consts::TAU * 2.0 / c.scale;
+                c.values
+                    .iter()
+                    .step_by(stride)
+                    .map(move |&v| ((v - c.offset) * k, c.offset * k))
+            })
+            .collect();
+        // The score at `n + 1` inverse gains `lo, lo + step, ...`: each block's phasor is
+        // rotated by a fixed angle per step (no trigonometry inside the loop).
+        let scan = |lo: f64, step: f64, n: usize| -> Vec<f64> {
+            let mut score = vec![0.0f64; n + 1];
+            for &(d, base) in &sample {
+                let (mut im, mut re) = (base + d * lo).sin_cos();
+                let (ri, rr) = (d * step).sin_cos();
+                for s in score.iter_mut() {
+                    *s -= re;
+                    (re, im) = (re * rr - im * ri, re * ri + im * rr);
+                }
+            }
+            score
+        };
+        let best = |lo: f64, step: f64, n: usize| -> f64 {
+            let score = scan(lo, step, n);
+            let i = (0..score.len())
+                .max_by(|&a, &b| score[a].total_cmp(&score[b]))
+                .unwrap_or(0);
+            lo + step * i as f64
+        };
+        // Over inverse gains 1/2 .. 2 in steps of 0.01, then 0.001 around the best.
+        let (lo, hi) = (1.0 / GAIN_RANGE.1, 1.0 / GAIN_RANGE.0);
+        let coarse = best(lo, 0.01, ((hi - lo) / 0.01).round() as usize);
+        let fine = best(coarse - 0.01, 0.001, 20);
+        1.0 / fine.max(lo)
+    }
+}
+
 /// Which per-block rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -117,6 +232,11 @@ pub struct Classic {
     block: usize,
     embed_style: EmbedStyle,
     conventions: Vec<Convention>,
+    orders: Vec<ChannelOrder>,
+    /// What `decode` reads: every order with every convention, or a preset's own list.
+    reads: Vec<(ChannelOrder, Convention)>,
+    gain_fit: bool,
+    inverted: bool,
     dct: Vec<f64>,
 }
 
@@ -157,10 +277,10 @@ impl Classic {
         Ok(Classic::checked(kind, nbits, scales, block))
     }
 
-    /// imwatermark's `dwtDct` with its defaults and exactly 48 bits (SDXL's length): the one
-    /// configuration presets build without a fallible check.
-    pub(crate) fn dwt_dct_48() -> Classic {
-        Classic::checked(ClassicKind::DwtDct, 48, [0.0, 36.0], 4)
+    /// imwatermark's `dwtDct` with its defaults and a generator preset's bit length (a
+    /// constant of [`crate::watermark::GENERATORS`], 1..=4096: built without a fallible check).
+    pub(crate) fn dwt_dct_preset(nbits: usize) -> Classic {
+        Classic::checked(ClassicKind::DwtDct, nbits.clamp(1, 4096), [0.0, 36.0], 4)
     }
 
     /// Builds from parameters already validated by [`Classic::new`] (or constants).
@@ -172,6 +292,13 @@ impl Classic {
             block,
             embed_style: EmbedStyle::default(),
             conventions: vec![Convention::Uint8, Convention::Float],
+            orders: vec![ChannelOrder::Bgr],
+            reads: vec![
+                (ChannelOrder::Bgr, Convention::Uint8),
+                (ChannelOrder::Bgr, Convention::Float),
+            ],
+            gain_fit: false,
+            inverted: false,
             dct: linalg::dct_matrix(block),
         }
     }
@@ -188,7 +315,55 @@ impl Classic {
             return Err(Error::config("at least one convention is needed"));
         }
         self.conventions = conventions.to_vec();
+        self.cross();
         Ok(self)
+    }
+
+    /// Sets which channel orders [`Scheme::decode`] reads with (default: [`ChannelOrder::Bgr`]
+    /// only, the order imwatermark expects).
+    pub fn with_orders(mut self, orders: &[ChannelOrder]) -> Result<Classic> {
+        if orders.is_empty() {
+            return Err(Error::config("at least one channel order is needed"));
+        }
+        self.orders = orders.to_vec();
+        self.cross();
+        Ok(self)
+    }
+
+    fn cross(&mut self) {
+        self.reads = self
+            .orders
+            .iter()
+            .flat_map(|&o| self.conventions.iter().map(move |&c| (o, c)))
+            .collect();
+    }
+
+    /// Reads exactly these (order, convention) pairs: a preset's constant, non-empty list
+    /// (an empty one is ignored).
+    pub(crate) fn with_reads(mut self, reads: &[(ChannelOrder, Convention)]) -> Classic {
+        if !reads.is_empty() {
+            self.reads = reads.to_vec();
+        }
+        self
+    }
+
+    /// Also reads `dwtDct` at a fitted quantizer gain (default off). Brightness and contrast
+    /// changes scale the chroma around its offset, and with it the carrying values, so that
+    /// the quantizer's step no longer matches and most bits flip or scramble. The gain that
+    /// brings the values back onto the quantizer's lattice is fitted from how the values
+    /// cluster at a quarter and three quarters of a step, which says nothing about which of
+    /// the two each one is (the bit): on an unmarked image the bits read at the fitted gain
+    /// are still fair coins, and the reading is one more try for the p-value.
+    pub fn with_gain_fit(mut self, on: bool) -> Classic {
+        self.gain_fit = on;
+        self
+    }
+
+    /// Also reads every reading with its bits inverted (default off): a strong brightness
+    /// change can shift the carrying values by half a step, inverting them all.
+    pub fn with_inverted(mut self, on: bool) -> Classic {
+        self.inverted = on;
+        self
     }
 
     /// The per-block rule.
@@ -223,13 +398,6 @@ impl Classic {
         Ok(())
     }
 
-    fn infer<T: Sample>(&self, block: &[T], scale: T) -> bool {
-        match self.kind {
-            ClassicKind::DwtDct => max_abs::infer(block, scale),
-            ClassicKind::DwtDctSvd => dct_svd::infer(block, scale, self.block, &self.dct),
-        }
-    }
-
     fn diffuse<T: Sample>(&self, block: &mut [T], bit: bool, scale: T, clean: bool) {
         match self.kind {
             ClassicKind::DwtDct => max_abs::diffuse(block, bit, scale, clean),
@@ -237,29 +405,21 @@ impl Classic {
         }
     }
 
-    /// Adds the votes of one channel's approximation band (`w2 x h2`) to `votes`/`counts`.
-    fn vote<T: Sample>(
-        &self,
-        ll: &[T],
-        w2: usize,
-        h2: usize,
-        scale: T,
-        votes: &mut [u32],
-        counts: &mut [u32],
-    ) {
+    /// Appends the carrier value of every block of one channel's approximation band
+    /// (`w2 x h2`), in raster order of the blocks (as `f64`; exact for `f32` bands).
+    fn carriers_of<T: Sample>(&self, ll: &[T], w2: usize, h2: usize, out: &mut Vec<f64>) {
         let b = self.block;
         let mut buf = vec![T::ZERO; b * b];
-        let mut num = 0usize;
         for bi in 0..h2 / b {
             for bj in 0..w2 / b {
                 for r in 0..b {
                     let src = &ll[(bi * b + r) * w2 + bj * b..(bi * b + r) * w2 + bj * b + b];
                     buf[r * b..r * b + b].copy_from_slice(src);
                 }
-                let bit = num % self.nbits;
-                votes[bit] += u32::from(self.infer(&buf, scale));
-                counts[bit] += 1;
-                num += 1;
+                out.push(match self.kind {
+                    ClassicKind::DwtDct => max_abs::carrier(&buf).to_f64(),
+                    ClassicKind::DwtDctSvd => dct_svd::carrier(&buf, b),
+                });
             }
         }
     }
@@ -302,43 +462,112 @@ impl Classic {
             .filter(|(_, s)| *s > 0.0)
     }
 
-    fn decode_with(&self, image: &Image, convention: Convention) -> Reading {
+    /// The carrier values of `image` read under `convention` and `order`: shared through the
+    /// image's memo by every scheme of the same rule, block size and scales (the generator
+    /// presets differ only in their message, so one analysis serves them all).
+    fn carriers(
+        &self,
+        image: &Image,
+        convention: Convention,
+        order: ChannelOrder,
+    ) -> Arc<Carriers> {
+        let mut key = 0xcbf2_9ce4_8422_2325u64;
+        let mut mix = |v: u64| key = (key ^ v).wrapping_mul(0x0100_0000_01b3);
+        mix(self.kind as u64);
+        mix(self.block as u64);
+        mix(self.scales[0].to_bits());
+        mix(self.scales[1].to_bits());
+        mix(convention as u64);
+        mix(order as u64);
+        image.memo(("classic-carriers", key), || {
+            self.compute_carriers(image, convention, order)
+        })
+    }
+
+    fn compute_carriers(
+        &self,
+        image: &Image,
+        convention: Convention,
+        order: ChannelOrder,
+    ) -> Carriers {
         let (w, h) = (image.width() as usize, image.height() as usize);
         let (rows, cols) = (h / 4 * 4, w / 4 * 4);
-        let mut votes = vec![0u32; self.nbits];
-        let mut counts = vec![0u32; self.nbits];
+        let swapped: Vec<u8>;
+        let rgb = match order {
+            ChannelOrder::Bgr => image.rgb(),
+            ChannelOrder::Rgb => {
+                swapped = image
+                    .rgb()
+                    .chunks_exact(3)
+                    .flat_map(|p| [p[2], p[1], p[0]])
+                    .collect();
+                &swapped
+            }
+        };
+        let mut channels = Vec::new();
         for (ch, scale) in self.channels() {
+            let mut values = Vec::new();
             match convention {
                 Convention::Uint8 => {
                     let (mut plane, mut ll) = (Vec::new(), Vec::<f64>::new());
-                    color::channel_u8(image.rgb(), ch, &mut plane);
+                    color::channel_u8(rgb, ch, &mut plane);
                     dwt::forward_ll(&plane, w, cols, rows, &mut ll);
-                    self.vote(&ll, cols / 2, rows / 2, scale, &mut votes, &mut counts);
+                    self.carriers_of(&ll, cols / 2, rows / 2, &mut values);
                 }
                 Convention::Float => {
                     let (mut plane, mut ll) = (Vec::new(), Vec::<f32>::new());
-                    color::channel_f32(image.rgb(), ch, &mut plane);
+                    color::channel_f32(rgb, ch, &mut plane);
                     dwt::forward_ll(&plane, w, cols, rows, &mut ll);
-                    self.vote(
-                        &ll,
-                        cols / 2,
-                        rows / 2,
-                        scale as f32,
-                        &mut votes,
-                        &mut counts,
-                    );
+                    self.carriers_of(&ll, cols / 2, rows / 2, &mut values);
+                }
+            }
+            // The approximation band of a constant chroma offset (128 on the 8-bit path, 0.5
+            // on the float path; luma has none): Haar's LL is twice the 2x2 mean.
+            let offset = match (ch, convention) {
+                (0, _) => 0.0,
+                (_, Convention::Uint8) => 256.0,
+                (_, Convention::Float) => 1.0,
+            };
+            channels.push(Channel {
+                scale,
+                offset,
+                values,
+            });
+        }
+        Carriers {
+            channels,
+            // imwatermark compares in the band's precision: f32 for dwtDct on the float path
+            // (numpy keeps float32), f64 otherwise (the SVD is computed in f64).
+            single: self.kind == ClassicKind::DwtDct && convention == Convention::Float,
+            bits: OnceLock::new(),
+            fitted: OnceLock::new(),
+        }
+    }
+
+    /// Soft bits: each bit's vote fraction over the blocks that carry it (block `i` carries
+    /// bit `i mod n`, counted per channel).
+    fn votes(&self, bits: &[Vec<bool>]) -> Vec<f32> {
+        let mut votes = vec![0u32; self.nbits];
+        let mut counts = vec![0u32; self.nbits];
+        for channel in bits {
+            let mut bit = 0;
+            for &one in channel {
+                votes[bit] += u32::from(one);
+                counts[bit] += 1;
+                bit += 1;
+                if bit == self.nbits {
+                    bit = 0;
                 }
             }
         }
         // The vote fractions (f32 division of exact integers: the nearest f32), decided by
         // `hard_bit` as numpy does (see VOTE_THRESHOLD). A bit without votes (none once
         // `check_size` passed) gets the uninformative 0.5.
-        let soft: Vec<f32> = votes
+        votes
             .iter()
             .zip(&counts)
             .map(|(&v, &c)| if c == 0 { 0.5 } else { v as f32 / c as f32 })
-            .collect();
-        Reading::from_soft(self, convention.as_str(), soft)
+            .collect()
     }
 
     /// imwatermark's own pipeline on a `uint8` image.
@@ -477,13 +706,53 @@ impl Scheme for Classic {
         soft > VOTE_THRESHOLD
     }
 
+    fn repeating_layout(&self, width: u32, height: u32) -> Option<(&'static str, Vec<usize>)> {
+        let blocks = self.capacity(width, height);
+        Some((self.kind.name(), self.channels().map(|_| blocks).collect()))
+    }
+
+    /// One reading per channel order and convention (`"uint8"`, `"float"`, `"float
+    /// rgb-order"`, ...); with the gain fit, one more at the fitted gain when it is not 1
+    /// (`"... gain-fit"`); with inverted readings, each of those inverted as well
+    /// (`"... inverted"`). The detector corrects for their number.
     fn decode(&self, image: &Image) -> Result<Vec<Reading>> {
         self.check_size(image)?;
-        Ok(self
-            .conventions
-            .iter()
-            .map(|&c| self.decode_with(image, c))
-            .collect())
+        let mut out = Vec::new();
+        for &(order, convention) in &self.reads {
+            let carriers = self.carriers(image, convention, order);
+            let name = match order {
+                ChannelOrder::Bgr => convention.as_str().to_string(),
+                ChannelOrder::Rgb => format!("{} rgb-order", convention.as_str()),
+            };
+            let bits = carriers.bits.get_or_init(|| carriers.decide(1.0));
+            out.push(Reading::from_soft(self, name.clone(), self.votes(bits)));
+            if self.gain_fit && self.kind == ClassicKind::DwtDct {
+                let (gain, bits) = carriers.fitted.get_or_init(|| {
+                    let gain = carriers.fit_gain();
+                    let bits = (gain.ln().abs() > GAIN_TOLERANCE).then(|| carriers.decide(gain));
+                    (gain, bits)
+                });
+                if let Some(bits) = bits {
+                    let _ = gain;
+                    out.push(Reading::from_soft(
+                        self,
+                        format!("{name} gain-fit"),
+                        self.votes(bits),
+                    ));
+                }
+            }
+        }
+        if self.inverted {
+            let inverted: Vec<Reading> = out
+                .iter()
+                .map(|r| {
+                    let soft = r.soft.iter().map(|p| 1.0 - p).collect();
+                    Reading::from_soft(self, format!("{} inverted", r.variant), soft)
+                })
+                .collect();
+            out.extend(inverted);
+        }
+        Ok(out)
     }
 
     fn embed(&self, image: &Image, message: &Bits) -> Result<Image> {
@@ -581,6 +850,99 @@ mod tests {
             }
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// Scales every pixel's chroma around neutral grey by `f` (PIL's brightness and contrast
+    /// enhancers do this to U and V, around 128).
+    fn scaled(img: &Image, f: f64) -> Image {
+        let rgb = img
+            .rgb()
+            .iter()
+            .map(|&v| (f64::from(v) * f).round().clamp(0.0, 255.0) as u8)
+            .collect();
+        Image::from_rgb(img.width(), img.height(), rgb).unwrap()
+    }
+
+    fn best<'a>(readings: &'a [Reading], msg: &Bits) -> (&'a str, usize) {
+        readings
+            .iter()
+            .map(|r| (r.variant.as_str(), r.bits.matches(msg)))
+            .max_by_key(|r| r.1)
+            .unwrap()
+    }
+
+    /// A brightness change scrambles the plain readings of a mark made on the float image
+    /// (Stable Diffusion XL's way: there the carrying value is nearly all chroma, which the
+    /// change scales); the fitted gain reads the mark again, and only a scheme that asks for
+    /// the fit gets the extra reading.
+    #[test]
+    fn the_gain_fit_reads_through_brightness_changes() {
+        let msg = Bits::from_hex("0xB3EC907BB19E").unwrap();
+        let plain = Classic::dwt_dct(48)
+            .unwrap()
+            .with_embed_style(EmbedStyle::new(Convention::Float, false));
+        let fitted = plain.clone().with_gain_fit(true);
+        let cover = scaled(&noise(256, 256), 0.7);
+        let marked = plain.embed(&cover, &msg).unwrap();
+        for f in [1.17, 1.3, 0.8] {
+            let bright = scaled(&marked, f);
+            let (_, without) = best(&plain.decode(&bright).unwrap(), &msg);
+            let readings = fitted.decode(&bright).unwrap();
+            let (variant, with) = best(&readings, &msg);
+            assert!(
+                without < 40,
+                "x{f}: plain readings already read {without}/48"
+            );
+            assert!(with >= 46, "x{f}: fitted reading {with}/48 ({variant})");
+            assert!(variant.ends_with("gain-fit"), "x{f}: {variant}");
+        }
+        // Unchanged: no gain to fit on the float path the mark was made on, no extra reading.
+        let readings = fitted.decode(&marked).unwrap();
+        assert!(readings.iter().all(|r| r.variant != "float gain-fit"));
+    }
+
+    #[test]
+    fn inverted_and_rgb_order_readings_are_what_they_say() {
+        let msg = Bits::from_hex("0xB3EC907BB19E").unwrap();
+        let s = Classic::dwt_dct(48)
+            .unwrap()
+            .with_orders(&[ChannelOrder::Bgr, ChannelOrder::Rgb])
+            .unwrap()
+            .with_inverted(true);
+        let img = noise(256, 200);
+        let marked = s.embed(&img, &msg).unwrap();
+        let readings = s.decode(&marked).unwrap();
+        let names: Vec<&str> = readings.iter().map(|r| r.variant.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "uint8",
+                "float",
+                "uint8 rgb-order",
+                "float rgb-order",
+                "uint8 inverted",
+                "float inverted",
+                "uint8 rgb-order inverted",
+                "float rgb-order inverted"
+            ]
+        );
+        assert_eq!(readings[0].bits.matches(&msg), 48);
+        assert_eq!(readings[4].bits.matches(&msg), 0);
+        // Marked in RGB order (red and blue swapped before embedding, and back after): only
+        // the rgb-order readings find it.
+        let swap = |i: &Image| {
+            let rgb = i
+                .rgb()
+                .chunks_exact(3)
+                .flat_map(|p| [p[2], p[1], p[0]])
+                .collect();
+            Image::from_rgb(i.width(), i.height(), rgb).unwrap()
+        };
+        let rgb_marked = swap(&s.embed(&swap(&img), &msg).unwrap());
+        let readings = s.decode(&rgb_marked).unwrap();
+        assert!(best(&readings, &msg).0.ends_with("rgb-order"));
+        assert_eq!(best(&readings, &msg).1, 48);
+        assert!(readings[0].bits.matches(&msg) < 40);
     }
 
     #[test]

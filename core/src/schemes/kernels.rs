@@ -30,9 +30,14 @@ pub(crate) mod max_abs {
         pos
     }
 
+    /// The value that carries the bit: the largest magnitude.
+    pub(crate) fn carrier<T: Sample>(block: &[T]) -> T {
+        block[argmax_abs(block)].abs()
+    }
+
+    #[cfg(test)]
     pub(crate) fn infer<T: Sample>(block: &[T], scale: T) -> bool {
-        let v = block[argmax_abs(block)].abs();
-        v % scale > scale * T::from_f64(0.5)
+        carrier(block) % scale > scale * T::from_f64(0.5)
     }
 
     /// Quantises the carrying element. With `keep_max` (clean embedding) the new magnitude
@@ -64,11 +69,11 @@ pub(crate) mod max_abs {
 pub(crate) mod dct_svd {
     use super::*;
 
-    pub(crate) fn infer<T: Sample>(block: &[T], scale: T, n: usize, c: &[f64]) -> bool {
-        // The DCT is orthogonal, so the block's DCT has the block's singular values: no DCT
-        // is needed to read the bit.
-        let _ = c;
-        let s = if n == 4 {
+    /// The value that carries the bit: the largest singular value (in `f64`, as numpy's SVD).
+    /// The DCT is orthogonal, so the block's DCT has the block's singular values: no DCT is
+    /// needed to read it.
+    pub(crate) fn carrier<T: Sample>(block: &[T], n: usize) -> f64 {
+        if n == 4 {
             let mut x = [0.0; 16];
             for (d, v) in x.iter_mut().zip(block) {
                 *d = v.to_f64();
@@ -77,9 +82,14 @@ pub(crate) mod dct_svd {
         } else {
             let x: Vec<f64> = block.iter().map(|v| v.to_f64()).collect();
             linalg::top_singular(&x, n).0
-        };
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn infer<T: Sample>(block: &[T], scale: T, n: usize, c: &[f64]) -> bool {
+        let _ = c;
         let scale = scale.to_f64();
-        s % scale > scale * 0.5
+        carrier(block, n) % scale > scale * 0.5
     }
 
     pub(crate) fn diffuse<T: Sample>(block: &mut [T], bit: bool, scale: T, n: usize, c: &[f64]) {
