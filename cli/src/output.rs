@@ -54,7 +54,7 @@ pub fn table(results: &[FileResult]) {
         .unwrap_or(4)
         .clamp(4, 60);
     println!(
-        "{:<width$}  {:<9} {:<9} {:>6}  {:>9}  PAYLOAD",
+        "{:<width$}  {:<14} {:<9} {:>7}  {:>9}  PAYLOAD",
         "FILE", "WATERMARK", "DETECTED", "MATCH", "P-VALUE"
     );
     for r in results {
@@ -63,7 +63,7 @@ pub fn table(results: &[FileResult]) {
             Ok(rep) => {
                 for f in &rep.findings {
                     if let Some(e) = &f.error {
-                        println!("{:<width$}  {:<9} error: {e}", r.file, f.watermark);
+                        println!("{:<width$}  {:<14} error: {e}", r.file, f.watermark);
                         continue;
                     }
                     let matched = f
@@ -77,7 +77,7 @@ pub fn table(results: &[FileResult]) {
                         }
                     });
                     println!(
-                        "{:<width$}  {:<9} {:<9} {:>6}  {:>9}  {}",
+                        "{:<width$}  {:<14} {:<9} {:>7}  {:>9}  {}",
                         r.file,
                         f.watermark,
                         if f.detected { "YES" } else { "no" },
@@ -86,9 +86,39 @@ pub fn table(results: &[FileResult]) {
                         f.payload.hex
                     );
                 }
+                println!(
+                    "{:<width$}  AI-generated: {}",
+                    r.file,
+                    verdict(&rep.provenance)
+                );
             }
         }
     }
+}
+
+/// The provenance line of the table: the verdict and its evidence's sources.
+fn verdict(p: &edgemark::provenance::Provenance) -> String {
+    let answer = match p.ai_generated {
+        Some(true) => "YES",
+        Some(false) => "no (camera)",
+        None => "unknown",
+    };
+    if p.evidence.is_empty() {
+        return format!("{answer} (no evidence)");
+    }
+    let sources: Vec<String> = p
+        .evidence
+        .iter()
+        .map(|e| {
+            let kind = serde_json::to_value(e.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let signed = if e.signed { ", signed" } else { "" };
+            format!("{kind} {}{signed}", e.source)
+        })
+        .collect();
+    format!("{answer} ({})", sources.join("; "))
 }
 
 /// `edgemark schemes`: every entry of the registry (presets, schemes and the models whose

@@ -4,6 +4,7 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::image::{Image, Limits};
 use crate::payload::Bits;
+use crate::provenance::{Evidence, EvidenceKind, Provenance};
 use crate::scheme::Reading;
 use crate::stats;
 use crate::watermark::Watermark;
@@ -84,6 +85,10 @@ pub struct Report {
     pub height: u32,
     /// One finding per watermark of the detector, in the detector's order.
     pub findings: Vec<Finding>,
+    /// Is the image AI-generated, and on what evidence: the generator presets' detections,
+    /// and the file's metadata when the detector read the file's bytes
+    /// ([`Detector::detect_bytes`], [`Detector::detect_file`]).
+    pub provenance: Provenance,
     /// The false-positive rate the findings were decided at (for the image, over all the
     /// watermarks).
     #[serde(skip)]
@@ -91,6 +96,14 @@ pub struct Report {
 }
 
 impl Report {
+    /// Adds the metadata evidence of the encoded file the report is about
+    /// ([`crate::provenance::scan`]) and settles the verdict again.
+    pub fn add_metadata(&mut self, bytes: &[u8]) {
+        let mut evidence = std::mem::take(&mut self.provenance.evidence);
+        evidence.extend(crate::provenance::scan(bytes));
+        self.provenance = Provenance::from_evidence(evidence);
+    }
+
     /// True when any watermark was detected. The findings' p-values are family-wise (each
     /// times the number of watermarks giving p-values, Bonferroni), so a clean image fires
     /// any of them with probability at most the detector's false-positive rate.
@@ -105,6 +118,30 @@ impl Report {
             .filter_map(|f| f.p_value)
             .min_by(f64::total_cmp)
     }
+}
+
+/// The provenance the findings give: each detected generator preset (a watermark named and
+/// bound as one of [`crate::watermark::GENERATORS`]) is evidence of AI generation.
+pub(crate) fn watermark_provenance(watermarks: &[Watermark], findings: &[Finding]) -> Provenance {
+    let evidence = watermarks
+        .iter()
+        .zip(findings)
+        .filter(|(w, f)| f.detected && crate::watermark::is_generator(w))
+        .map(|(w, f)| Evidence {
+            kind: EvidenceKind::Watermark,
+            source: w.name().to_string(),
+            signed: false,
+            ai_generated: Some(true),
+            detail: format!(
+                "{} of {} bits, p = {:.1e} ({})",
+                f.matched_bits.unwrap_or(0),
+                f.total_bits,
+                f.p_value.unwrap_or(1.0),
+                f.variant
+            ),
+        })
+        .collect();
+    Provenance::from_evidence(evidence)
 }
 
 /// Makes the findings' p-values family-wise: each watermark's own p-value (kept in
@@ -173,9 +210,12 @@ impl Detector {
         self.fpr
     }
 
-    /// Decodes encoded bytes (with the detector's limits) and detects.
+    /// Decodes encoded bytes (with the detector's limits) and detects; the report's
+    /// provenance includes the file's metadata.
     pub fn detect_bytes(&self, bytes: &[u8]) -> Result<Report> {
-        Ok(self.detect(&Image::decode_with_limits(bytes, &self.limits)?))
+        let mut report = self.detect(&Image::decode_with_limits(bytes, &self.limits)?);
+        report.add_metadata(bytes);
+        Ok(report)
     }
 
     /// Reads an image file, decodes it (with the detector's limits) and detects.
@@ -205,6 +245,7 @@ impl Detector {
         Report {
             width: image.width(),
             height: image.height(),
+            provenance: watermark_provenance(&self.watermarks, &findings),
             findings,
             fpr: self.fpr,
         }

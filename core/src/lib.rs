@@ -45,6 +45,7 @@ pub mod image;
 #[cfg(feature = "onnx")]
 pub mod neural;
 pub mod payload;
+pub mod provenance;
 pub mod registry;
 pub mod scheme;
 pub mod schemes;

@@ -152,6 +152,7 @@ impl StreamDetector {
             report: Report {
                 width: size.0,
                 height: size.1,
+                provenance: detector::watermark_provenance(self.detector.watermarks(), &findings),
                 findings,
                 fpr,
             },

@@ -125,6 +125,13 @@ pub(crate) const GENERATORS: &[Generator] = &[
     },
 ];
 
+/// True when `w` is one of the generator presets (by name and message).
+pub(crate) fn is_generator(w: &Watermark) -> bool {
+    GENERATORS
+        .iter()
+        .any(|g| g.name == w.name() && w.message() == Some(&g.message_bits()))
+}
+
 impl Generator {
     pub(crate) fn message_bits(&self) -> Bits {
         match self.message {

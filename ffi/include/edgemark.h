@@ -224,7 +224,8 @@ typedef struct EdgemarkFinding {
    */
   bool has_p_value;
   /*
-   Probability that an unmarked image matches this well.
+   Probability that an unmarked image matches this well, family-wise: corrected for
+   every watermark the detector looked for (see `edgemark_report_any_detected`).
    */
   double p_value;
   /*

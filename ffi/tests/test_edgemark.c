@@ -63,7 +63,8 @@ static unsigned char *pad_rows(const unsigned char *src, size_t row, size_t rows
     return dst;
 }
 
-/* Detects in a frame; returns the first finding's bits (malloc'd) and detected flag. */
+/* Detects in a frame; returns the first finding's bits (malloc'd) and detected flag. The
+ * default detector's first finding is SDXL's (the others: the other generator presets). */
 static char *detect(EdgemarkDetector *det, const EdgemarkFrame *frame, int *detected) {
     EdgemarkReport *report = NULL;
     char *bits = NULL;
@@ -74,7 +75,7 @@ static char *detect(EdgemarkDetector *det, const EdgemarkFrame *frame, int *dete
         return NULL;
     }
     EdgemarkFinding f;
-    if (edgemark_report_count(report) == 1 &&
+    if (edgemark_report_count(report) >= 1 &&
         edgemark_report_finding(report, 0, &f) == EDGEMARK_STATUS_OK && f.error == NULL) {
         bits = strdup(f.bits);
         *detected = f.detected;

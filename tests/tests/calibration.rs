@@ -407,10 +407,20 @@ struct Case {
 }
 
 fn cases() -> Vec<Case> {
-    let mut v = vec![Case {
-        label: "sdxl preset (dwtDct, 0xB3EC907BB19E)".into(),
-        detector: Detector::new().with(Watermark::sdxl()),
-    }];
+    // Every generator preset of the default detector (SDXL first), each on its own.
+    let mut v: Vec<Case> = edgemark::DEFAULT_PRESETS
+        .iter()
+        .map(|name| {
+            let w = Watermark::preset(name).expect("built-in preset");
+            Case {
+                label: format!(
+                    "{name} preset (dwtDct, {} bits)",
+                    w.message().map_or(0, |m| m.len())
+                ),
+                detector: Detector::new().with(w),
+            }
+        })
+        .collect();
     for (scheme, messages) in [
         (
             "dwtDct",

@@ -72,6 +72,13 @@ fn the_default_detector_finds_every_generator_at_least_as_often_as_imwatermark()
         let img = Image::open(c).expect("cover");
         for (name, attack) in &attacks {
             let report = detector.detect(&attack(&img));
+            if report.provenance.ai_generated.is_some() {
+                failures.push(format!(
+                    "clean {} {name}: provenance {:?}",
+                    c.display(),
+                    report.provenance
+                ));
+            }
             for f in report.findings.iter().filter(|f| f.detected) {
                 failures.push(format!(
                     "clean {} {name}: {} fired (p = {:?})",
@@ -116,9 +123,16 @@ fn the_default_detector_finds_every_generator_at_least_as_often_as_imwatermark()
                 img.save(&out).expect("attacked file");
                 files.push(out);
                 let report = detector.detect(&img);
+                let flagged = report.provenance.ai_generated == Some(true);
                 for f in &report.findings {
                     if f.watermark == preset {
                         ours += usize::from(f.detected);
+                        if f.detected != flagged {
+                            failures.push(format!(
+                                "{case} {name}: detected {} but AI verdict {:?}",
+                                f.detected, report.provenance.ai_generated
+                            ));
+                        }
                     } else if f.detected {
                         failures.push(format!(
                             "{case} {name} {}: {} fired too (p = {:?})",

@@ -74,6 +74,14 @@ impl WasmDetector {
         #[wasm_bindgen(unchecked_param_type = "ImageData | RgbaImage | Uint8Array | ArrayBuffer")]
         image: JsValue,
     ) -> Result<JsValue, JsError> {
+        // Encoded files also give their metadata to the report's provenance.
+        if let Some(bytes) = input::encoded(&image) {
+            let report = self
+                .inner
+                .detect_bytes(&bytes)
+                .map_err(|e| JsError::new(&e.to_string()))?;
+            return self.report(&report);
+        }
         let image = input::image(&image, &self.limits).map_err(|e| JsError::new(&e))?;
         self.report(&self.inner.detect(&image))
     }

@@ -10,6 +10,16 @@ const ACCEPTED: &str = "expected ImageData, a {data, width, height} object of RG
                         or a Uint8Array / ArrayBuffer of encoded image bytes (PNG, JPEG, WebP, GIF, BMP, TIFF)";
 
 /// Reads a JS value as an image, within `limits`.
+/// The bytes of an encoded file (`Uint8Array` or `ArrayBuffer`), or `None` for pixels.
+pub fn encoded(value: &JsValue) -> Option<Vec<u8>> {
+    if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+        return Some(bytes.to_vec());
+    }
+    value
+        .dyn_ref::<ArrayBuffer>()
+        .map(|buffer| Uint8Array::new(buffer).to_vec())
+}
+
 pub fn image(value: &JsValue, limits: &Limits) -> Result<Image, String> {
     if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
         return decode(&bytes.to_vec(), limits);

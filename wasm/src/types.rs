@@ -92,11 +92,32 @@ export interface Finding {
   error?: string;
 }
 
+/** One piece of provenance evidence. */
+export interface Evidence {
+  kind: "watermark" | "c2pa" | "iptc" | "text_chunk" | "exif";
+  /** Who or what it names: a preset ("sdxl"), a tool ("ComfyUI"), a standard. */
+  source: string;
+  /** Whether a signature over it was verified (metadata is read, not validated: false). */
+  signed: boolean;
+  /** true: says AI-generated; false: says camera; null: neither. */
+  ai_generated: boolean | null;
+  detail: string;
+}
+
+/** Is the image AI-generated, and on what evidence. */
+export interface Provenance {
+  /** true when any evidence says so, null when nothing is known. */
+  ai_generated: boolean | null;
+  evidence: Evidence[];
+}
+
 /** All findings for one image. */
 export interface Report {
   width: number;
   height: number;
   findings: Finding[];
+  /** Watermark evidence always; metadata evidence when `detect` was given the file's bytes. */
+  provenance: Provenance;
 }
 
 /** One configured watermark. */

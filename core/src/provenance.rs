@@ -1,0 +1,573 @@
+//! Provenance: one verdict on "is this image AI-generated?" from every kind of evidence a
+//! file carries. Watermarks come from the detector's generator presets; metadata is read from
+//! the file's bytes before any pixel is decoded:
+//!
+//! - **C2PA** manifests (JPEG APP11 JUMBF, PNG `caBX`, WebP `C2PA`): found and searched for
+//!   the IPTC digital source type they claim. Their signatures are **not validated** here
+//!   (that needs the C2PA SDK and a trust list), so they count as unsigned claims.
+//! - **IPTC DigitalSourceType** in XMP (JPEG APP1, PNG `XML:com.adobe.xmp`, WebP `XMP `):
+//!   `trainedAlgorithmicMedia`, `compositeWithTrainedAlgorithmicMedia`, `algorithmicMedia`,
+//!   `compositeSynthetic` say AI; `digitalCapture` says camera (unsigned: noted, not a verdict).
+//! - **Generator text chunks** (PNG `tEXt`/`zTXt`/`iTXt`): AUTOMATIC1111 `parameters`, ComfyUI
+//!   `prompt`/`workflow`, InvokeAI `invokeai_metadata`/`invokeai_graph`, NovelAI (`Software`,
+//!   `Comment`; its signature is not verified), China's GB 45438-2025 implicit label `AIGC`.
+//! - **EXIF** (JPEG APP1, PNG `eXIf`, WebP `EXIF`): FLUX's `Software` "AI generated;..." and
+//!   `Make` "Black Forest Labs", AUTOMATIC1111's parameters in `UserComment`.
+//!
+//! Metadata is easily stripped or forged: every piece of evidence says whether it is
+//! cryptographically signed (`signed`), and nothing here is.
+
+/// The verdict and what it rests on.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Provenance {
+    /// `Some(true)` when any evidence says the image is AI-generated, `Some(false)` only on
+    /// signed evidence of a camera capture (none is validated yet, so never), `None` when
+    /// nothing is known.
+    pub ai_generated: Option<bool>,
+    /// Every piece of evidence found.
+    pub evidence: Vec<Evidence>,
+}
+
+/// One piece of evidence.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Evidence {
+    /// Where it was found.
+    pub kind: EvidenceKind,
+    /// Who or what it names (a preset, a tool, a standard), e.g. `"sdxl"`, `"ComfyUI"`.
+    pub source: String,
+    /// Whether a signature over it was verified.
+    pub signed: bool,
+    /// Whether it says the image is AI-generated (`false`: it says camera; `None`: neither).
+    pub ai_generated: Option<bool>,
+    /// What exactly was found (shortened).
+    pub detail: String,
+}
+
+/// Where a piece of evidence comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EvidenceKind {
+    /// A generator's invisible watermark in the pixels.
+    Watermark,
+    /// A C2PA manifest.
+    C2pa,
+    /// An IPTC digital source type (XMP).
+    Iptc,
+    /// A generator's text chunk (PNG) or XMP field.
+    TextChunk,
+    /// An EXIF field.
+    Exif,
+}
+
+impl Provenance {
+    /// The verdict over `evidence` (see [`Provenance::ai_generated`]).
+    pub fn from_evidence(evidence: Vec<Evidence>) -> Provenance {
+        let ai = evidence.iter().any(|e| e.ai_generated == Some(true));
+        let camera = evidence
+            .iter()
+            .any(|e| e.signed && e.ai_generated == Some(false));
+        Provenance {
+            ai_generated: if ai {
+                Some(true)
+            } else if camera {
+                Some(false)
+            } else {
+                None
+            },
+            evidence,
+        }
+    }
+}
+
+/// Longest `detail` kept, in characters.
+const DETAIL: usize = 160;
+/// Largest decompressed text chunk read (a bound against decompression bombs).
+const MAX_TEXT: usize = 4 << 20;
+
+fn evidence(kind: EvidenceKind, source: &str, ai: Option<bool>, detail: &str) -> Evidence {
+    let mut d: String = detail
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(DETAIL)
+        .collect();
+    if detail.chars().count() > DETAIL {
+        d.push('…');
+    }
+    Evidence {
+        kind,
+        source: source.into(),
+        signed: false,
+        ai_generated: ai,
+        detail: d,
+    }
+}
+
+/// Every piece of metadata evidence in an encoded file (PNG, JPEG, WebP; other formats and
+/// unreadable structure give none). Never fails: metadata is read on a best-effort basis.
+pub fn scan(bytes: &[u8]) -> Vec<Evidence> {
+    let mut out = Vec::new();
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        png(bytes, &mut out);
+    } else if bytes.starts_with(&[0xFF, 0xD8]) {
+        jpeg(bytes, &mut out);
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        webp(bytes, &mut out);
+    }
+    out
+}
+
+fn png(bytes: &[u8], out: &mut Vec<Evidence>) {
+    let mut at = 8usize;
+    while at + 12 <= bytes.len() {
+        let len =
+            u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
+        let kind = &bytes[at + 4..at + 8];
+        let Some(data) = (at + 8)
+            .checked_add(len)
+            .and_then(|end| bytes.get(at + 8..end))
+        else {
+            return;
+        };
+        match kind {
+            b"tEXt" => {
+                if let Some((key, text)) = split_nul(data) {
+                    text_chunk(&latin1(key), &latin1(text), out);
+                }
+            }
+            b"zTXt" => {
+                if let Some((key, rest)) = split_nul(data) {
+                    // Compression method byte (0: zlib), then the stream.
+                    if let Some(text) = rest.get(1..).and_then(inflate) {
+                        text_chunk(&latin1(key), &latin1(&text), out);
+                    }
+                }
+            }
+            b"iTXt" => itxt(data, out),
+            b"eXIf" => exif(data, out),
+            b"caBX" => c2pa(data, out),
+            b"IEND" => return,
+            _ => {}
+        }
+        at += 12 + len;
+    }
+}
+
+fn itxt(data: &[u8], out: &mut Vec<Evidence>) {
+    let Some((key, rest)) = split_nul(data) else {
+        return;
+    };
+    let (Some(&compressed), Some(rest)) = (rest.first(), rest.get(2..)) else {
+        return;
+    };
+    // Language tag and translated keyword, each NUL-terminated.
+    let Some((_, rest)) = split_nul(rest) else {
+        return;
+    };
+    let Some((_, text)) = split_nul(rest) else {
+        return;
+    };
+    let text = if compressed == 1 {
+        match inflate(text) {
+            Some(t) => t,
+            None => return,
+        }
+    } else {
+        text.to_vec()
+    };
+    let key = latin1(key);
+    let text = String::from_utf8_lossy(&text);
+    if key == "XML:com.adobe.xmp" {
+        xmp(&text, out);
+    } else {
+        text_chunk(&key, &text, out);
+    }
+}
+
+/// A generator's PNG text chunk, by keyword.
+fn text_chunk(key: &str, text: &str, out: &mut Vec<Evidence>) {
+    let tool = match key {
+        "parameters" => Some("AUTOMATIC1111"),
+        "prompt" | "workflow" => Some("ComfyUI"),
+        "invokeai_metadata" | "invokeai_graph" | "sd-metadata" => Some("InvokeAI"),
+        "AIGC" => Some("GB 45438-2025"),
+        "Software" if text.starts_with("NovelAI") => Some("NovelAI"),
+        "Comment" if text.contains("\"signed_hash\"") => Some("NovelAI"),
+        _ => None,
+    };
+    if let Some(tool) = tool {
+        let detail = format!("{key}: {text}");
+        out.push(evidence(EvidenceKind::TextChunk, tool, Some(true), &detail));
+    }
+}
+
+fn jpeg(bytes: &[u8], out: &mut Vec<Evidence>) {
+    let mut at = 2;
+    let mut jumbf = Vec::new();
+    while at + 4 <= bytes.len() {
+        if bytes[at] != 0xFF {
+            return;
+        }
+        let marker = bytes[at + 1];
+        // Markers without a length; the scan (SOS) ends the headers.
+        if marker == 0xD8 || (0xD0..=0xD7).contains(&marker) || marker == 0x01 {
+            at += 2;
+            continue;
+        }
+        if marker == 0xDA || marker == 0xD9 {
+            break;
+        }
+        let len = u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]) as usize;
+        let Some(data) = bytes.get(at + 4..at + 2 + len.max(2)) else {
+            break;
+        };
+        match marker {
+            0xE1 if data.starts_with(b"Exif\0\0") => exif(&data[6..], out),
+            0xE1 if data.starts_with(b"http://ns.adobe.com/xap/1.0/\0") => {
+                xmp(&String::from_utf8_lossy(&data[29..]), out);
+            }
+            // APP11 "JP": a JUMBF box in pieces; C2PA's manifest store among them.
+            0xEB if data.starts_with(b"JP") => jumbf.extend_from_slice(data),
+            _ => {}
+        }
+        at += 2 + len;
+    }
+    if !jumbf.is_empty() {
+        c2pa(&jumbf, out);
+    }
+}
+
+fn webp(bytes: &[u8], out: &mut Vec<Evidence>) {
+    let mut at = 12usize;
+    while at + 8 <= bytes.len() {
+        let kind = &bytes[at..at + 4];
+        let len = u32::from_le_bytes([bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]])
+            as usize;
+        let Some(data) = (at + 8)
+            .checked_add(len)
+            .and_then(|end| bytes.get(at + 8..end))
+        else {
+            return;
+        };
+        match kind {
+            b"EXIF" => exif(data.strip_prefix(b"Exif\0\0").unwrap_or(data), out),
+            b"XMP " => xmp(&String::from_utf8_lossy(data), out),
+            b"C2PA" => c2pa(data, out),
+            _ => {}
+        }
+        at += 8 + len + (len & 1);
+    }
+}
+
+/// The IPTC digital source types, and what each says.
+const SOURCE_TYPES: [(&str, Option<bool>); 6] = [
+    ("compositeWithTrainedAlgorithmicMedia", Some(true)),
+    ("trainedAlgorithmicMedia", Some(true)),
+    ("algorithmicMedia", Some(true)),
+    ("compositeSynthetic", Some(true)),
+    ("digitalCapture", Some(false)),
+    ("computationalCapture", Some(false)),
+];
+
+/// The first IPTC digital source type named in `text`.
+fn source_type(text: &str) -> Option<(&'static str, Option<bool>)> {
+    let at = text.find("digitalsourcetype/")? + "digitalsourcetype/".len();
+    let rest = &text[at..];
+    SOURCE_TYPES
+        .iter()
+        .find(|(name, _)| rest.starts_with(name))
+        .copied()
+}
+
+fn xmp(text: &str, out: &mut Vec<Evidence>) {
+    // As an attribute, an element or an rdf:resource, the value is the IPTC vocabulary's URI
+    // (or, loosely written, the bare term after the property name).
+    if text.contains("DigitalSourceType") {
+        let found = source_type(text).or_else(|| {
+            let at = text.find("DigitalSourceType")?;
+            let rest = &text[at..];
+            SOURCE_TYPES
+                .iter()
+                .filter_map(|t| rest.find(t.0).map(|i| (i, *t)))
+                .min_by_key(|(i, _)| *i)
+                .map(|(_, t)| t)
+        });
+        if let Some((name, ai)) = found {
+            let source = if text.contains("midjourney") || text.contains("Midjourney") {
+                "IPTC DigitalSourceType (Midjourney)"
+            } else {
+                "IPTC DigitalSourceType"
+            };
+            out.push(evidence(EvidenceKind::Iptc, source, ai, name));
+        }
+    }
+    if text.contains("http://www.tc260.org.cn/ns/AIGC/1.0/") {
+        let detail = text.find("Label").map_or_else(
+            || "AIGC namespace".to_string(),
+            |i| text[i..].chars().take(120).collect(),
+        );
+        out.push(evidence(
+            EvidenceKind::TextChunk,
+            "GB 45438-2025",
+            Some(true),
+            &detail,
+        ));
+    }
+}
+
+fn c2pa(data: &[u8], out: &mut Vec<Evidence>) {
+    let text = String::from_utf8_lossy(data);
+    if !text.contains("c2pa") {
+        return;
+    }
+    let (name, ai) = source_type(&text).map_or(("no digital source type", None), |t| t);
+    let generator = text
+        .find("claim_generator")
+        .map(|i| {
+            text[i + "claim_generator".len()..]
+                .chars()
+                .skip_while(|c| !c.is_ascii_alphanumeric())
+                .take_while(|c| !c.is_control())
+                .take(60)
+                .collect::<String>()
+        })
+        .unwrap_or_default();
+    let detail = format!(
+        "manifest present, signature not validated; {name}{}",
+        if generator.is_empty() {
+            String::new()
+        } else {
+            format!("; claim generator {generator}")
+        }
+    );
+    out.push(evidence(EvidenceKind::C2pa, "C2PA", ai, &detail));
+}
+
+/// The EXIF fields generators write: IFD0 `Make` and `Software`, and the EXIF IFD's
+/// `UserComment`.
+fn exif(tiff: &[u8], out: &mut Vec<Evidence>) {
+    let Some(fields) = tiff_fields(tiff) else {
+        return;
+    };
+    for (tag, value) in fields {
+        match tag {
+            0x010F if value.contains("Black Forest Labs") => {
+                out.push(evidence(
+                    EvidenceKind::Exif,
+                    "FLUX",
+                    Some(true),
+                    &format!("Make: {value}"),
+                ));
+            }
+            0x0131 if value.contains("AI generated") || value.starts_with("NovelAI") => {
+                let tool = if value.contains("flux") {
+                    "FLUX"
+                } else if value.starts_with("NovelAI") {
+                    "NovelAI"
+                } else {
+                    "EXIF Software"
+                };
+                out.push(evidence(
+                    EvidenceKind::Exif,
+                    tool,
+                    Some(true),
+                    &format!("Software: {value}"),
+                ));
+            }
+            0x9286 if value.contains("Steps: ") && value.contains("Sampler: ") => {
+                out.push(evidence(
+                    EvidenceKind::Exif,
+                    "AUTOMATIC1111",
+                    Some(true),
+                    &format!("UserComment: {value}"),
+                ));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// (tag, text) of the byte and text fields of IFD0 and the EXIF IFD.
+fn tiff_fields(t: &[u8]) -> Option<Vec<(u16, String)>> {
+    let le = match t.get(..4)? {
+        b"II*\0" => true,
+        b"MM\0*" => false,
+        _ => return None,
+    };
+    let u16_at = |i: usize| -> Option<u16> {
+        let b = t.get(i..i.checked_add(2)?)?;
+        Some(if le {
+            u16::from_le_bytes([b[0], b[1]])
+        } else {
+            u16::from_be_bytes([b[0], b[1]])
+        })
+    };
+    let u32_at = |i: usize| -> Option<u32> {
+        let b = t.get(i..i.checked_add(4)?)?;
+        let a = [b[0], b[1], b[2], b[3]];
+        Some(if le {
+            u32::from_le_bytes(a)
+        } else {
+            u32::from_be_bytes(a)
+        })
+    };
+    let mut out = Vec::new();
+    let mut ifds = vec![u32_at(4)? as usize];
+    let mut seen = 0;
+    while let Some(ifd) = ifds.pop() {
+        seen += 1;
+        if seen > 4 {
+            break;
+        }
+        let n = u16_at(ifd)? as usize;
+        for e in 0..n.min(512) {
+            let Some(at) = ifd.checked_add(2 + 12 * e) else {
+                break;
+            };
+            let (Some(tag), Some(kind), Some(count)) = (u16_at(at), u16_at(at + 2), u32_at(at + 4))
+            else {
+                break;
+            };
+            let count = count as usize;
+            if tag == 0x8769 {
+                if let Some(p) = u32_at(at + 8) {
+                    ifds.push(p as usize);
+                }
+                continue;
+            }
+            // BYTE (1), ASCII (2) and UNDEFINED (7) fields: inline up to 4 bytes, else at the
+            // offset (Pillow writes UserComment as BYTE, piexif as UNDEFINED).
+            if !matches!(kind, 1 | 2 | 7) || count > MAX_TEXT {
+                continue;
+            }
+            let data = if count <= 4 {
+                t.get(at + 8..at + 8 + count)
+            } else {
+                u32_at(at + 8).and_then(|p| {
+                    let p = p as usize;
+                    t.get(p..p.checked_add(count)?)
+                })
+            };
+            let Some(data) = data else { continue };
+            out.push((tag, field_text(tag, data)));
+        }
+    }
+    Some(out)
+}
+
+/// An EXIF text: `UserComment` starts with an 8-byte character code (`UNICODE\0` is UTF-16,
+/// big-endian as piexif writes it, or little-endian with a byte-order guess).
+fn field_text(tag: u16, data: &[u8]) -> String {
+    if tag == 0x9286 && data.len() >= 8 {
+        let (code, body) = data.split_at(8);
+        if code.starts_with(b"UNICODE") {
+            let be = body.first() == Some(&0);
+            let units: Vec<u16> = body
+                .chunks_exact(2)
+                .map(|c| {
+                    if be {
+                        u16::from_be_bytes([c[0], c[1]])
+                    } else {
+                        u16::from_le_bytes([c[0], c[1]])
+                    }
+                })
+                .collect();
+            return String::from_utf16_lossy(&units)
+                .trim_end_matches('\0')
+                .to_string();
+        }
+        return String::from_utf8_lossy(body)
+            .trim_end_matches('\0')
+            .to_string();
+    }
+    String::from_utf8_lossy(data)
+        .trim_end_matches('\0')
+        .to_string()
+}
+
+fn split_nul(data: &[u8]) -> Option<(&[u8], &[u8])> {
+    let i = data.iter().position(|&b| b == 0)?;
+    Some((&data[..i], &data[i + 1..]))
+}
+
+fn latin1(b: &[u8]) -> String {
+    b.iter().map(|&c| c as char).collect()
+}
+
+/// A zlib stream, inflated up to [`MAX_TEXT`] bytes.
+fn inflate(data: &[u8]) -> Option<Vec<u8>> {
+    miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(data, MAX_TEXT).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png_with(chunks: &[(&[u8; 4], Vec<u8>)]) -> Vec<u8> {
+        let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
+        for (kind, data) in chunks {
+            v.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            v.extend_from_slice(*kind);
+            v.extend_from_slice(data);
+            v.extend_from_slice(&[0; 4]); // CRC, not checked
+        }
+        v
+    }
+
+    #[test]
+    fn png_text_chunks_name_their_tools() {
+        let file = png_with(&[
+            (
+                b"tEXt",
+                b"parameters\0a cat\nSteps: 20, Sampler: Euler".to_vec(),
+            ),
+            (b"tEXt", b"Title\0holiday".to_vec()),
+            (
+                b"iTXt",
+                b"prompt\0\0\0\0\0{\"3\": {\"class_type\": \"KSampler\"}}".to_vec(),
+            ),
+        ]);
+        let found = scan(&file);
+        let tools: Vec<&str> = found.iter().map(|e| e.source.as_str()).collect();
+        assert_eq!(tools, ["AUTOMATIC1111", "ComfyUI"]);
+        assert!(found
+            .iter()
+            .all(|e| !e.signed && e.ai_generated == Some(true)));
+        let p = Provenance::from_evidence(found);
+        assert_eq!(p.ai_generated, Some(true));
+        assert_eq!(Provenance::from_evidence(Vec::new()).ai_generated, None);
+    }
+
+    #[test]
+    fn xmp_source_types_as_uri_or_bare_term() {
+        let mut out = Vec::new();
+        xmp(
+            r#"<rdf:Description Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"/>"#,
+            &mut out,
+        );
+        xmp(
+            "<Iptc4xmpExt:DigitalSourceType>digitalCapture</Iptc4xmpExt:DigitalSourceType>",
+            &mut out,
+        );
+        assert_eq!(out[0].detail, "trainedAlgorithmicMedia");
+        assert_eq!(out[0].ai_generated, Some(true));
+        assert_eq!(out[1].ai_generated, Some(false));
+        // An unsigned camera claim is not a verdict.
+        assert_eq!(
+            Provenance::from_evidence(vec![out[1].clone()]).ai_generated,
+            None
+        );
+    }
+
+    #[test]
+    fn truncated_and_foreign_files_give_nothing() {
+        let file = png_with(&[(b"tEXt", b"parameters\0x".to_vec())]);
+        for cut in 0..file.len() {
+            let _ = scan(&file[..cut]);
+        }
+        assert!(scan(b"GIF89a").is_empty());
+        assert!(scan(&[0xFF, 0xD8, 0xFF]).is_empty());
+    }
+}
