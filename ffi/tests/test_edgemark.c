@@ -207,12 +207,17 @@ int main(int argc, char **argv) {
           "finding names: watermark %s read by scheme %s", f.watermark ? f.watermark : "(null)",
           f.scheme ? f.scheme : "(null)");
     char *png_bits = f.bits ? strdup(f.bits) : NULL;
-    expect_error(edgemark_report_finding(report, 1, &f), EDGEMARK_STATUS_OUT_OF_RANGE,
-                 "report_finding(index 1)");
+    /* The default detector: one finding per generator preset, SDXL's first. */
+    CHECK(edgemark_report_count(report) == 6, "6 findings, one per default preset: %zu",
+          edgemark_report_count(report));
+    expect_error(edgemark_report_finding(report, edgemark_report_count(report), &f),
+                 EDGEMARK_STATUS_OUT_OF_RANGE, "report_finding(index = count)");
     char *json = NULL;
     CHECK(edgemark_report_json(report, &json) == EDGEMARK_STATUS_OK && json &&
               strstr(json, "\"watermark\":\"sdxl\"") && strstr(json, "\"scheme\":\"dwtDct\"") &&
-              !strstr(json, "\"method\"") && strstr(json, "\"detected\":true"),
+              !strstr(json, "\"method\"") && strstr(json, "\"detected\":true") &&
+              strstr(json, "\"provenance\":{\"ai_generated\":true") &&
+              strstr(json, "\"kind\":\"watermark\",\"source\":\"sdxl\""),
           "report_json: %.80s...", json ? json : "(null)");
     edgemark_string_free(json);
     edgemark_report_free(report);

@@ -464,8 +464,11 @@ fn p_values_are_calibrated_on_photos_flat_gradient_text_and_line_art() {
         .fold(Detector::new(), Detector::with);
     let old_scheme = Classic::dwt_dct(48).expect("scheme");
     let zeros = Bits::new(vec![false; 48]);
-    // Per window: kind, p-value and decision per case, family-wise decision, old rule's p.
-    type Row = (usize, Vec<(f64, bool)>, bool, f64);
+    // The default detector as shipped (every generator preset, family-wise p-values).
+    let shipped = Detector::default();
+    // Per window: kind, p-value and decision per case, family-wise decision, old rule's p,
+    // and what the default detector fired on (watermark, p-value).
+    type Row = (usize, Vec<(f64, bool)>, bool, f64, Vec<(String, f64)>);
     let rows: Vec<Row> = over_windows(&photos, |k, i, img| {
         let report = all.detect(img);
         let per_case = report
@@ -479,14 +482,25 @@ fn p_values_are_calibrated_on_photos_flat_gradient_text_and_line_art() {
             })
             .collect();
         let old = old_p_value(&old_scheme, img, &zeros);
-        (k, per_case, report.any_detected(), old)
+        let shipped_fired = shipped
+            .detect(img)
+            .findings
+            .iter()
+            .filter(|f| f.detected)
+            .map(|f| (f.watermark.clone(), f.p_value.unwrap_or(1.0)))
+            .collect();
+        (k, per_case, report.any_detected(), old, shipped_fired)
     });
     let windows = rows.len();
     let mut ps = vec![vec![Vec::new(); KINDS.len()]; cases.len()];
     let mut old = vec![Vec::new(); KINDS.len()];
     let mut fired = vec![0usize; cases.len()];
     let mut any_fired = 0usize;
-    for (k, per_case, any, old_p) in &rows {
+    let mut shipped_fired = Vec::new();
+    for (k, per_case, any, old_p, shipped) in &rows {
+        if !shipped.is_empty() {
+            shipped_fired.push(format!("{} window: {shipped:?}", kind_name(KINDS[*k])));
+        }
         for (c, &(p, detected)) in per_case.iter().enumerate() {
             ps[c][*k].push(p);
             fired[c] += usize::from(detected);
@@ -512,6 +526,11 @@ fn p_values_are_calibrated_on_photos_flat_gradient_text_and_line_art() {
     eprintln!(
         "family-wise: {any_fired} of {windows} windows fired any of {} watermarks",
         all.watermarks().len()
+    );
+    eprintln!(
+        "default detector ({} presets): {} of {windows} windows fired {shipped_fired:?}",
+        shipped.watermarks().len(),
+        shipped_fired.len()
     );
     // The old rule with 0x000000000000 (accepted before issue #12) must be caught.
     let old_all: Vec<f64> = old.iter().flatten().copied().collect();
@@ -557,6 +576,11 @@ fn p_values_are_calibrated_on_photos_flat_gradient_text_and_line_art() {
     assert!(
         upper_tail(any_fired, windows, DEFAULT_FPR, &lf) >= DELTA,
         "{any_fired} family-wise firings"
+    );
+    assert!(
+        upper_tail(shipped_fired.len(), windows, DEFAULT_FPR, &lf) >= DELTA,
+        "the default detector fired on {} windows",
+        shipped_fired.len()
     );
 }
 

@@ -53,7 +53,18 @@ fn a_copied_model_card_is_listed_and_detected_without_code() {
     let listed: Vec<&str> = registry.entries().iter().map(|e| e.name.as_str()).collect();
     assert_eq!(
         listed,
-        ["sdxl", "edgemark-v3", "dwtDct", "dwtDctSvd", "dropped-48"]
+        [
+            "sdxl",
+            "sd1",
+            "sd1-inpainting",
+            "sd2",
+            "flux",
+            "invokeai",
+            "edgemark-v3",
+            "dwtDct",
+            "dwtDctSvd",
+            "dropped-48"
+        ]
     );
     let e = registry.get("DROPPED").unwrap();
     assert_eq!(e.kind, Kind::Neural);

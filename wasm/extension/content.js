@@ -61,14 +61,18 @@
     return reply.report;
   }
 
+  // The verdict is the report's provenance: generator watermarks and the file's metadata
+  // (the worker hands EdgeMark the original bytes, which a canvas would have stripped).
   function mark(img, report) {
-    const hits = report.findings.filter((f) => f.detected);
-    img.dataset.edgemark = hits.length ? "detected" : "clean";
-    if (!hits.length) return;
-    img.dataset.edgemarkWatermarks = hits.map((f) => f.watermark).join(",");
+    const p = report.provenance;
+    const flagged = p.ai_generated === true;
+    img.dataset.edgemark = flagged ? "detected" : "clean";
+    if (!flagged) return;
+    img.dataset.edgemarkWatermarks = report.findings.filter((f) => f.detected).map((f) => f.watermark).join(",");
+    img.dataset.edgemarkEvidence = p.evidence.map((e) => `${e.kind}:${e.source}`).join(",");
     img.classList.add("edgemark-detected");
-    img.title = hits
-      .map((f) => `EdgeMark: ${f.watermark} watermark (${f.matched_bits}/${f.total_bits} bits, p=${f.p_value.toExponential(1)})`)
+    img.title = ["EdgeMark: AI-generated"]
+      .concat(p.evidence.map((e) => `${e.kind} ${e.source}${e.signed ? " (signed)" : " (unsigned)"}: ${e.detail}`))
       .join("\n");
   }
 

@@ -1,5 +1,6 @@
 // The Manifest V3 sample in headless Chromium: its content script scans a page's images in a
-// Web Worker and marks exactly the ones the native CLI detects a watermark in.
+// Web Worker and marks exactly the ones the native CLI calls AI-generated (provenance: a
+// generator watermark such as SDXL's or SD 1's, or generator metadata in the file).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, existsSync } from "node:fs";
@@ -9,10 +10,14 @@ import { WASM_DIR, FIXTURES, serve, launch, nativeDetect } from "./harness.mjs";
 test("the extension marks the watermarked images on a page", async () => {
   const extension = path.join(WASM_DIR, "extension");
   assert.ok(existsSync(path.join(extension, "pkg", "edgemark_bg.wasm")), "run wasm/scripts/build.sh first");
-  const images = readdirSync(FIXTURES).filter((f) => /^(sdxl|clean)-.*\.(png|jpg)$/.test(f)).sort();
+  const images = readdirSync(FIXTURES).filter((f) => /^(sdxl|clean|ai)-.*\.(png|jpg)$/.test(f)).sort();
   const native = nativeDetect(images.map((f) => path.join(FIXTURES, f)));
-  const expected = Object.fromEntries(images.map((f) => [f, native.get(path.join(FIXTURES, f)).findings.some((x) => x.detected) ? "detected" : "clean"]));
+  const expected = Object.fromEntries(images.map((f) => [f, native.get(path.join(FIXTURES, f)).provenance.ai_generated === true ? "detected" : "clean"]));
   assert.ok(Object.values(expected).includes("detected") && Object.values(expected).includes("clean"));
+  // The SD 1 mark and the AUTOMATIC1111 metadata are flagged, and the clean photos are not.
+  for (const f of images.filter((f) => f.startsWith("ai-"))) assert.equal(expected[f], "detected", `${f}: the CLI flags it`);
+  for (const f of images.filter((f) => f.startsWith("clean-"))) assert.equal(expected[f], "clean", `${f}: the CLI flags it`);
+  assert.ok(images.some((f) => f.startsWith("ai-sd1-")) && images.some((f) => f.startsWith("ai-meta-")), "fixtures");
 
   const server = await serve();
   const browser = await launch(extension);
@@ -21,11 +26,13 @@ test("the extension marks the watermarked images on a page", async () => {
     await page.goto(`${server.url}/gallery.html?${images.map((f) => `img=${encodeURIComponent(f)}`).join("&")}`);
     await page.waitForFunction((n) => document.querySelectorAll("img[data-edgemark]").length === n, images.length, { timeout: 60000 });
     assert.equal(await page.evaluate(() => document.documentElement.dataset.edgemarkEngine), "worker", "detection ran in the Web Worker");
-    const marks = await page.$$eval("img", (imgs) => imgs.map((i) => [decodeURIComponent(i.src.split("/").pop()), i.dataset.edgemark, i.dataset.edgemarkError ?? "", i.classList.contains("edgemark-detected")]));
-    for (const [file, mark, error, outlined] of marks) {
+    const marks = await page.$$eval("img", (imgs) => imgs.map((i) => [decodeURIComponent(i.src.split("/").pop()), i.dataset.edgemark, i.dataset.edgemarkError ?? "", i.classList.contains("edgemark-detected"), i.dataset.edgemarkEvidence ?? "", i.title]));
+    for (const [file, mark, error, outlined, evidence, title] of marks) {
       assert.equal(error, "", `${file}: ${error}`);
       assert.equal(mark, expected[file], `${file}: extension says ${mark}`);
       assert.equal(outlined, mark === "detected", `${file}: outline`);
+      if (file.startsWith("ai-sd1-")) assert.ok(evidence.includes("watermark:sd1") && title.includes("unsigned"), `${file}: ${evidence}`);
+      if (file.startsWith("ai-meta-")) assert.ok(evidence.includes("text_chunk:AUTOMATIC1111"), `${file}: ${evidence}`);
     }
   } catch (e) {
     console.error(browser.logs.join("\n"));

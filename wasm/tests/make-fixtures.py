@@ -7,13 +7,16 @@ Writes, for a few photographs: a clean centre crop (PNG), the same crop watermar
 Stable Diffusion XL does it by the real reference (tests/python/imw.py embed --path float:
 imwatermark's dwtDct, 48 bits 0xB3EC907BB19E on the float image), JPEG copies (quality 95,
 4:4:4) of one clean and one marked crop, a 40x40 crop too small for the scheme, a corrupt
-file, and a 1024x1024 SDXL-marked image for the latency benchmark.
+file, a 1024x1024 SDXL-marked image for the latency benchmark, and two AI-generated images for
+the extension's verdict: one marked the way Stable Diffusion 1's txt2img.py marks its output
+(imw.py generator --name sd1), one with AUTOMATIC1111's `parameters` text chunk and no mark.
 """
 import os
 import subprocess
 import sys
 
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 IMW = os.path.join(ROOT, "tests", "python", "imw.py")
@@ -50,6 +53,13 @@ def main():
         if i == 0:
             for src in (clean, marked):
                 Image.open(src).save(src[:-4] + ".jpg", quality=95, subsampling=0)
+    first = os.path.splitext(names[0])[0]
+    subprocess.run([sys.executable, IMW, "generator", "--name", "sd1", os.path.join(out, f"clean-{first}.png"),
+                    os.path.join(out, f"ai-sd1-{first}.png")], check=True, stdout=subprocess.DEVNULL)
+    second = os.path.splitext(names[1])[0]
+    info = PngInfo()
+    info.add_text("parameters", "a photo\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 384x256")
+    Image.open(os.path.join(out, f"clean-{second}.png")).save(os.path.join(out, f"ai-meta-{second}.png"), pnginfo=info)
     crop(Image.open(os.path.join(photos, names[0])), 40, 40).save(os.path.join(out, "tiny.png"))
     with open(os.path.join(out, "corrupt.png"), "wb") as f:
         f.write(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
