@@ -12,8 +12,8 @@ pub fn registry() -> Registry {
 /// Which watermarks `detect` looks for.
 #[derive(clap::Args, Debug)]
 pub struct Selection {
-    /// Built-in preset(s) to look for, e.g. sdxl, edgemark-v3 (default: sdxl; see
-    /// `edgemark schemes`).
+    /// Built-in preset(s) to look for, e.g. sdxl, flux, edgemark-v3 (default: every generator
+    /// preset: sdxl, sd1, sd1-inpainting, sd2, flux, invokeai; see `edgemark schemes`).
     #[arg(long = "preset")]
     presets: Vec<String>,
     /// Also look for a scheme or model (see `edgemark schemes`) with your own message or bit

@@ -120,17 +120,14 @@ pub fn scan(bytes: &[u8]) -> Vec<Evidence> {
 }
 
 fn png(bytes: &[u8], out: &mut Vec<Evidence>) {
-    let mut at = 8usize;
-    while at + 12 <= bytes.len() {
-        let len =
-            u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
-        let kind = &bytes[at + 4..at + 8];
-        let Some(data) = (at + 8)
-            .checked_add(len)
-            .and_then(|end| bytes.get(at + 8..end))
-        else {
-            return;
-        };
+    // Length (big-endian), type, data, CRC.
+    for (kind, data) in chunks(
+        bytes,
+        8,
+        12,
+        |h| u32::from_be_bytes([h[0], h[1], h[2], h[3]]),
+        4,
+    ) {
         match kind {
             b"tEXt" => {
                 if let Some((key, text)) = split_nul(data) {
@@ -151,8 +148,32 @@ fn png(bytes: &[u8], out: &mut Vec<Evidence>) {
             b"IEND" => return,
             _ => {}
         }
-        at += 12 + len;
     }
+}
+
+/// The chunks of a PNG (`type_at` 4: length then type) or RIFF (`type_at` 0: type then
+/// length) file from `start`: `(type, data)` until the bytes end or a chunk overruns them.
+/// `overhead` is the bytes around a chunk's data (PNG 12, RIFF 8, which pads odd lengths).
+fn chunks(
+    bytes: &[u8],
+    start: usize,
+    overhead: usize,
+    length: fn(&[u8]) -> u32,
+    type_at: usize,
+) -> impl Iterator<Item = (&[u8], &[u8])> {
+    let riff = type_at == 0;
+    let mut at = start;
+    std::iter::from_fn(move || {
+        if at + overhead.max(8) > bytes.len() {
+            return None;
+        }
+        let (len_at, kind_at) = if riff { (at + 4, at) } else { (at, at + 4) };
+        let len = length(&bytes[len_at..len_at + 4]) as usize;
+        let kind = &bytes[kind_at..kind_at + 4];
+        let data = bytes.get(at + 8..(at + 8).checked_add(len)?)?;
+        at += overhead + len + if riff { len & 1 } else { 0 };
+        Some((kind, data))
+    })
 }
 
 fn itxt(data: &[u8], out: &mut Vec<Evidence>) {
@@ -240,24 +261,20 @@ fn jpeg(bytes: &[u8], out: &mut Vec<Evidence>) {
 }
 
 fn webp(bytes: &[u8], out: &mut Vec<Evidence>) {
-    let mut at = 12usize;
-    while at + 8 <= bytes.len() {
-        let kind = &bytes[at..at + 4];
-        let len = u32::from_le_bytes([bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]])
-            as usize;
-        let Some(data) = (at + 8)
-            .checked_add(len)
-            .and_then(|end| bytes.get(at + 8..end))
-        else {
-            return;
-        };
+    // Type, length (little-endian), data, a pad byte after odd lengths.
+    for (kind, data) in chunks(
+        bytes,
+        12,
+        8,
+        |h| u32::from_le_bytes([h[0], h[1], h[2], h[3]]),
+        0,
+    ) {
         match kind {
             b"EXIF" => exif(data.strip_prefix(b"Exif\0\0").unwrap_or(data), out),
             b"XMP " => xmp(&String::from_utf8_lossy(data), out),
             b"C2PA" => c2pa(data, out),
             _ => {}
         }
-        at += 8 + len + (len & 1);
     }
 }
 

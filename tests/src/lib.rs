@@ -88,19 +88,25 @@ pub fn rivagan_card() -> Option<PathBuf> {
     Some(dir.join("card.toml"))
 }
 
-/// Runs `tests/python/imw.py` (the real imwatermark) and returns its standard output.
-pub fn imw(python: &Path, args: &[&str]) -> String {
+/// Runs `tests/python/<script>` with `args` in the reference venv and returns its standard
+/// output (panics with its standard error when it fails).
+pub fn run_python(python: &Path, script: &str, args: &[&str]) -> String {
     let out = Command::new(python)
-        .arg(root().join("tests/python/imw.py"))
+        .arg(root().join("tests/python").join(script))
         .args(args)
         .output()
         .expect("python runs");
     assert!(
         out.status.success(),
-        "imw.py {args:?} failed: {}",
+        "{script} {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// Runs `tests/python/imw.py` (the real imwatermark) and returns its standard output.
+pub fn imw(python: &Path, args: &[&str]) -> String {
+    run_python(python, "imw.py", args)
 }
 
 /// Decodes files with imwatermark; returns the bit strings in order.

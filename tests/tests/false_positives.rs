@@ -64,7 +64,11 @@ fn generator_presets_stay_silent_on_clean_photos_and_sdxl_fires_on_marked_ones()
                 ));
             }
             if report.provenance.ai_generated.is_some() {
-                fired.push(format!("{} {name}: verdict {:?}", p.display(), report.provenance));
+                fired.push(format!(
+                    "{} {name}: verdict {:?}",
+                    p.display(),
+                    report.provenance
+                ));
             }
         }
         // Positive control 1: EdgeMark's clean dwtDct embedding of the same message, which

@@ -10,21 +10,16 @@ use edgemark_tests::*;
 fn metadata_of_every_generator_sets_the_verdict_and_nothing_else_does() {
     let Some(py) = python() else { return };
     let dir = scratch("provenance");
-    let out = std::process::Command::new(&py)
-        .arg(root().join("tests/python/metadata.py"))
-        .arg(fixture("coffee.png"))
-        .arg(&dir)
-        .output()
-        .expect("metadata.py runs");
-    assert!(
-        out.status.success(),
-        "metadata.py failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let cover = fixture("coffee.png");
+    let out = run_python(
+        &py,
+        "metadata.py",
+        &[&cover.to_string_lossy(), &dir.to_string_lossy()],
     );
     let detector = Detector::default();
     let mut failures = Vec::new();
     let (mut ai_files, mut other_files) = (0, 0);
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
+    for line in out.lines() {
         let case: serde_json::Value = serde_json::from_str(line).expect("json line");
         let file = case["file"].as_str().expect("file");
         let ai = case["ai"].as_bool().expect("ai");

@@ -125,14 +125,17 @@ mod tests {
     fn schemes_list_the_registry_with_presets_flagged() {
         let list = scheme_list();
         let names: Vec<&str> = list.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["sdxl", "edgemark-v3", "dwtDct", "dwtDctSvd"]);
-        let v3 = &list[1];
+        let mut want = edgemark::DEFAULT_PRESETS.to_vec();
+        want.extend(["edgemark-v3", "dwtDct", "dwtDctSvd"]);
+        assert_eq!(names, want);
+        let v3 = &list[6];
         assert_eq!(
             (v3.kind, v3.bits, v3.code_bits),
             ("scheme", Some(32), Some(127))
         );
         assert!(v3.preset && !v3.default);
-        assert!(list[0].preset && list[0].default);
-        assert_eq!((list[2].bits, list[2].preset), (None, false));
+        // Every generator preset is a default preset.
+        assert!(list[..6].iter().all(|s| s.preset && s.default));
+        assert_eq!((list[7].bits, list[7].preset), (None, false));
     }
 }

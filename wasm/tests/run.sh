@@ -67,18 +67,18 @@ if [ "$ONLY" != test ]; then
   (cd "$ROOT" && cargo build --release -q -p edgemark-cli)
   "$ROOT/wasm/scripts/build.sh"
   EDGEMARK_WASM_FEATURES=onnx "$ROOT/wasm/scripts/build.sh"
-  if [ ! -f "$FIXTURES/.ready-v1" ]; then
+  if [ ! -f "$FIXTURES/.ready-v2" ]; then
     [ -f "$ROOT/.cache/photos/.ready-v1" ] || { log "photos missing: run scripts/fetch-photos.sh"; exit 1; }
     [ -x "$ROOT/.cache/venv/bin/python" ] || { log "python reference missing: run scripts/setup-python.sh"; exit 1; }
     rm -rf "$FIXTURES"
     "$ROOT/.cache/venv/bin/python" "$HERE/make-fixtures.py" "$ROOT/.cache/photos" "$FIXTURES"
-    touch "$FIXTURES/.ready-v1"
+    touch "$FIXTURES/.ready-v2"
   fi
   stage_done "build (CLI, packages, test images)"
   [ "$ONLY" != build ] || exit 0
 fi
 
-for f in "$ROOT/wasm/pkg/edgemark_bg.wasm" "$ROOT/wasm/pkg-onnx/edgemark_bg.wasm" "$FIXTURES/.ready-v1"; do
+for f in "$ROOT/wasm/pkg/edgemark_bg.wasm" "$ROOT/wasm/pkg-onnx/edgemark_bg.wasm" "$FIXTURES/.ready-v2"; do
   [ -f "$f" ] || { log "$f missing: run wasm/tests/run.sh --only build first"; exit 1; }
 done
 export EDGEMARK_WASM_FIXTURES="$FIXTURES"
