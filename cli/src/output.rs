@@ -18,6 +18,8 @@ struct JsonLine<'a> {
     height: Option<u32>,
     findings: &'a [edgemark::Finding],
     #[serde(skip_serializing_if = "Option::is_none")]
+    provenance: Option<&'a edgemark::provenance::Provenance>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
 }
 
@@ -29,6 +31,7 @@ pub fn json_lines(results: &[FileResult]) {
                 width: Some(rep.width),
                 height: Some(rep.height),
                 findings: &rep.findings,
+                provenance: Some(&rep.provenance),
                 error: None,
             },
             Err(e) => JsonLine {
@@ -36,6 +39,7 @@ pub fn json_lines(results: &[FileResult]) {
                 width: None,
                 height: None,
                 findings: &[],
+                provenance: None,
                 error: Some(e),
             },
         };

@@ -75,6 +75,12 @@ fn detect_json_finds_sdxl_and_not_clean() {
     let g = sdxl_finding(&lines[1]);
     assert_eq!(g["detected"], false);
     assert!(g["p_value"].as_f64().unwrap() > 1e-3);
+    // The verdict: the SDXL mark is evidence, the clean photo has none.
+    let p = &lines[0]["provenance"];
+    assert_eq!(p["ai_generated"], true, "{p}");
+    assert_eq!(p["evidence"][0]["kind"], "watermark");
+    assert_eq!(p["evidence"][0]["source"], "sdxl");
+    assert_eq!(lines[1]["provenance"]["ai_generated"], serde_json::Value::Null);
 }
 
 #[test]

@@ -515,7 +515,7 @@ fn latin1(b: &[u8]) -> String {
 
 /// A zlib stream, inflated up to [`MAX_TEXT`] bytes.
 fn inflate(data: &[u8]) -> Option<Vec<u8>> {
-    miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(data, MAX_TEXT).ok()
+    fdeflate::decompress_to_vec_bounded(data, MAX_TEXT).ok()
 }
 
 #[cfg(test)]
