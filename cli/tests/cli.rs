@@ -80,7 +80,10 @@ fn detect_json_finds_sdxl_and_not_clean() {
     assert_eq!(p["ai_generated"], true, "{p}");
     assert_eq!(p["evidence"][0]["kind"], "watermark");
     assert_eq!(p["evidence"][0]["source"], "sdxl");
-    assert_eq!(lines[1]["provenance"]["ai_generated"], serde_json::Value::Null);
+    assert_eq!(
+        lines[1]["provenance"]["ai_generated"],
+        serde_json::Value::Null
+    );
 }
 
 #[test]

@@ -231,9 +231,10 @@ impl Detector {
     /// Runs every watermark on the image. A watermark that cannot read this image (too
     /// small, say) reports that in its finding's `error`; the others still run.
     pub fn detect(&self, image: &Image) -> Report {
+        let session = image.memo_session();
         let mut findings: Vec<Finding> =
             self.watermarks.iter().map(|w| self.run(w, image)).collect();
-        image.forget_memo();
+        drop(session);
         crate::attribution::explain_away(
             &self.watermarks,
             &mut findings,

@@ -7,6 +7,7 @@
 use crate::error::{Error, Result};
 use std::any::Any;
 use std::io::Cursor;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// An 8-bit RGB image, row-major, `3 * width` bytes per row, no padding.
@@ -20,11 +21,17 @@ pub struct Image {
 }
 
 /// Analyses of an image that several schemes share (e.g. the per-block values every
-/// generator preset of `dwtDct` reads its votes from), computed once per image. The pixels of
-/// an [`Image`] never change after it is made, so what is memoized stays valid; a clone
-/// starts empty, and two images compare equal whatever their memos hold.
+/// generator preset of `dwtDct` reads its votes from), computed once per detection. The
+/// detector opens a session around its schemes ([`Image::memo_session`]); outside one nothing
+/// is kept, so a scheme decoding the same image twice computes twice (and benchmarks time the
+/// work). The pixels of an [`Image`] never change after it is made, so what is memoized stays
+/// valid; a clone starts empty, and two images compare equal whatever their memos hold.
 #[derive(Default)]
-pub(crate) struct Memo(Mutex<Vec<(MemoKey, Arc<dyn Any + Send + Sync>)>>);
+pub(crate) struct Memo {
+    held: Mutex<Vec<(MemoKey, Arc<dyn Any + Send + Sync>)>>,
+    /// Open sessions (detections running on this image, possibly on several threads).
+    sessions: AtomicUsize,
+}
 
 /// What a memoized analysis is of: the analysis's kind and its parameters, packed by the
 /// scheme that computes it.
@@ -42,16 +49,40 @@ impl PartialEq for Memo {
 }
 impl Eq for Memo {}
 
+/// An open memo session; closing the last one drops what was memoized.
+pub(crate) struct MemoSession<'a>(&'a Memo);
+
+impl Drop for MemoSession<'_> {
+    fn drop(&mut self) {
+        if self.0.sessions.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0
+                .held
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
+        }
+    }
+}
+
 impl Image {
-    /// The analysis `key` of this image: memoized, or computed by `make` (at most once per
-    /// image and key while it is memoized; `T` must be the type `make` returned before for that
-    /// key, or the value is computed again and replaced).
+    /// Opens a memo session: until it is dropped, [`Image::memo`] keeps what it computes.
+    pub(crate) fn memo_session(&self) -> MemoSession<'_> {
+        self.memo.sessions.fetch_add(1, Ordering::AcqRel);
+        MemoSession(&self.memo)
+    }
+
+    /// The analysis `key` of this image: inside a session memoized (computed by `make` at most
+    /// once per key; `T` must be the type `make` returned before for that key, or the value is
+    /// computed again and replaced), outside one computed every time.
     pub(crate) fn memo<T: Any + Send + Sync>(
         &self,
         key: MemoKey,
         make: impl FnOnce() -> T,
     ) -> Arc<T> {
-        let mut held = self.memo.0.lock().unwrap_or_else(|e| e.into_inner());
+        if self.memo.sessions.load(Ordering::Acquire) == 0 {
+            return Arc::new(make());
+        }
+        let mut held = self.memo.held.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(pos) = held.iter().position(|(k, _)| *k == key) {
             if let Ok(v) = Arc::clone(&held[pos].1).downcast::<T>() {
                 return v;
@@ -61,16 +92,6 @@ impl Image {
         let v = Arc::new(make());
         held.push((key, Arc::clone(&v) as Arc<dyn Any + Send + Sync>));
         v
-    }
-
-    /// Drops every memoized analysis (the detector does when it is done with an image, so
-    /// that a long-lived image holds no analyses and timing a detection on it times the work).
-    pub(crate) fn forget_memo(&self) {
-        self.memo
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
     }
 }
 
@@ -443,4 +464,29 @@ fn pixel_count(width: u32, height: u32) -> Result<usize> {
     (width as usize)
         .checked_mul(height as usize)
         .ok_or_else(|| Error::frame("dimensions overflow"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Image;
+
+    #[test]
+    fn memo_keeps_analyses_only_inside_a_session() {
+        let img = Image::from_rgb(2, 1, vec![0; 6]).unwrap();
+        let calls = std::cell::Cell::new(0);
+        let get = || *img.memo(("test", 1), || calls.replace(calls.get() + 1));
+        get();
+        get();
+        assert_eq!(calls.get(), 2, "outside a session nothing is kept");
+        {
+            let outer = img.memo_session();
+            let inner = img.memo_session();
+            assert_eq!((get(), get()), (2, 2), "computed once inside");
+            drop(inner);
+            assert_eq!(get(), 2, "kept while a session is open");
+            drop(outer);
+        }
+        let _s = img.memo_session();
+        assert_eq!(get(), 3, "dropped when the last session closed");
+    }
 }

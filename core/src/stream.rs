@@ -123,6 +123,7 @@ impl StreamDetector {
         }
         self.last_size = Some(size);
         let fpr = self.detector.fpr();
+        let session = image.memo_session();
         let mut findings = Vec::with_capacity(self.history.len());
         for (w, queue) in self.detector.watermarks().iter().zip(&mut self.history) {
             let read = w.scheme().decode(image).and_then(|r| {
@@ -138,7 +139,7 @@ impl StreamDetector {
             queue.push_back(read);
             findings.push(decide(w, queue, fpr));
         }
-        image.forget_memo();
+        drop(session);
         crate::attribution::explain_away(
             self.detector.watermarks(),
             &mut findings,
