@@ -70,3 +70,52 @@ fn a_generator_mark_is_watermark_evidence() {
         None
     );
 }
+
+/// Metadata readers on damaged files: every file of the metadata cases, mutated where its
+/// metadata lies and cut at random (seeded), never panics and never calls anything signed.
+#[test]
+fn damaged_metadata_never_panics() {
+    let Some(py) = python() else { return };
+    let dir = scratch("provenance-damaged");
+    let cover = fixture("coffee.png");
+    let out = run_python(
+        &py,
+        "metadata.py",
+        &[&cover.to_string_lossy(), &dir.to_string_lossy()],
+    );
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut rnd = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut runs = 0;
+    for line in out.lines() {
+        let case: serde_json::Value = serde_json::from_str(line).expect("json line");
+        let bytes = std::fs::read(case["file"].as_str().expect("file")).expect("file");
+        for _ in 0..200 {
+            let mut b = bytes.clone();
+            // Metadata sits in the first kilobytes (PNG text chunks, JPEG APP segments) or
+            // the last (WebP's EXIF and XMP chunks): mutate there.
+            let span = b.len().min(4096);
+            for _ in 0..(1 + rnd() % 16) {
+                let off = (rnd() as usize) % span;
+                let at = if rnd() % 2 == 0 {
+                    off
+                } else {
+                    b.len() - 1 - off
+                };
+                b[at] = rnd() as u8;
+            }
+            if rnd() % 3 == 0 {
+                b.truncate((rnd() as usize) % b.len());
+            }
+            let found = std::panic::catch_unwind(|| edgemark::provenance::scan(&b))
+                .unwrap_or_else(|_| panic!("scan panicked on a damaged {}", case["file"]));
+            assert!(found.iter().all(|e| !e.signed));
+            runs += 1;
+        }
+    }
+    assert!(runs >= 3600, "{runs} damaged files");
+}
