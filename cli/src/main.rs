@@ -34,7 +34,7 @@ enum Command {
         json: bool,
         #[command(flatten)]
         select: select::Selection,
-        /// Theoretical false-positive rate per watermark and image.
+        /// Theoretical false-positive rate per image, over all the watermarks looked for.
         #[arg(long, default_value_t = edgemark::DEFAULT_FPR)]
         fpr: f64,
         /// Worker threads (default: all cores).

@@ -9,7 +9,8 @@ use crate::scheme::Reading;
 use crate::stats;
 use crate::watermark::Watermark;
 
-/// Default theoretical false-positive rate per watermark and image.
+/// Default theoretical false-positive rate per image, over all the watermarks a detector looks
+/// for (findings' p-values are family-wise).
 pub const DEFAULT_FPR: f64 = 1e-6;
 
 /// Runs several watermarks on images.
@@ -146,13 +147,14 @@ pub(crate) fn watermark_provenance(watermarks: &[Watermark], findings: &[Finding
 
 /// Makes the findings' p-values family-wise: each watermark's own p-value (kept in
 /// `watermark_p_value`) times the number of findings that give one, and `detected` decided
-/// on that at `fpr`.
+/// on that at `fpr` (a finding already not detected stays so).
 pub(crate) fn correct_family(findings: &mut [Finding], fpr: f64) {
     let m = findings.iter().filter(|f| f.p_value.is_some()).count();
     for f in findings.iter_mut() {
         f.watermark_p_value = f.p_value;
         f.p_value = f.p_value.map(|p| stats::correct_for_tries(p, m));
-        f.detected = f.p_value.is_some_and(|p| p <= fpr);
+        // Never re-enables a finding explained away (see `attribution`).
+        f.detected = f.detected && f.p_value.is_some_and(|p| p <= fpr);
     }
 }
 

@@ -73,7 +73,8 @@ impl Image {
 
     /// The analysis `key` of this image: inside a session memoized (computed by `make` at most
     /// once per key; `T` must be the type `make` returned before for that key, or the value is
-    /// computed again and replaced), outside one computed every time.
+    /// computed again and replaced), outside one computed every time. `make` runs with the
+    /// memo locked, so it must not call `memo` itself (nothing does).
     pub(crate) fn memo<T: Any + Send + Sync>(
         &self,
         key: MemoKey,

@@ -59,7 +59,7 @@ pub use error::{Error, ErrorKind, Result, SourceError};
 pub use image::{Image, Limits, PixelFormat};
 pub use payload::Bits;
 pub use registry::Registry;
-pub use scheme::{Decoded, Reading, Scheme};
+pub use scheme::{Decoded, Layout, Reading, Scheme};
 pub use schemes::{ChannelOrder, Classic, ClassicKind, Convention, EdgemarkV3, EmbedStyle};
 pub use stream::{StreamDetector, StreamReport};
 pub use watermark::{Watermark, DEFAULT_PRESETS, SDXL_MESSAGE};

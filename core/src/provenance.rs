@@ -84,8 +84,28 @@ impl Provenance {
 
 /// Longest `detail` kept, in characters.
 const DETAIL: usize = 160;
-/// Largest decompressed text chunk read (a bound against decompression bombs).
-const MAX_TEXT: usize = 4 << 20;
+/// Largest decompressed text chunk read, and most compressed chunks inflated per file (a
+/// bound against decompression bombs: at most 8 MiB of output per file). Only chunks whose
+/// keyword is one EdgeMark reads are inflated at all.
+const MAX_TEXT: usize = 1 << 20;
+const MAX_INFLATED: usize = 8;
+
+/// The text-chunk keywords EdgeMark reads ([`text_chunk`], and XMP).
+fn wanted(key: &[u8]) -> bool {
+    matches!(
+        key,
+        b"parameters"
+            | b"prompt"
+            | b"workflow"
+            | b"invokeai_metadata"
+            | b"invokeai_graph"
+            | b"sd-metadata"
+            | b"AIGC"
+            | b"Software"
+            | b"Comment"
+            | b"XML:com.adobe.xmp"
+    )
+}
 
 fn evidence(kind: EvidenceKind, source: &str, ai: Option<bool>, detail: &str) -> Evidence {
     let mut d: String = detail
@@ -120,6 +140,7 @@ pub fn scan(bytes: &[u8]) -> Vec<Evidence> {
 }
 
 fn png(bytes: &[u8], out: &mut Vec<Evidence>) {
+    let mut inflations = MAX_INFLATED;
     // Length (big-endian), type, data, CRC.
     for (kind, data) in chunks(
         bytes,
@@ -135,14 +156,14 @@ fn png(bytes: &[u8], out: &mut Vec<Evidence>) {
                 }
             }
             b"zTXt" => {
-                if let Some((key, rest)) = split_nul(data) {
+                if let Some((key, rest)) = split_nul(data).filter(|(k, _)| wanted(k)) {
                     // Compression method byte (0: zlib), then the stream.
-                    if let Some(text) = rest.get(1..).and_then(inflate) {
+                    if let Some(text) = rest.get(1..).and_then(|z| inflate(z, &mut inflations)) {
                         text_chunk(&latin1(key), &latin1(&text), out);
                     }
                 }
             }
-            b"iTXt" => itxt(data, out),
+            b"iTXt" => itxt(data, &mut inflations, out),
             b"eXIf" => exif(data, out),
             b"caBX" => c2pa(data, out),
             b"IEND" => return,
@@ -176,8 +197,8 @@ fn chunks(
     })
 }
 
-fn itxt(data: &[u8], out: &mut Vec<Evidence>) {
-    let Some((key, rest)) = split_nul(data) else {
+fn itxt(data: &[u8], inflations: &mut usize, out: &mut Vec<Evidence>) {
+    let Some((key, rest)) = split_nul(data).filter(|(k, _)| wanted(k)) else {
         return;
     };
     let (Some(&compressed), Some(rest)) = (rest.first(), rest.get(2..)) else {
@@ -191,7 +212,7 @@ fn itxt(data: &[u8], out: &mut Vec<Evidence>) {
         return;
     };
     let text = if compressed == 1 {
-        match inflate(text) {
+        match inflate(text, inflations) {
             Some(t) => t,
             None => return,
         }
@@ -229,7 +250,7 @@ fn jpeg(bytes: &[u8], out: &mut Vec<Evidence>) {
     let mut jumbf = Vec::new();
     while at + 4 <= bytes.len() {
         if bytes[at] != 0xFF {
-            return;
+            break;
         }
         let marker = bytes[at + 1];
         // Markers without a length; the scan (SOS) ends the headers.
@@ -438,7 +459,10 @@ fn tiff_fields(t: &[u8]) -> Option<Vec<(u16, String)>> {
         if seen > 4 {
             break;
         }
-        let n = u16_at(ifd)? as usize;
+        let Some(n) = u16_at(ifd) else {
+            continue;
+        };
+        let n = n as usize;
         for e in 0..n.min(512) {
             let Some(at) = ifd.checked_add(2 + 12 * e) else {
                 break;
@@ -513,8 +537,9 @@ fn latin1(b: &[u8]) -> String {
     b.iter().map(|&c| c as char).collect()
 }
 
-/// A zlib stream, inflated up to [`MAX_TEXT`] bytes.
-fn inflate(data: &[u8]) -> Option<Vec<u8>> {
+/// A zlib stream, inflated up to [`MAX_TEXT`] bytes, while `left` inflations remain.
+fn inflate(data: &[u8], left: &mut usize) -> Option<Vec<u8>> {
+    *left = left.checked_sub(1)?;
     fdeflate::decompress_to_vec_bounded(data, MAX_TEXT).ok()
 }
 

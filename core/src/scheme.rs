@@ -51,6 +51,31 @@ pub struct Decoded {
     pub p_value: f64,
 }
 
+/// How a scheme whose block `i` carries bit `i mod n` lays an image out
+/// ([`Scheme::repeating_layout`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Layout {
+    /// The per-block rule and its parameters (block size, steps): marks of one rule are read
+    /// by every scheme of that rule.
+    pub rule: String,
+    /// Blocks in each channel read (numbering restarts per channel).
+    pub blocks: Vec<usize>,
+    /// Blocks in one row.
+    pub columns: usize,
+}
+
+impl Layout {
+    /// A layout.
+    pub fn new(rule: String, blocks: Vec<usize>, columns: usize) -> Layout {
+        Layout {
+            rule,
+            blocks,
+            columns,
+        }
+    }
+}
+
 /// A watermarking scheme: decoder and embedder for a fixed number of bits.
 pub trait Scheme: Send + Sync + std::fmt::Debug {
     /// Short identifier, e.g. `"dwtDct"`.
@@ -80,12 +105,12 @@ pub trait Scheme: Send + Sync + std::fmt::Debug {
     fn hard_bit(&self, soft: f32) -> bool {
         soft > 0.5
     }
-    /// For a scheme whose block `i` carries bit `i mod n` (the classical ones): a name for the
-    /// per-block rule, and how many blocks a `width x height` image has in each channel it
-    /// reads (numbering restarts per channel). Another scheme of the same rule reads such a
-    /// mark with another message length as a predictable mixture of its bits, which the
-    /// detector uses to tell generators apart (`None`, the default: no such layout).
-    fn repeating_layout(&self, _width: u32, _height: u32) -> Option<(&'static str, Vec<usize>)> {
+    /// For a scheme whose block `i` carries bit `i mod n` (the classical ones): how a
+    /// `width x height` image is laid out ([`Layout`]). Another scheme of the same rule reads
+    /// such a mark with another message length as a predictable mixture of its bits, and
+    /// content that repeats across in step with the blocks makes a reading repeat; the
+    /// detector uses both to keep its decisions honest (`None`, the default: no such layout).
+    fn repeating_layout(&self, _width: u32, _height: u32) -> Option<Layout> {
         None
     }
     /// Reads the bits; one [`Reading`] per way of reading (see [`Reading::from_soft`]).

@@ -187,6 +187,15 @@ pub fn check_message(message: &Bits) -> Result<()> {
     Ok(())
 }
 
+/// Greatest common divisor.
+pub(crate) fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
 /// Bonferroni correction for having tried `tries` independent readings and kept the best.
 pub fn correct_for_tries(p: f64, tries: usize) -> f64 {
     (p * tries.max(1) as f64).min(1.0)

@@ -251,6 +251,22 @@ impl Watermark {
 mod tests {
     use super::*;
 
+    /// The generators' messages are facts, built without [`crate::stats::check_message`]; they
+    /// must still pass it (ASCII text is regular, see docs/calibration.md).
+    #[test]
+    fn every_generator_message_passes_the_message_checks() {
+        for g in GENERATORS {
+            let m = g.message_bits();
+            assert!(crate::stats::check_message(&m).is_ok(), "{}", g.name);
+            assert_eq!(g.watermark().message(), Some(&m));
+        }
+        assert_eq!(
+            GENERATORS[4].message_bits().len(),
+            46,
+            "FLUX drops two leading zeros"
+        );
+    }
+
     #[test]
     fn sdxl_preset_carries_the_documented_message() {
         let w = Watermark::sdxl();

@@ -281,8 +281,9 @@ size_t edgemark_last_error_message(char *buf, size_t len);
 const char *edgemark_status_str(int status);
 
 /*
- Creates a detector for the built-in presets (Stable Diffusion XL) at the default
- false-positive rate (1e-6).
+ Creates a detector for the built-in default presets (every generator watermark: sdxl, sd1,
+ sd1-inpainting, sd2, flux, invokeai) at the default false-positive rate (1e-6, family-wise
+ over the presets).
 
  # Safety
  `out` must be NULL or writable.

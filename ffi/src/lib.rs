@@ -122,8 +122,9 @@ pub extern "C" fn edgemark_status_str(status: c_int) -> *const c_char {
         .as_ptr()
 }
 
-/// Creates a detector for the built-in presets (Stable Diffusion XL) at the default
-/// false-positive rate (1e-6).
+/// Creates a detector for the built-in default presets (every generator watermark: sdxl, sd1,
+/// sd1-inpainting, sd2, flux, invokeai) at the default false-positive rate (1e-6, family-wise
+/// over the presets).
 ///
 /// # Safety
 /// `out` must be NULL or writable.

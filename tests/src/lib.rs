@@ -192,3 +192,14 @@ pub fn jpeg_round_trip(img: &edgemark::Image, quality: u8) -> edgemark::Image {
         .expect("JPEG encodes");
     edgemark::Image::decode(&out).expect("JPEG decodes")
 }
+
+/// A seeded xorshift64 stream for tests that damage or draw things reproducibly.
+pub fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut state = seed.max(1);
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}

@@ -148,13 +148,7 @@ fn mutated_files_never_panic() {
             .encode(image::ImageFormat::Jpeg)
             .unwrap(),
     ];
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut rnd = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut rnd = edgemark_tests::xorshift(0x9E37_79B9_7F4A_7C15);
     let detector = Detector::default();
     let mut errors = 0;
     for i in 0..300 {
@@ -163,7 +157,7 @@ fn mutated_files_never_panic() {
             let at = (rnd() as usize) % bytes.len();
             bytes[at] = rnd() as u8;
         }
-        if rnd() % 4 == 0 {
+        if rnd().is_multiple_of(4) {
             let keep = (rnd() as usize) % bytes.len();
             bytes.truncate(keep.max(1));
         }

@@ -6,16 +6,22 @@
 use edgemark::Detector;
 use edgemark_tests::*;
 
+/// Writes the metadata cases into `dir` (tests/python/metadata.py on the coffee fixture) and
+/// returns the script's JSON lines, one per file.
+fn metadata_cases(py: &std::path::Path, dir: &std::path::Path) -> String {
+    let cover = fixture("coffee.png");
+    run_python(
+        py,
+        "metadata.py",
+        &[&cover.to_string_lossy(), &dir.to_string_lossy()],
+    )
+}
+
 #[test]
 fn metadata_of_every_generator_sets_the_verdict_and_nothing_else_does() {
     let Some(py) = python() else { return };
     let dir = scratch("provenance");
-    let cover = fixture("coffee.png");
-    let out = run_python(
-        &py,
-        "metadata.py",
-        &[&cover.to_string_lossy(), &dir.to_string_lossy()],
-    );
+    let out = metadata_cases(&py, &dir);
     let detector = Detector::default();
     let mut failures = Vec::new();
     let (mut ai_files, mut other_files) = (0, 0);
@@ -77,19 +83,8 @@ fn a_generator_mark_is_watermark_evidence() {
 fn damaged_metadata_never_panics() {
     let Some(py) = python() else { return };
     let dir = scratch("provenance-damaged");
-    let cover = fixture("coffee.png");
-    let out = run_python(
-        &py,
-        "metadata.py",
-        &[&cover.to_string_lossy(), &dir.to_string_lossy()],
-    );
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
-    let mut rnd = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let out = metadata_cases(&py, &dir);
+    let mut rnd = xorshift(0x2545_F491_4F6C_DD1D);
     let mut runs = 0;
     for line in out.lines() {
         let case: serde_json::Value = serde_json::from_str(line).expect("json line");
@@ -101,14 +96,14 @@ fn damaged_metadata_never_panics() {
             let span = b.len().min(4096);
             for _ in 0..(1 + rnd() % 16) {
                 let off = (rnd() as usize) % span;
-                let at = if rnd() % 2 == 0 {
+                let at = if rnd().is_multiple_of(2) {
                     off
                 } else {
                     b.len() - 1 - off
                 };
                 b[at] = rnd() as u8;
             }
-            if rnd() % 3 == 0 {
+            if rnd().is_multiple_of(3) {
                 b.truncate((rnd() as usize) % b.len());
             }
             let found = std::panic::catch_unwind(|| edgemark::provenance::scan(&b))

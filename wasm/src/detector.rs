@@ -110,7 +110,7 @@ impl WasmDetector {
         to_js(&list)
     }
 
-    /// The theoretical false-positive rate per watermark and image.
+    /// The theoretical false-positive rate per image, over all the watermarks.
     #[wasm_bindgen(getter)]
     pub fn fpr(&self) -> f64 {
         self.inner.fpr()

@@ -9,7 +9,6 @@ use wasm_bindgen::{JsCast, JsValue};
 const ACCEPTED: &str = "expected ImageData, a {data, width, height} object of RGBA pixels, \
                         or a Uint8Array / ArrayBuffer of encoded image bytes (PNG, JPEG, WebP, GIF, BMP, TIFF)";
 
-/// Reads a JS value as an image, within `limits`.
 /// The bytes of an encoded file (`Uint8Array` or `ArrayBuffer`), or `None` for pixels.
 pub fn encoded(value: &JsValue) -> Option<Vec<u8>> {
     if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
@@ -20,6 +19,7 @@ pub fn encoded(value: &JsValue) -> Option<Vec<u8>> {
         .map(|buffer| Uint8Array::new(buffer).to_vec())
 }
 
+/// Reads a JS value as an image, within `limits`.
 pub fn image(value: &JsValue, limits: &Limits) -> Result<Image, String> {
     if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
         return decode(&bytes.to_vec(), limits);

@@ -18,7 +18,7 @@ pub struct DetectorOptions {
     pub watermarks: Option<Vec<CustomWatermark>>,
     /// Neural watermarks: ONNX decoder bytes + model card (builds with the `onnx` feature).
     pub models: Option<Vec<NeuralModel>>,
-    /// Theoretical false-positive rate per watermark and image (default 1e-6).
+    /// Theoretical false-positive rate per image, over all the watermarks (default 1e-6).
     pub fpr: Option<f64>,
     /// Largest accepted `width * height` of an encoded image (decompression-bomb guard).
     pub max_pixels: Option<u64>,

@@ -49,7 +49,7 @@ export interface DetectorOptions {
   watermarks?: CustomWatermark[];
   /** Neural decoders (onnx package only). */
   models?: NeuralModel[];
-  /** Theoretical false-positive rate per watermark and image (default 1e-6). */
+  /** Theoretical false-positive rate per image, over all the watermarks (default 1e-6). */
   fpr?: number;
   /** Largest accepted width * height (decompression-bomb guard; default 64 Mpx). */
   maxPixels?: number;
