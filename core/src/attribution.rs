@@ -14,6 +14,10 @@
 //! that fails it is reported as not detected, with `explained_by` naming `A`, and with the
 //! re-test's p-value as its p-value (then also its `watermark_p_value`). An explaining finding
 //! may itself be explained away later; either way only detections are removed.
+//!
+//! Before that, a detected reading that repeats with the block layout's period more than its
+//! message does is set aside as repeating content (stripes, table columns: see
+//! [`periodic_reading`]), with `explained_by` saying so and its p-value kept.
 
 use crate::detector::Finding;
 use crate::payload::Bits;

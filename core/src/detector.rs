@@ -121,9 +121,30 @@ impl Report {
     }
 }
 
+/// The report on an image of `size` from each watermark's own finding (in `watermarks`'
+/// order), as the detector and the stream detector give it: findings explained by another
+/// mark or by repeating content set aside ([`crate::attribution`]), p-values made family-wise,
+/// and the provenance the generator presets' detections give.
+pub(crate) fn report(
+    watermarks: &[Watermark],
+    mut findings: Vec<Finding>,
+    size: (u32, u32),
+    fpr: f64,
+) -> Report {
+    crate::attribution::explain_away(watermarks, &mut findings, size.0, size.1, fpr);
+    correct_family(&mut findings, fpr);
+    Report {
+        width: size.0,
+        height: size.1,
+        provenance: watermark_provenance(watermarks, &findings),
+        findings,
+        fpr,
+    }
+}
+
 /// The provenance the findings give: each detected generator preset (a watermark named and
 /// bound as one of [`crate::watermark::GENERATORS`]) is evidence of AI generation.
-pub(crate) fn watermark_provenance(watermarks: &[Watermark], findings: &[Finding]) -> Provenance {
+fn watermark_provenance(watermarks: &[Watermark], findings: &[Finding]) -> Provenance {
     let evidence = watermarks
         .iter()
         .zip(findings)
@@ -148,7 +169,7 @@ pub(crate) fn watermark_provenance(watermarks: &[Watermark], findings: &[Finding
 /// Makes the findings' p-values family-wise: each watermark's own p-value (kept in
 /// `watermark_p_value`) times the number of findings that give one, and `detected` decided
 /// on that at `fpr` (a finding already not detected stays so).
-pub(crate) fn correct_family(findings: &mut [Finding], fpr: f64) {
+fn correct_family(findings: &mut [Finding], fpr: f64) {
     let m = findings.iter().filter(|f| f.p_value.is_some()).count();
     for f in findings.iter_mut() {
         f.watermark_p_value = f.p_value;
@@ -234,24 +255,14 @@ impl Detector {
     /// small, say) reports that in its finding's `error`; the others still run.
     pub fn detect(&self, image: &Image) -> Report {
         let session = image.memo_session();
-        let mut findings: Vec<Finding> =
-            self.watermarks.iter().map(|w| self.run(w, image)).collect();
+        let findings: Vec<Finding> = self.watermarks.iter().map(|w| self.run(w, image)).collect();
         drop(session);
-        crate::attribution::explain_away(
+        report(
             &self.watermarks,
-            &mut findings,
-            image.width(),
-            image.height(),
-            self.fpr,
-        );
-        correct_family(&mut findings, self.fpr);
-        Report {
-            width: image.width(),
-            height: image.height(),
-            provenance: watermark_provenance(&self.watermarks, &findings),
             findings,
-            fpr: self.fpr,
-        }
+            (image.width(), image.height()),
+            self.fpr,
+        )
     }
 
     fn run(&self, w: &Watermark, image: &Image) -> Finding {

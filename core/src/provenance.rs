@@ -141,14 +141,7 @@ pub fn scan(bytes: &[u8]) -> Vec<Evidence> {
 
 fn png(bytes: &[u8], out: &mut Vec<Evidence>) {
     let mut inflations = MAX_INFLATED;
-    // Length (big-endian), type, data, CRC.
-    for (kind, data) in chunks(
-        bytes,
-        8,
-        12,
-        |h| u32::from_be_bytes([h[0], h[1], h[2], h[3]]),
-        4,
-    ) {
+    for (kind, data) in chunks(bytes, Container::Png) {
         match kind {
             b"tEXt" => {
                 if let Some((key, text)) = split_nul(data) {
@@ -172,27 +165,34 @@ fn png(bytes: &[u8], out: &mut Vec<Evidence>) {
     }
 }
 
-/// The chunks of a PNG (`type_at` 4: length then type) or RIFF (`type_at` 0: type then
-/// length) file from `start`: `(type, data)` until the bytes end or a chunk overruns them.
-/// `overhead` is the bytes around a chunk's data (PNG 12, RIFF 8, which pads odd lengths).
-fn chunks(
-    bytes: &[u8],
-    start: usize,
-    overhead: usize,
-    length: fn(&[u8]) -> u32,
-    type_at: usize,
-) -> impl Iterator<Item = (&[u8], &[u8])> {
-    let riff = type_at == 0;
-    let mut at = start;
+/// The chunk lists [`chunks`] walks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Container {
+    /// From byte 8: length (big-endian), type, data, CRC.
+    Png,
+    /// From byte 12: type, length (little-endian), data, a pad byte after odd lengths.
+    Riff,
+}
+
+/// The chunks of a PNG or RIFF (WebP) file: `(type, data)` until the bytes end or a chunk
+/// overruns them.
+fn chunks(bytes: &[u8], container: Container) -> impl Iterator<Item = (&[u8], &[u8])> {
+    let png = container == Container::Png;
+    let mut at = if png { 8 } else { 12 };
     std::iter::from_fn(move || {
-        if at + overhead.max(8) > bytes.len() {
+        // A PNG chunk needs room for its CRC as well.
+        if at + if png { 12 } else { 8 } > bytes.len() {
             return None;
         }
-        let (len_at, kind_at) = if riff { (at + 4, at) } else { (at, at + 4) };
-        let len = length(&bytes[len_at..len_at + 4]) as usize;
-        let kind = &bytes[kind_at..kind_at + 4];
+        let h = &bytes[at..at + 8];
+        let (kind, len) = if png {
+            (&h[4..8], u32::from_be_bytes([h[0], h[1], h[2], h[3]]))
+        } else {
+            (&h[..4], u32::from_le_bytes([h[4], h[5], h[6], h[7]]))
+        };
+        let len = len as usize;
         let data = bytes.get(at + 8..(at + 8).checked_add(len)?)?;
-        at += overhead + len + if riff { len & 1 } else { 0 };
+        at += 8 + len + if png { 4 } else { len & 1 };
         Some((kind, data))
     })
 }
@@ -282,14 +282,7 @@ fn jpeg(bytes: &[u8], out: &mut Vec<Evidence>) {
 }
 
 fn webp(bytes: &[u8], out: &mut Vec<Evidence>) {
-    // Type, length (little-endian), data, a pad byte after odd lengths.
-    for (kind, data) in chunks(
-        bytes,
-        12,
-        8,
-        |h| u32::from_le_bytes([h[0], h[1], h[2], h[3]]),
-        0,
-    ) {
+    for (kind, data) in chunks(bytes, Container::Riff) {
         match kind {
             b"EXIF" => exif(data.strip_prefix(b"Exif\0\0").unwrap_or(data), out),
             b"XMP " => xmp(&String::from_utf8_lossy(data), out),

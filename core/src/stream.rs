@@ -140,23 +140,9 @@ impl StreamDetector {
             findings.push(decide(w, queue, fpr));
         }
         drop(session);
-        crate::attribution::explain_away(
-            self.detector.watermarks(),
-            &mut findings,
-            size.0,
-            size.1,
-            fpr,
-        );
-        detector::correct_family(&mut findings, fpr);
         StreamReport {
             frames: self.frames(),
-            report: Report {
-                width: size.0,
-                height: size.1,
-                provenance: detector::watermark_provenance(self.detector.watermarks(), &findings),
-                findings,
-                fpr,
-            },
+            report: detector::report(self.detector.watermarks(), findings, size, fpr),
         }
     }
 }

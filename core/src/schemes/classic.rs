@@ -99,9 +99,9 @@ pub(crate) struct Carriers {
     single: bool,
     /// Each block's bit, per channel, at gain 1 (imwatermark's reading), when first asked for.
     bits: OnceLock<Vec<Vec<bool>>>,
-    /// The fitted quantizer gain, and the blocks' bits at that gain unless it is 1 within
-    /// [`GAIN_TOLERANCE`], when first asked for.
-    fitted: OnceLock<(f64, Option<Vec<Vec<bool>>>)>,
+    /// The blocks' bits at the fitted quantizer gain, unless that gain is 1 within
+    /// [`GAIN_TOLERANCE`] (then the bits at gain 1 serve), when first asked for.
+    fitted: OnceLock<Option<Vec<Vec<bool>>>>,
 }
 
 struct Channel {
@@ -743,15 +743,13 @@ impl Scheme for Classic {
                 self.votes(bits_at_1),
             ));
             if self.gain_fit && self.kind == ClassicKind::DwtDct {
-                let (gain, bits) = carriers.fitted.get_or_init(|| {
+                let fitted = carriers.fitted.get_or_init(|| {
                     let gain = carriers.fit_gain();
-                    let bits = (gain.ln().abs() > GAIN_TOLERANCE).then(|| carriers.decide(gain));
-                    (gain, bits)
+                    (gain.ln().abs() > GAIN_TOLERANCE).then(|| carriers.decide(gain))
                 });
                 // Always one reading, so that the number of tries does not depend on the
                 // image: at a gain within GAIN_TOLERANCE of 1 it repeats the plain one.
-                let _ = gain;
-                let fitted = bits.as_ref().unwrap_or(bits_at_1);
+                let fitted = fitted.as_ref().unwrap_or(bits_at_1);
                 out.push(Reading::from_soft(
                     self,
                     format!("{name} gain-fit"),
