@@ -1,5 +1,6 @@
 //! `edgemark`: detect and embed invisible watermarks from the command line.
 
+mod dataset;
 mod eval;
 mod files;
 mod output;
@@ -65,6 +66,9 @@ enum Command {
     Eval(eval::EvalArgs),
     /// False positives: per scheme, how many clean images fire at the default threshold.
     Fpr(eval::FprArgs),
+    /// Mark a dataset for a recipient, or audit a suspect collection against the manifests.
+    #[command(subcommand)]
+    Dataset(dataset::DatasetCommand),
     /// List the presets, schemes and models (model cards found in the model folders).
     Schemes {
         #[arg(long)]
@@ -99,6 +103,7 @@ fn main() -> ExitCode {
         ),
         Command::Eval(args) => eval::eval(&args),
         Command::Fpr(args) => eval::fpr(&args),
+        Command::Dataset(c) => dataset::run(&c),
         Command::Schemes { json } => {
             output::schemes(json);
             Ok(())

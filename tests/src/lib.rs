@@ -203,3 +203,24 @@ pub fn xorshift(seed: u64) -> impl FnMut() -> u64 {
         state
     }
 }
+
+/// Non-overlapping `side` x `side` windows of the photographs (row by row, photo by photo),
+/// at most `max` of them: many distinct natural images from the few photos the registries
+/// hold. `None` only when EDGEMARK_SKIP_REFERENCE is set and the photos are missing.
+pub fn photo_windows(side: u32, max: usize) -> Option<Vec<edgemark::Image>> {
+    let mut out = Vec::new();
+    for p in photos()? {
+        let img = edgemark::Image::open(&p).expect("photo decodes");
+        let buf = to_rgb_image(&img);
+        for y in (0..img.height().saturating_sub(side - 1)).step_by(side as usize) {
+            for x in (0..img.width().saturating_sub(side - 1)).step_by(side as usize) {
+                if out.len() == max {
+                    return Some(out);
+                }
+                let w = image::imageops::crop_imm(&buf, x, y, side, side).to_image();
+                out.push(from_rgb_image(w));
+            }
+        }
+    }
+    Some(out)
+}

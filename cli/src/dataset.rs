@@ -1,0 +1,158 @@
+//! `edgemark dataset mark|audit`: thin wrappers over `edgemark::dataset`.
+
+use clap::{Args, Subcommand};
+use edgemark::dataset::{self, AuditOptions, Manifest, MarkOptions, Progress};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+#[derive(Subcommand)]
+pub enum DatasetCommand {
+    /// Copy a dataset, marking a seeded share of its images for one recipient; writes a
+    /// manifest (kept by the owner, outside the copy).
+    Mark(MarkArgs),
+    /// Test whether a suspect collection derives from a marked copy, and whose; prints one
+    /// JSON object.
+    Audit(AuditArgs),
+}
+
+#[derive(Args)]
+pub struct MarkArgs {
+    /// Who receives the copy (licensee, partner).
+    #[arg(long)]
+    recipient: String,
+    /// Share of the images to mark, in (0, 1].
+    #[arg(long)]
+    fraction: f64,
+    /// The owner's secret: chooses the payload and the marked subset.
+    #[arg(long, default_value = "")]
+    key: String,
+    /// Manifest path (default: OUT_DIR.manifest.json beside the copy).
+    #[arg(long)]
+    manifest: Option<PathBuf>,
+    /// Embedding strength as a PSNR in dB (30-60).
+    #[arg(long, default_value_t = 40.5)]
+    psnr: f32,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// The dataset (read only).
+    input: PathBuf,
+    /// Where the recipient's copy is written.
+    output: PathBuf,
+}
+
+#[derive(Args)]
+pub struct AuditArgs {
+    /// A manifest written by `dataset mark` (one per recipient; repeat).
+    #[arg(long = "manifest", required = true)]
+    manifests: Vec<PathBuf>,
+    /// False-positive rate of the decision (the whole audit).
+    #[arg(long, default_value_t = edgemark::DEFAULT_FPR)]
+    fpr: f64,
+    /// Accepted for symmetry with `detect`; the audit always prints JSON.
+    #[arg(long)]
+    json: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// The suspect collection (a folder, any depth).
+    suspect: PathBuf,
+}
+
+pub fn run(command: &DatasetCommand) -> Result<(), String> {
+    match command {
+        DatasetCommand::Mark(a) => mark(a),
+        DatasetCommand::Audit(a) => audit(a),
+    }
+}
+
+fn pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, String> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// A progress callback drawing an indicatif bar on stderr (its length set on the first call).
+fn bar(
+    unit: &'static str,
+) -> (
+    impl Fn(Progress) + Sync,
+    std::sync::Arc<Mutex<Option<indicatif::ProgressBar>>>,
+) {
+    let cell = std::sync::Arc::new(Mutex::new(None::<indicatif::ProgressBar>));
+    let c = cell.clone();
+    let f = move |p: Progress| {
+        if let Ok(mut g) = c.lock() {
+            let b = g.get_or_insert_with(|| crate::output::progress_of(p.total as usize, unit));
+            b.set_position(p.done);
+        }
+    };
+    (f, cell)
+}
+
+fn finish(cell: &Mutex<Option<indicatif::ProgressBar>>) {
+    if let Ok(g) = cell.lock() {
+        if let Some(b) = g.as_ref() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+fn mark(a: &MarkArgs) -> Result<(), String> {
+    let opts = MarkOptions::new(&a.recipient, a.fraction)
+        .and_then(|o| o.with_key(&a.key).with_psnr(a.psnr))
+        .map_err(|e| e.to_string())?;
+    let manifest_path = a.manifest.clone().unwrap_or_else(|| {
+        let mut p = a.output.as_os_str().to_owned();
+        p.push(".manifest.json");
+        PathBuf::from(p)
+    });
+    let (progress, cell) = bar("files");
+    let m = pool(a.jobs)?
+        .install(|| dataset::mark(&a.input, &a.output, &manifest_path, &opts, &progress))
+        .map_err(|e| e.to_string());
+    finish(&cell);
+    let m = m?;
+    let copied = m.files.len() as u64 - m.marked;
+    eprintln!(
+        "edgemark: {} files: {} of {} selected images marked for {:?} (payload {}), {copied} copied unchanged; manifest {}",
+        m.files.len(),
+        m.marked,
+        m.selected,
+        m.recipient,
+        m.payload,
+        manifest_path.display()
+    );
+    for f in m.files.iter().filter(|f| {
+        f.note
+            .as_deref()
+            .is_some_and(|n| n.starts_with("selected") || n.starts_with("not an image"))
+    }) {
+        eprintln!(
+            "edgemark: note: {}: {}",
+            f.path,
+            f.note.as_deref().unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+fn audit(a: &AuditArgs) -> Result<(), String> {
+    let manifests: Vec<Manifest> = a
+        .manifests
+        .iter()
+        .map(|p| Manifest::open(p).map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()?;
+    let opts = AuditOptions::default()
+        .with_fpr(a.fpr)
+        .map_err(|e| e.to_string())?;
+    let (progress, cell) = bar("files");
+    let r = pool(a.jobs)?
+        .install(|| dataset::audit(&manifests, &a.suspect, &opts, &progress))
+        .map_err(|e| e.to_string());
+    finish(&cell);
+    let r = r?;
+    println!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);
+    Ok(())
+}
