@@ -104,7 +104,8 @@ fn mark(a: &MarkArgs) -> Result<(), String> {
         .and_then(|o| o.with_key(&a.key).with_psnr(a.psnr))
         .map_err(|e| e.to_string())?;
     let manifest_path = a.manifest.clone().unwrap_or_else(|| {
-        let mut p = a.output.as_os_str().to_owned();
+        // `out/` and `out` alike: the manifest goes beside the folder.
+        let mut p = a.output.components().collect::<PathBuf>().into_os_string();
         p.push(".manifest.json");
         PathBuf::from(p)
     });
@@ -124,6 +125,31 @@ fn mark(a: &MarkArgs) -> Result<(), String> {
         m.payload,
         manifest_path.display()
     );
+    // Files in the copy that the manifest does not list (left by an earlier use of the folder)
+    // would ship to the recipient unrecorded.
+    let listed: std::collections::HashSet<&str> = m.files.iter().map(|f| f.path.as_str()).collect();
+    let extra: Vec<String> = walkdir::WalkDir::new(&a.output)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(&a.output)
+                .ok()?
+                .to_str()?
+                .replace('\\', "/");
+            (!listed.contains(rel.as_str())).then_some(rel)
+        })
+        .collect();
+    if !extra.is_empty() {
+        eprintln!(
+            "edgemark: warning: {} file(s) in {} are not in the dataset (not in the manifest), e.g. {}; remove them before handing the copy over",
+            extra.len(),
+            a.output.display(),
+            extra[0]
+        );
+    }
     for f in m.files.iter().filter(|f| {
         f.note
             .as_deref()

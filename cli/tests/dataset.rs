@@ -308,6 +308,38 @@ fn bad_arguments_are_refused_with_reasons() {
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("must not contain"));
+    // A trailing slash: the manifest still goes beside the copy.
+    let slash = format!("{}/", dir.join("out2").display());
+    let out = run(&[
+        "dataset",
+        "mark",
+        "--recipient",
+        "x",
+        "--fraction",
+        "0.1",
+        input.to_str().unwrap(),
+        &slash,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("out2.manifest.json").is_file());
+    // A run holding the lock (or a killed one) keeps another from writing the same copy.
+    std::fs::write(dir.join("out3.manifest.json.lock"), b"").unwrap();
+    let out = run(&[
+        "dataset",
+        "mark",
+        "--recipient",
+        "x",
+        "--fraction",
+        "0.1",
+        input.to_str().unwrap(),
+        dir.join("out3").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another `dataset mark`"));
     // Not a manifest.
     std::fs::write(dir.join("junk.json"), "{\"hello\": 1}").unwrap();
     let out = run(&[

@@ -2,21 +2,25 @@
 //! up over a collection; clean collections stay calibrated against many decoy recipients.
 //! (The `edgemark dataset` commands end to end: cli/tests/dataset.rs.)
 
-use edgemark::dataset::{self, recipient_payload, Audit, AuditOptions, Manifest, MarkOptions};
-use edgemark::{EdgemarkV3, Image, Scheme};
+use edgemark::dataset::{self, Audit, AuditOptions, Manifest, MarkOptions};
+use edgemark::{Bits, EdgemarkV3, Image, Scheme};
 use edgemark_tests::{jpeg_round_trip, photo_windows, scratch};
 use std::path::Path;
 
 const KEY: &str = "dataset-test-key";
 const SIDE: u32 = 256;
 
-/// A manifest for `recipient` under [`KEY`], made by marking a one-image folder (the payload
-/// depends only on key and name).
+/// A manifest for `recipient` under [`KEY`], made by marking a one-image folder (its payload is
+/// what the collections below carry).
 fn manifest_for(recipient: &str, dir: &Path, cover: &Image) -> Manifest {
     let input = dir.join(format!("in-{recipient}"));
     std::fs::create_dir_all(&input).unwrap();
     cover.save(input.join("one.png")).unwrap();
-    let opts = MarkOptions::new(recipient, 1.0).unwrap().with_key(KEY);
+    // A fixed salt: the payloads, hence the figures below, are the same on every run.
+    let opts = MarkOptions::new(recipient, 1.0)
+        .unwrap()
+        .with_key(KEY)
+        .with_salt("fixed-test-salt");
     dataset::mark(
         &input,
         &dir.join(format!("out-{recipient}")),
@@ -27,11 +31,10 @@ fn manifest_for(recipient: &str, dir: &Path, cover: &Image) -> Manifest {
     .unwrap()
 }
 
-/// Writes the windows, each marked for `recipient` at `psnr` and re-encoded as JPEG `quality`
+/// Writes the windows, each marked with `payload` at `psnr` and re-encoded as JPEG `quality`
 /// (or clean when `psnr` is `None`), as PNG files under `dir`.
-fn collection(dir: &Path, windows: &[Image], recipient: &str, psnr: Option<f32>, quality: u8) {
+fn collection(dir: &Path, windows: &[Image], payload: &Bits, psnr: Option<f32>, quality: u8) {
     std::fs::create_dir_all(dir).unwrap();
-    let payload = recipient_payload(KEY, recipient);
     for (i, w) in windows.iter().enumerate() {
         let img = match psnr {
             Some(p) => {
@@ -39,7 +42,7 @@ fn collection(dir: &Path, windows: &[Image], recipient: &str, psnr: Option<f32>,
                     .unwrap()
                     .with_psnr(p)
                     .unwrap()
-                    .embed(w, &payload)
+                    .embed(w, payload)
                     .unwrap();
                 jpeg_round_trip(&marked, quality)
             }
@@ -68,7 +71,13 @@ fn weak_marks_add_up_over_a_collection() {
         .map(|r| manifest_for(r, &dir, &windows[0]))
         .collect();
     let suspect = dir.join("suspect");
-    collection(&suspect, &windows, "south", Some(54.0), 50);
+    collection(
+        &suspect,
+        &windows,
+        &manifests[1].payload_bits().unwrap(),
+        Some(54.0),
+        50,
+    );
     let a = audit(&manifests, &suspect);
     let south = &a.recipients[1];
     eprintln!(
@@ -108,7 +117,7 @@ fn clean_collections_stay_calibrated_against_decoys() {
         .map(|i| manifest_for(&format!("decoy-{i}"), &dir, &windows[0]))
         .collect();
     let suspect = dir.join("clean");
-    collection(&suspect, &windows, "", None, 0);
+    collection(&suspect, &windows, &Bits::default(), None, 0);
     let a = audit(&manifests, &suspect);
     assert!(!a.detected, "p = {}", a.p_value);
     assert_eq!(a.marked_found, 0);
@@ -148,7 +157,13 @@ fn images_needed_by_bit_accuracy() {
         (50.0, 30),
     ] {
         let suspect = dir.join(format!("p{psnr}-q{q}"));
-        collection(&suspect, &windows, "south", Some(psnr), q);
+        collection(
+            &suspect,
+            &windows,
+            &manifests[1].payload_bits().unwrap(),
+            Some(psnr),
+            q,
+        );
         let all = audit(&manifests, &suspect);
         let s = &all.recipients[1];
         // Smallest prefix of the collection that the audit names "south" on.

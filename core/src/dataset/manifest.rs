@@ -61,6 +61,9 @@ pub struct Manifest {
     /// First 8 bytes of SHA-256 of the key (hex): tells which key made the copy without
     /// revealing it.
     pub key_id: String,
+    /// The copy's random salt (hex), drawn when the copy was first made; the payload is derived
+    /// from key, salt and recipient.
+    pub salt: String,
     /// Images selected for marking.
     pub selected: u64,
     /// Images marked (selected ones that could not be marked are copied, with a note).

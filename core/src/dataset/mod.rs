@@ -3,15 +3,15 @@
 //! copy, and whose.
 //!
 //! - [`mark`] copies a folder, marks a seeded subset of its images with `edgemark-v3` carrying
-//!   a payload derived from the recipient's name and a key ([`recipient_payload`]), keeps every
-//!   other file byte-identical, and writes a [`Manifest`] (never into the copy: the recipient
-//!   gets the folder, the owner keeps the manifest).
+//!   a payload derived from the key, a random salt drawn for the copy and the recipient's name,
+//!   keeps every other file byte-identical, and writes a [`Manifest`] (never into the copy: the
+//!   recipient gets the folder, the owner keeps the manifest).
 //! - [`audit`] reads a suspect folder once and weighs two kinds of evidence per recipient,
 //!   each with a p-value: **copies** (the smallest per-image p-value, Bonferroni-corrected for
-//!   the number of images) and **weak traces** spread over many images (the exact binomial
-//!   tail of all matched code bits of the collection, i.e. Stouffer's combination of the
-//!   per-image match counts in its exact form). The smaller of the two, times 2 (two tests)
-//!   and times the number of recipients, is the recipient's p-value.
+//!   the number of images) and **weak traces** spread over many images (the soft code bits of
+//!   the whole collection against the recipient's code word, under the null that the payload
+//!   is a random 32-bit word given the images; see [`WeakEvidence`]). The smaller of the two,
+//!   times 2 (two tests) and times the number of recipients, is the recipient's p-value.
 //!
 //! ```no_run
 //! use edgemark::dataset::{self, AuditOptions, MarkOptions};
@@ -52,16 +52,37 @@ pub struct Progress {
     pub total: u64,
 }
 
-/// The 32-bit `edgemark-v3` payload that names `recipient` under `key`: the first 4 bytes of
-/// SHA-256 over a domain tag, the key and the name. Without the key, nobody can tell which
-/// payload a name has, nor forge another recipient's mark from the name alone.
-pub fn recipient_payload(key: &str, recipient: &str) -> Bits {
+/// The 32-bit `edgemark-v3` payload of one copy: the first 4 bytes of SHA-256 over a domain
+/// tag, the owner's key, the copy's random salt and the recipient's name. The salt makes the
+/// payload a fresh random word for every copy (two owners, or two copies for the same name,
+/// never share one by construction), which is the null hypothesis the audit's collection
+/// statistic stands on; the key keeps anyone without it from re-deriving it.
+fn recipient_payload(key: &str, salt: &str, recipient: &str) -> Bits {
     let d = hash_parts(&[
         b"edgemark-dataset-recipient-v1",
         key.as_bytes(),
+        salt.as_bytes(),
         recipient.as_bytes(),
     ]);
     Bits::from_bytes(&d[..4])
+}
+
+/// A fresh random salt (hex): the clock, the process and the standard library's per-process
+/// random hash keys, through SHA-256.
+fn fresh_salt() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0x5a17);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let d = hash_parts(&[
+        &h.finish().to_le_bytes(),
+        &nanos.to_le_bytes(),
+        &std::process::id().to_le_bytes(),
+    ]);
+    hex(&d[..16])
 }
 
 /// SHA-256 over length-prefixed parts (so `("ab", "c")` and `("a", "bc")` differ).
@@ -89,12 +110,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn payloads_depend_on_key_and_name_and_are_32_bits() {
-        let a = recipient_payload("k", "alice");
+    fn payloads_depend_on_key_salt_and_name_and_are_32_bits() {
+        let a = recipient_payload("k", "s", "alice");
         assert_eq!(a.len(), 32);
-        assert_eq!(a, recipient_payload("k", "alice"));
-        assert_ne!(a, recipient_payload("k", "bob"));
-        assert_ne!(a, recipient_payload("k2", "alice"));
+        assert_eq!(a, recipient_payload("k", "s", "alice"));
+        assert_ne!(a, recipient_payload("k", "s", "bob"));
+        assert_ne!(a, recipient_payload("k2", "s", "alice"));
+        assert_ne!(a, recipient_payload("k", "t", "alice"));
+        assert_ne!(fresh_salt(), fresh_salt());
         assert_ne!(
             hash_parts(&[b"ab", b"c"]),
             hash_parts(&[b"a", b"bc"]),
