@@ -296,30 +296,24 @@ fn bad_arguments_are_refused_with_reasons() {
             "{args:?}"
         );
     }
-    let out = run(&[
-        "dataset",
-        "mark",
-        "--recipient",
-        "x",
-        "--fraction",
-        "0.1",
-        input.to_str().unwrap(),
-        inside.to_str().unwrap(),
-    ]);
+    let mark_x = |out: &str| {
+        run(&[
+            "dataset",
+            "mark",
+            "--recipient",
+            "x",
+            "--fraction",
+            "0.1",
+            input.to_str().unwrap(),
+            out,
+        ])
+    };
+    let out = mark_x(inside.to_str().unwrap());
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("must not contain"));
     // A trailing slash: the manifest still goes beside the copy.
     let slash = format!("{}/", dir.join("out2").display());
-    let out = run(&[
-        "dataset",
-        "mark",
-        "--recipient",
-        "x",
-        "--fraction",
-        "0.1",
-        input.to_str().unwrap(),
-        &slash,
-    ]);
+    let out = mark_x(&slash);
     assert!(
         out.status.success(),
         "{}",
@@ -328,16 +322,7 @@ fn bad_arguments_are_refused_with_reasons() {
     assert!(dir.join("out2.manifest.json").is_file());
     // A run holding the lock (or a killed one) keeps another from writing the same copy.
     std::fs::write(dir.join("out3.manifest.json.lock"), b"").unwrap();
-    let out = run(&[
-        "dataset",
-        "mark",
-        "--recipient",
-        "x",
-        "--fraction",
-        "0.1",
-        input.to_str().unwrap(),
-        dir.join("out3").to_str().unwrap(),
-    ]);
+    let out = mark_x(dir.join("out3").to_str().unwrap());
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("another `dataset mark`"));
     // Not a manifest.

@@ -209,12 +209,7 @@ impl Detector {
 
     /// Sets the theoretical false-positive rate (0 < fpr < 1).
     pub fn with_fpr(mut self, fpr: f64) -> Result<Detector> {
-        if !(fpr > 0.0 && fpr < 1.0) {
-            return Err(Error::config(format!(
-                "false-positive rate {fpr} must be in (0, 1)"
-            )));
-        }
-        self.fpr = fpr;
+        self.fpr = check_fpr(fpr)?;
         Ok(self)
     }
 
@@ -270,6 +265,17 @@ impl Detector {
             Ok(readings) => decide(w, &readings, self.fpr),
             Err(e) => failed(w, &e),
         }
+    }
+}
+
+/// `fpr` when it is a false-positive rate (0 < fpr < 1), else the error saying so.
+pub(crate) fn check_fpr(fpr: f64) -> Result<f64> {
+    if fpr > 0.0 && fpr < 1.0 {
+        Ok(fpr)
+    } else {
+        Err(Error::config(format!(
+            "false-positive rate {fpr} must be in (0, 1)"
+        )))
     }
 }
 

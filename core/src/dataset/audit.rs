@@ -42,12 +42,7 @@ impl AuditOptions {
     /// The false-positive rate of the audit's decision (0 < fpr < 1): the chance that a
     /// collection unrelated to every manifest is reported as derived from one.
     pub fn with_fpr(mut self, fpr: f64) -> Result<AuditOptions> {
-        if !(fpr > 0.0 && fpr < 1.0) {
-            return Err(Error::config(format!(
-                "false-positive rate {fpr} must be in (0, 1)"
-            )));
-        }
-        self.fpr = fpr;
+        self.fpr = crate::detector::check_fpr(fpr)?;
         Ok(self)
     }
 
