@@ -75,7 +75,7 @@ pub struct Audit {
     pub fpr: f64,
     /// Evidence per recipient, in the manifests' order.
     pub recipients: Vec<RecipientEvidence>,
-    /// The first read errors (at most 20).
+    /// Read errors, at most 20 of them, sorted (all are counted in `unreadable`).
     pub errors: Vec<String>,
     /// Wall time of the audit.
     pub seconds: f64,
