@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 use edgemark::dataset::{self, AuditOptions, Manifest, MarkOptions, Progress};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::OnceLock;
 
 #[derive(Subcommand)]
 pub enum DatasetCommand {
@@ -73,27 +73,19 @@ fn pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, String> {
         .map_err(|e| e.to_string())
 }
 
-/// A progress callback drawing an indicatif bar on stderr (its length set on the first call).
-fn bar(
-    unit: &'static str,
-) -> (
-    impl Fn(Progress) + Sync,
-    std::sync::Arc<Mutex<Option<indicatif::ProgressBar>>>,
-) {
-    let cell = std::sync::Arc::new(Mutex::new(None::<indicatif::ProgressBar>));
-    let c = cell.clone();
-    let f = move |p: Progress| {
-        if let Ok(mut g) = c.lock() {
-            let b = g.get_or_insert_with(|| crate::output::progress_of(p.total as usize, unit));
-            b.set_position(p.done);
-        }
-    };
-    (f, cell)
-}
+/// An indicatif bar on stderr, made on the first progress call (which knows the total).
+#[derive(Default)]
+struct Bar(OnceLock<indicatif::ProgressBar>);
 
-fn finish(cell: &Mutex<Option<indicatif::ProgressBar>>) {
-    if let Ok(g) = cell.lock() {
-        if let Some(b) = g.as_ref() {
+impl Bar {
+    fn update(&self, p: Progress) {
+        self.0
+            .get_or_init(|| crate::output::progress_of(p.total as usize, "files"))
+            .set_position(p.done);
+    }
+
+    fn finish(&self) {
+        if let Some(b) = self.0.get() {
             b.finish_and_clear();
         }
     }
@@ -109,11 +101,15 @@ fn mark(a: &MarkArgs) -> Result<(), String> {
         p.push(".manifest.json");
         PathBuf::from(p)
     });
-    let (progress, cell) = bar("files");
+    let bar = Bar::default();
     let m = pool(a.jobs)?
-        .install(|| dataset::mark(&a.input, &a.output, &manifest_path, &opts, &progress))
+        .install(|| {
+            dataset::mark(&a.input, &a.output, &manifest_path, &opts, &|p| {
+                bar.update(p)
+            })
+        })
         .map_err(|e| e.to_string());
-    finish(&cell);
+    bar.finish();
     let m = m?;
     let copied = m.files.len() as u64 - m.marked;
     eprintln!(
@@ -173,11 +169,11 @@ fn audit(a: &AuditArgs) -> Result<(), String> {
     let opts = AuditOptions::default()
         .with_fpr(a.fpr)
         .map_err(|e| e.to_string())?;
-    let (progress, cell) = bar("files");
+    let bar = Bar::default();
     let r = pool(a.jobs)?
-        .install(|| dataset::audit(&manifests, &a.suspect, &opts, &progress))
+        .install(|| dataset::audit(&manifests, &a.suspect, &opts, &|p| bar.update(p)))
         .map_err(|e| e.to_string());
-    finish(&cell);
+    bar.finish();
     let r = r?;
     println!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);
     Ok(())

@@ -38,8 +38,9 @@ fn ln_choose(n: u64, k: u64) -> f64 {
 }
 
 /// P(X >= k) for X ~ Binomial(n, 1/2). Exact to floating-point rounding; tiny values
-/// (down to about 1e-300) are represented, not flushed to zero early. Large `n` (a whole
-/// collection's code bits) costs `O(min(k, n - k))` plus the terms above 1e-22 of the largest.
+/// (down to about 1e-300) are represented, not flushed to zero early. The cost is
+/// `O(min(k, n - k))` for the first coefficient plus the terms from `k` on until they fall
+/// below 1e-22 of the largest past the mode (about `n / 2 - k` of them when `k < n / 2`).
 pub fn binomial_tail(k: u64, n: u64) -> f64 {
     if k == 0 {
         return 1.0;

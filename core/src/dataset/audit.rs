@@ -113,8 +113,7 @@ pub struct RecipientEvidence {
 /// The combined bit evidence of a whole collection for one recipient.
 ///
 /// Per code bit `j`, `S_j` is the sum over images of the bit's soft value (its z, clipped to
-/// +-3; each image's reading with the strongest synchronization, chosen without looking at
-/// the data bits). The statistic is `T = sum_j y_j S_j`, `y_j = +-1` the recipient's code bit.
+/// +-3; each image's most certain reading, chosen without looking at any code word). The statistic is `T = sum_j y_j S_j`, `y_j = +-1` the recipient's code bit.
 /// Under the null the collection is unrelated to the owner's key, so the recipient's payload
 /// is a uniformly random 32-bit word given the images: then `E[T] = 0` and
 /// `Var[T] = V = sum_g W_g^2` over the code's distinct payload dependencies `g` (bits that
@@ -247,7 +246,7 @@ pub fn audit(
         )));
     }
     let scheme = EdgemarkV3::new()?;
-    let groups = dependency_groups(&scheme)?;
+    let groups = dependency_groups(&code_masks(&scheme)?.1);
     let mut dependent: Vec<usize> = groups.iter().flatten().copied().collect();
     dependent.sort_unstable();
     let targets: Vec<Target> = manifests
@@ -270,7 +269,7 @@ pub fn audit(
         .collect::<Result<_>>()?;
     let r = targets.len() as f64;
     let ctx = Context {
-        scheme: scheme.clone(),
+        scheme,
         targets: &targets,
         dependent: &dependent,
         opts,
@@ -422,18 +421,10 @@ fn z_of(p: f32) -> f64 {
     ((p / (1.0 - p)).ln() / 1.6).clamp(-Z_CLIP, Z_CLIP)
 }
 
-/// The code's payload dependencies: for every code bit that depends on the payload, the
-/// 32-bit mask of payload bits it is the parity of (the code is linear: bit `j` of the code
-/// word of `d` is `c0_j xor <g_j, d>`), grouped by mask. Bits with mask 0 (the version tag,
-/// and any bit the payload does not reach) are left out.
-fn dependency_groups(scheme: &EdgemarkV3) -> Result<Vec<Vec<usize>>> {
-    Ok(dependencies(scheme)?.1)
-}
-
-/// The code word of payload 0, and the dependency groups (see [`dependency_groups`]) with
-/// each bit's mask.
-#[allow(clippy::type_complexity)]
-fn dependencies(scheme: &EdgemarkV3) -> Result<((Vec<bool>, Vec<u32>), Vec<Vec<usize>>)> {
+/// The code's linear structure: bit `j` of the code word of payload `d` is
+/// `c0_j xor <mask_j, d>`. Returns `c0` (the code word of payload 0) and each bit's `mask`, the
+/// 32-bit mask of payload bits it is the parity of.
+fn code_masks(scheme: &EdgemarkV3) -> Result<(Vec<bool>, Vec<u32>)> {
     let width = crate::schemes::V3_PAYLOAD_BITS;
     let word = |d: u32| -> Result<Vec<bool>> {
         Ok(scheme
@@ -451,13 +442,19 @@ fn dependencies(scheme: &EdgemarkV3) -> Result<((Vec<bool>, Vec<u32>), Vec<Vec<u
             }
         }
     }
+    Ok((c0, mask))
+}
+
+/// The code bits that depend on the payload, grouped by mask (see [`code_masks`]); bits with
+/// mask 0 (the version tag, and any bit the payload does not reach) are left out.
+fn dependency_groups(mask: &[u32]) -> Vec<Vec<usize>> {
     let mut by_mask: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
     for (j, &m) in mask.iter().enumerate() {
         if m != 0 {
             by_mask.entry(m).or_default().push(j);
         }
     }
-    Ok(((c0, mask), by_mask.into_values().collect()))
+    by_mask.into_values().collect()
 }
 
 /// The smallest p-value the collection statistic reports: the null's only randomness is the
@@ -526,7 +523,7 @@ mod tests {
     #[test]
     fn the_version_tag_is_left_out_and_the_rest_is_in_distinct_groups() {
         let scheme = EdgemarkV3::new().unwrap();
-        let groups = dependency_groups(&scheme).unwrap();
+        let groups = dependency_groups(&code_masks(&scheme).unwrap().1);
         let bits: usize = groups.iter().map(Vec::len).sum();
         assert_eq!(bits, 123, "127 code bits minus the 4 version bits");
     }
@@ -538,7 +535,8 @@ mod tests {
     #[test]
     fn the_tail_bound_holds_over_random_payloads() {
         let scheme = EdgemarkV3::new().unwrap();
-        let ((c0, mask), groups) = dependencies(&scheme).unwrap();
+        let (c0, mask) = code_masks(&scheme).unwrap();
+        let groups = dependency_groups(&mask);
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         let shapes: Vec<Vec<f64>> = vec![
             (0..127).map(|_| rng.unit() as f64 * 2.0 - 1.0).collect(),

@@ -78,7 +78,15 @@ fn temp_beside(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-fn create_parent(path: &Path) -> Result<()> {
+/// `path` with `suffix` appended to its last component (`m.json` -> `m.json.lock`).
+pub(super) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
+/// Creates the folder `path` will be written in.
+pub(super) fn create_parent(path: &Path) -> Result<()> {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => {
             std::fs::create_dir_all(dir).map_err(|e| io(dir, e))

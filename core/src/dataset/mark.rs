@@ -1,6 +1,9 @@
 //! `mark`: a copy of a dataset with a seeded share of its images carrying a recipient's payload.
 
-use super::files::{self, copy_hashed, extension, hash_file, io, walk, write_atomic, MARKABLE};
+use super::files::{
+    self, copy_hashed, create_parent, extension, hash_file, io, walk, with_suffix, write_atomic,
+    MARKABLE,
+};
 use super::manifest::{Action, FileEntry, Manifest, FORMAT, VERSION};
 use super::{fresh_salt, hash_parts, hex, recipient_payload, sha256_hex, Progress};
 use crate::error::{Error, Result};
@@ -224,12 +227,8 @@ struct Lock(PathBuf);
 
 impl Lock {
     fn take(manifest: &Path) -> Result<Lock> {
-        let mut p = manifest.as_os_str().to_owned();
-        p.push(".lock");
-        let p = PathBuf::from(p);
-        if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        }
+        let p = with_suffix(manifest, ".lock");
+        create_parent(&p)?;
         match std::fs::OpenOptions::new().write(true).create_new(true).open(&p) {
             Ok(_) => Ok(Lock(p)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::config(format!(
@@ -272,9 +271,7 @@ fn select(all: &[(PathBuf, String)], opts: &MarkOptions, salt: &str) -> HashSet<
 }
 
 fn journal_path(manifest: &Path) -> PathBuf {
-    let mut p = manifest.as_os_str().to_owned();
-    p.push(".partial");
-    PathBuf::from(p)
+    with_suffix(manifest, ".partial")
 }
 
 /// The salt and entries of an earlier run with the same options: a finished manifest and/or
@@ -346,9 +343,7 @@ fn journal_header(opts: &MarkOptions, salt: &str) -> String {
 }
 
 fn open_journal(path: &Path, opts: &MarkOptions, salt: &str) -> Result<std::fs::File> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-    }
+    create_parent(path)?;
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -392,7 +387,7 @@ fn process(
         (_, false) => Some("not an image".to_string()),
         _ => None,
     };
-    if selected {
+    let digest = if selected {
         let bytes = files::read(input)?;
         match embed(&bytes, ext.as_deref(), scheme, payload, &opts.limits) {
             Ok((marked, how)) => {
@@ -405,10 +400,16 @@ fn process(
                     note: how,
                 });
             }
-            Err(e) => note = Some(format!("selected, not marked: {e}")),
+            Err(e) => {
+                // Copied from the bytes already read.
+                note = Some(format!("selected, not marked: {e}"));
+                write_atomic(out, &bytes)?;
+                sha256_hex(&bytes)
+            }
         }
-    }
-    let digest = copy_hashed(input, out)?;
+    } else {
+        copy_hashed(input, out)?
+    };
     Ok(FileEntry {
         path: rel.to_string(),
         action: Action::Copied,
