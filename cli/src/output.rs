@@ -1,7 +1,6 @@
 //! What the CLI prints: tables for people, JSON lines for programs, a progress bar.
 
 use edgemark::Report;
-use serde::Serialize;
 
 /// One file's outcome.
 pub struct FileResult {
@@ -9,41 +8,13 @@ pub struct FileResult {
     pub result: Result<Report, String>,
 }
 
-#[derive(Serialize)]
-struct JsonLine<'a> {
-    file: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    width: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    height: Option<u32>,
-    findings: &'a [edgemark::Finding],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    provenance: Option<&'a edgemark::provenance::Provenance>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'a str>,
-}
-
 pub fn json_lines(results: &[FileResult]) {
     for r in results {
-        let line = match &r.result {
-            Ok(rep) => JsonLine {
-                file: &r.file,
-                width: Some(rep.width),
-                height: Some(rep.height),
-                findings: &rep.findings,
-                provenance: Some(&rep.provenance),
-                error: None,
-            },
-            Err(e) => JsonLine {
-                file: &r.file,
-                width: None,
-                height: None,
-                findings: &[],
-                provenance: None,
-                error: Some(e),
-            },
-        };
-        match serde_json::to_string(&line) {
+        let record = edgemark::detector::Record::new(
+            Some(&r.file),
+            r.result.as_ref().map_err(String::as_str),
+        );
+        match serde_json::to_string(&record) {
             Ok(s) => println!("{s}"),
             Err(e) => println!("{{\"file\":{:?},\"error\":{:?}}}", r.file, e.to_string()),
         }
@@ -134,18 +105,10 @@ pub fn schemes(json: bool) {
     let registry = crate::select::registry();
     for e in registry.entries() {
         if json {
-            println!(
-                "{}",
-                serde_json::json!({
-                    "kind": e.kind.group(),
-                    "name": e.name,
-                    "description": e.description,
-                    "bits": e.bits,
-                    "code_bits": e.code_bits,
-                    "preset": e.preset,
-                    "default": e.default,
-                })
-            );
+            match serde_json::to_string(e) {
+                Ok(line) => println!("{line}"),
+                Err(err) => eprintln!("edgemark: {}: {err}", e.name),
+            }
         } else {
             println!("{:<7} {:<19} {}", e.kind.group(), e.name, e.description);
         }

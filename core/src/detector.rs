@@ -96,6 +96,49 @@ pub struct Report {
     pub fpr: f64,
 }
 
+/// One image's outcome as `edgemark detect --json` prints it (a line each) and the Python
+/// package returns it: `file` (when the image came from one), then the report's `width`,
+/// `height`, `findings` and `provenance`; or, when the image could not be read, empty
+/// `findings` and the `error`.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct Record<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    height: Option<u32>,
+    findings: &'a [Finding],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provenance: Option<&'a Provenance>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+impl<'a> Record<'a> {
+    /// The record of `file` (if any): its report, or why there is none.
+    pub fn new(file: Option<&'a str>, outcome: std::result::Result<&'a Report, &'a str>) -> Self {
+        match outcome {
+            Ok(r) => Record {
+                file,
+                width: Some(r.width),
+                height: Some(r.height),
+                findings: &r.findings,
+                provenance: Some(&r.provenance),
+                error: None,
+            },
+            Err(e) => Record {
+                file,
+                width: None,
+                height: None,
+                findings: &[],
+                provenance: None,
+                error: Some(e),
+            },
+        }
+    }
+}
+
 impl Report {
     /// Adds the metadata evidence of the encoded file the report is about
     /// ([`crate::provenance::scan`]) and settles the verdict again.

@@ -96,6 +96,23 @@ pub struct Entry {
     builder: Builder,
 }
 
+/// The entry as `edgemark schemes --json` and the bindings list it: `kind` (its
+/// [`Kind::group`]), `name`, `description`, `bits`, `code_bits`, `preset`, `default`.
+impl serde::Serialize for Entry {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Entry", 7)?;
+        st.serialize_field("kind", self.kind.group())?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("description", &self.description)?;
+        st.serialize_field("bits", &self.bits)?;
+        st.serialize_field("code_bits", &self.code_bits)?;
+        st.serialize_field("preset", &self.preset)?;
+        st.serialize_field("default", &self.default)?;
+        st.end()
+    }
+}
+
 /// How an entry becomes a [`Watermark`].
 #[derive(Clone, Debug)]
 enum Builder {

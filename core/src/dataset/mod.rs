@@ -52,6 +52,17 @@ pub struct Progress {
     pub total: u64,
 }
 
+/// Where `dataset mark` writes the manifest of the copy `output` when none is named:
+/// `OUTPUT.manifest.json` beside the folder (`out/` and `out` alike), outside the copy.
+pub fn default_manifest_path(output: &std::path::Path) -> std::path::PathBuf {
+    let mut p = output
+        .components()
+        .collect::<std::path::PathBuf>()
+        .into_os_string();
+    p.push(".manifest.json");
+    std::path::PathBuf::from(p)
+}
+
 /// The 32-bit `edgemark-v3` payload of one copy: the first 4 bytes of SHA-256 over a domain
 /// tag, the owner's key, the copy's random salt and the recipient's name. The salt makes the
 /// payload a fresh random word for every copy (two owners, or two copies for the same name,
