@@ -8,4 +8,4 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$root/scripts/fetch-photos.sh"
 bash "$root/python/tests/run.sh" --wheel
 export RAY_USAGE_STATS_ENABLED=0
-exec "$root/.cache/python-venv/bin/python" "$root/python/bench.py" "$@"
+exec "$root/.cache/python-venv/bin/python" "$root/python/benches/bench.py" "$@"

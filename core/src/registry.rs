@@ -393,17 +393,53 @@ impl Registry {
     #[cfg(feature = "onnx")]
     pub fn with_models() -> Registry {
         let mut registry = Registry::builtin();
+        registry.add_roots();
+        registry
+    }
+
+    /// The built-in entries, then the models named in `extra`, then those of the model
+    /// folders ([`Registry::with_models`]); an earlier name takes precedence. Each of `extra`
+    /// is a card file, a model folder holding `card.toml`, or a folder of model folders; one
+    /// that is missing or whose card does not load is an error (the model folders' cards
+    /// are left out with a note instead, as in [`Registry::with_models`]).
+    #[cfg(feature = "onnx")]
+    pub fn with_models_and(extra: &[PathBuf]) -> Result<Registry> {
+        let mut registry = Registry::builtin();
+        for path in extra {
+            let before = registry.skipped.len();
+            if path.is_file() {
+                registry.add_card(path.clone(), registry.entries.len());
+            } else if path.join("card.toml").is_file() {
+                registry.add_card(path.join("card.toml"), registry.entries.len());
+            } else if path.is_dir() {
+                registry.add_models(path);
+            } else {
+                return Err(Error::model(format!(
+                    "{}: no model card or model folder there",
+                    path.display()
+                )));
+            }
+            if let Some(note) = registry.skipped.get(before) {
+                return Err(Error::model(note.clone()));
+            }
+        }
+        registry.add_roots();
+        Ok(registry)
+    }
+
+    /// Adds the cards of every model folder ([`crate::neural::model_roots`]), each folder once.
+    #[cfg(feature = "onnx")]
+    fn add_roots(&mut self) {
         let mut seen: Vec<PathBuf> = Vec::new();
         for root in crate::neural::model_roots() {
             let Ok(canonical) = root.canonicalize() else {
                 continue;
             };
             if !seen.contains(&canonical) {
-                registry.add_models(&root);
+                self.add_models(&root);
                 seen.push(canonical);
             }
         }
-        registry
     }
 
     /// Adds an entry for each `<dir>/<folder>/card.toml` (folders in name order). A card
@@ -429,45 +465,53 @@ impl Registry {
         cards.sort();
         let first_of_dir = self.entries.len();
         for path in cards {
-            let card = match crate::neural::ModelCard::load(&path) {
-                Ok(card) => card,
-                Err(e) => {
-                    self.skipped.push(e.to_string());
-                    continue;
-                }
-            };
-            let names = std::iter::once(&card.name).chain(&card.aliases);
-            let taken = self
-                .entries
-                .iter()
-                .enumerate()
-                .find(|(_, e)| names.clone().any(|n| e.answers_to(n)));
-            match taken {
-                // An earlier model folder has a card of that name: it takes precedence.
-                Some((i, e)) if i < first_of_dir && matches!(e.builder, Builder::Card(_)) => {}
-                Some((_, e)) => self.skipped.push(format!(
-                    "{}: model '{}' left out: the name is taken by {} '{}'",
-                    path.display(),
-                    card.name,
-                    e.kind.as_str(),
-                    e.name
-                )),
-                None => {
-                    let description = if card.description.is_empty() {
-                        format!("ONNX model ({})", path.display())
-                    } else {
-                        card.description.clone()
-                    };
-                    let aliases: Vec<&str> = card.aliases.iter().map(String::as_str).collect();
-                    self.entries.push(Entry::new(
-                        &card.name,
-                        &aliases,
-                        Kind::Neural,
-                        &description,
-                        Some((card.bits, card.bits)),
-                        Builder::Card(path),
-                    ));
-                }
+            self.add_card(path, first_of_dir);
+        }
+    }
+
+    /// Adds the entry of the card at `path`; a card whose name an entry from before
+    /// `first_of_dir` (an earlier model folder) already gave is left out silently, any other
+    /// clash or a card that does not parse is noted in [`Registry::skipped`].
+    #[cfg(feature = "onnx")]
+    fn add_card(&mut self, path: PathBuf, first_of_dir: usize) {
+        let card = match crate::neural::ModelCard::load(&path) {
+            Ok(card) => card,
+            Err(e) => {
+                self.skipped.push(e.to_string());
+                return;
+            }
+        };
+        let names = std::iter::once(&card.name).chain(&card.aliases);
+        let taken = self
+            .entries
+            .iter()
+            .enumerate()
+            .find(|(_, e)| names.clone().any(|n| e.answers_to(n)));
+        match taken {
+            // An earlier model folder has a card of that name: it takes precedence.
+            Some((i, e)) if i < first_of_dir && matches!(e.builder, Builder::Card(_)) => {}
+            Some((_, e)) => self.skipped.push(format!(
+                "{}: model '{}' left out: the name is taken by {} '{}'",
+                path.display(),
+                card.name,
+                e.kind.as_str(),
+                e.name
+            )),
+            None => {
+                let description = if card.description.is_empty() {
+                    format!("ONNX model ({})", path.display())
+                } else {
+                    card.description.clone()
+                };
+                let aliases: Vec<&str> = card.aliases.iter().map(String::as_str).collect();
+                self.entries.push(Entry::new(
+                    &card.name,
+                    &aliases,
+                    Kind::Neural,
+                    &description,
+                    Some((card.bits, card.bits)),
+                    Builder::Card(path),
+                ));
             }
         }
     }
@@ -584,6 +628,36 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Models named by a caller: a model folder, its card, or a folder of model folders, in
+    /// front of the model folders; a path that holds none, or a card that does not load, is
+    /// an error.
+    #[cfg(feature = "onnx")]
+    #[test]
+    fn extra_models_are_cards_model_folders_or_folders_of_them() {
+        let base =
+            std::env::temp_dir().join(format!("edgemark-extra-models-{}", std::process::id()));
+        let folder = base.join("my-model");
+        std::fs::create_dir_all(&folder).unwrap();
+        let card = std::fs::read_to_string("../models/edgemark-hidden-48/card.toml")
+            .unwrap()
+            .replace("name = \"edgemark-hidden-48\"", "name = \"my-model\"")
+            .replace("aliases = [\"hidden48\"]", "aliases = []");
+        std::fs::write(folder.join("card.toml"), card).unwrap();
+        assert!(Registry::with_models().get("my-model").is_err());
+        for extra in [base.clone(), folder.clone(), folder.join("card.toml")] {
+            let r = Registry::with_models_and(&[extra.clone()]).unwrap();
+            let e = r
+                .get("my-model")
+                .unwrap_or_else(|e| panic!("{}: {e}", extra.display()));
+            assert_eq!(e.kind, Kind::Neural);
+        }
+        let missing = Registry::with_models_and(&[base.join("nope")]).unwrap_err();
+        assert!(missing.to_string().contains("no model card"), "{missing}");
+        std::fs::write(folder.join("card.toml"), "name = 3").unwrap();
+        assert!(Registry::with_models_and(&[folder.clone()]).is_err());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
 
     fn hex(h: &str) -> Option<Bits> {
         Some(Bits::parse(h).unwrap())

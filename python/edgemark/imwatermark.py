@@ -8,11 +8,14 @@ Switch with one import::
     bits = WatermarkDecoder("bits", 48).decode(cv2.imread("image.png"), "dwtDct")
 
 The same calls give the same results as invisible-watermark 0.2.0: ``decode`` the same bits
-(``dwtDct`` and ``dwtDctSvd``, any length, ``scales`` and ``block``), ``encode`` the same
-pixels, on ``uint8`` BGR images as ``cv2.imread`` gives them. ``float32`` images holding
-whole numbers (0-255) are read with imwatermark's float arithmetic; other float images are
-refused (EdgeMark reads 8-bit pixels). ``rivaGan`` is not offered here: use
-``edgemark.Detector(watermarks=[{"scheme": "rivagan", "message": ...}])``.
+(``dwtDct`` and ``dwtDctSvd``; lengths 1 to 4096, blocks 2 to 32, non-negative ``scales``),
+``encode`` the same pixels, on ``uint8`` BGR images as ``cv2.imread`` gives them (a fourth
+channel is ignored, as OpenCV's colour conversion ignores it; ``encode`` returns BGR, as
+imwatermark does). ``float32`` images holding whole numbers (0-255) are decoded with
+imwatermark's float arithmetic. Not offered, with a clear error: other float images (EdgeMark
+reads 8-bit pixels), ``encode`` on float images (Stable Diffusion XL's pipeline marks float32
+images: ``edgemark.Watermark("sdxl")`` writes its mark on 8-bit ones), and ``rivaGan`` (use
+``edgemark.Detector(watermarks=[{"scheme": "rivagan", "message": ...}])``).
 
 For a decision with a false-positive rate instead of raw bits, use :class:`edgemark.Detector`.
 """
@@ -57,8 +60,10 @@ def _bgr(image: Any, allow_float: bool) -> tuple:
     (r, c, channels) = a.shape
     if r * c < 256 * 256:
         raise RuntimeError("image too small, should be larger than 256x256")
-    if channels != 3:
-        raise ValueError(f"a BGR image has 3 channels, not {channels}")
+    if channels == 4:
+        a = a[:, :, :3]  # OpenCV's BGR2YUV ignores the fourth channel
+    elif channels != 3:
+        raise ValueError(f"a BGR image has 3 or 4 channels, not {channels}")
     if a.dtype == np.uint8:
         return c, r, np.ascontiguousarray(a).tobytes(), False
     if allow_float and a.dtype == np.float32:
@@ -66,6 +71,11 @@ def _bgr(image: Any, allow_float: bool) -> tuple:
             return c, r, np.ascontiguousarray(a.astype(np.uint8)).tobytes(), True
         raise ValueError(
             "EdgeMark reads 8-bit pixels: this float32 image has values that are not whole numbers in 0..255"
+        )
+    if a.dtype in (np.float32, np.float64):
+        raise TypeError(
+            "EdgeMark encodes 8-bit images only (imwatermark's float path keeps fractional pixels); "
+            "convert with np.clip(np.rint(x), 0, 255).astype(np.uint8), or use edgemark.Watermark('sdxl')"
         )
     raise TypeError(f"pixels must be uint8 (or float32 holding whole numbers when decoding), not {a.dtype}")
 

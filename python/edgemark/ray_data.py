@@ -89,7 +89,8 @@ class Scanner:
         self.jobs = jobs
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        data = batch.column(self.bytes_column).to_pylist()
+        # A null cell is an image that cannot be read: its row says so.
+        data = [b if b is not None else b"" for b in batch.column(self.bytes_column).to_pylist()]
         paths = [str(p) for p in batch.column(self.path_column).to_pylist()]
         records = self.detector.detect_many(data, jobs=self.jobs)
         return findings_table(paths, records)
@@ -106,16 +107,28 @@ def scan(
     batch_size: int = 64,
     bytes_column: str = "bytes",
     path_column: str = "path",
+    format: Optional[str] = None,
 ) -> "ray.data.Dataset":  # noqa: F821
-    """A Ray Dataset of findings for ``source``: a folder of images (read recursively, by
-    extension) or Parquet files whose ``bytes_column`` holds encoded images and
-    ``path_column`` their names. ``workers`` detectors run at once, one CPU each. Nothing
+    """A Ray Dataset of findings for ``source`` (a local path or any URI Ray Data reads,
+    e.g. ``s3://``): a folder of images (read recursively, by extension) or Parquet files
+    whose ``bytes_column`` holds encoded images and ``path_column`` their names
+    (``format="parquet"``; guessed for a ``.parquet`` path or a local folder of them).
+    ``watermarks`` are scheme names or dicts (they travel to the workers; a
+    :class:`edgemark.Watermark` object does not). ``workers`` detectors run at once, one CPU
+    each. Nothing
     runs until the dataset is consumed (``write_parquet``, ``to_pandas``, ...). The cluster
     needs a CPU beyond the ``workers`` for reading (else the detectors hold every CPU and the
     read never starts)."""
     import ray.data
 
-    if source.endswith(".parquet") or (os.path.isdir(source) and _is_parquet_dir(source)):
+    if any(isinstance(w, edgemark.Watermark) for w in watermarks or []):
+        raise TypeError("scan takes watermarks as scheme names or dicts (Watermark objects do not travel to workers)")
+    if format not in (None, "parquet", "images"):
+        raise ValueError(f"format is 'parquet' or 'images', not {format!r}")
+    if format is None:
+        parquet = source.endswith(".parquet") or (os.path.isdir(source) and _is_parquet_dir(source))
+        format = "parquet" if parquet else "images"
+    if format == "parquet":
         ds = ray.data.read_parquet(source).select_columns([path_column, bytes_column])
     else:
         ds = ray.data.read_binary_files(source, include_paths=True, file_extensions=IMAGE_EXTENSIONS)
@@ -125,7 +138,7 @@ def scan(
         fn_constructor_kwargs={
             "presets": presets,
             "watermarks": watermarks,
-            "models": [os.fspath(m) for m in models] if models else None,
+            "models": edgemark._paths(models),
             "fpr": fpr,
             "bytes_column": bytes_column,
             "path_column": path_column,
@@ -144,5 +157,5 @@ def _is_parquet_dir(path: str) -> bool:
 
 def single_process(paths: Sequence[str], data: Sequence[bytes], **detector: Any) -> List[Dict[str, Any]]:
     """The rows one process gets for the same images (what a scan's rows must equal)."""
-    records = edgemark.Detector(**detector).detect_many(list(data))
+    records = edgemark.Detector(**detector).detect_many([b if b is not None else b"" for b in data])
     return findings_table(list(paths), records).to_pylist()

@@ -21,6 +21,11 @@ import ray
 from edgemark.ray_data import scan
 
 
+def local(path: str) -> str:
+    """Local paths made absolute (workers may start elsewhere); URIs (s3://, gs://) as given."""
+    return path if "://" in path else os.path.abspath(path)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("source", help="a folder of images, or Parquet file(s) of encoded images")
@@ -32,6 +37,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--bytes-column", default="bytes")
     ap.add_argument("--path-column", default="path")
+    ap.add_argument("--format", choices=["images", "parquet"], help="what source holds (default: guessed)")
     ap.add_argument("--address", help="Ray cluster address (default: start a local one)")
     a = ap.parse_args()
 
@@ -43,7 +49,7 @@ def main() -> None:
         ray.init(num_cpus=a.workers + 1, include_dashboard=False, log_to_driver=False)
     started = time.perf_counter()
     ds = scan(
-        os.path.abspath(a.source),
+        local(a.source),
         presets=a.presets.split(",") if a.presets else None,
         watermarks=a.scheme or None,
         fpr=a.fpr,
@@ -51,10 +57,11 @@ def main() -> None:
         batch_size=a.batch_size,
         bytes_column=a.bytes_column,
         path_column=a.path_column,
+        format=a.format,
     )
-    ds.write_parquet(os.path.abspath(a.out))
+    ds.write_parquet(local(a.out))
     seconds = time.perf_counter() - started
-    written = pq.read_table(os.path.abspath(a.out), columns=["detected", "error"]).to_pydict()
+    written = pq.read_table(local(a.out), columns=["detected", "error"]).to_pydict()
     images = len(written["detected"])
     summary = {
         "images": images,

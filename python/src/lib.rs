@@ -14,7 +14,7 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::PyBytes;
 use rayon::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pyo3::create_exception!(
     edgemark,
@@ -27,35 +27,11 @@ fn err(e: impl std::fmt::Display) -> PyErr {
     Error::new_err(e.to_string())
 }
 
-/// The registry: the built-in schemes, the model folders the caller named (each a model
-/// folder holding `card.toml`, or a folder of them; a card that does not load is an error),
-/// then the usual model folders (`$EDGEMARK_MODELS`, `./models`).
+/// The registry: the built-in schemes, the models the caller named (card files, model
+/// folders, or folders of them; one that does not load is an error), then the usual model
+/// folders (`$EDGEMARK_MODELS`, `./models`).
 fn registry(models: &[PathBuf]) -> PyResult<Registry> {
-    let mut registry = Registry::builtin();
-    for m in models {
-        let dir = if m.join("card.toml").is_file() {
-            m.parent().unwrap_or(Path::new(".")).to_path_buf()
-        } else if m.is_file() {
-            // A card file: its folder is the model folder.
-            m.parent()
-                .and_then(Path::parent)
-                .unwrap_or(Path::new("."))
-                .to_path_buf()
-        } else if m.is_dir() {
-            m.clone()
-        } else {
-            return Err(err(format!("model folder {} not found", m.display())));
-        };
-        let before = registry.skipped().len();
-        registry = registry.scan(&dir);
-        if let Some(note) = registry.skipped().get(before) {
-            return Err(err(note));
-        }
-    }
-    for root in edgemark::neural::model_roots() {
-        registry = registry.scan(&root);
-    }
-    Ok(registry)
+    Registry::with_models_and(models).map_err(err)
 }
 
 /// A scheme the Python side names: scheme, message, bit length, name to report it under.
@@ -132,12 +108,17 @@ impl Input {
     }
 }
 
-/// A rayon pool of `jobs` threads (`None`: one per core).
-fn pool(jobs: Option<usize>) -> PyResult<rayon::ThreadPool> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.unwrap_or(0))
-        .build()
-        .map_err(err)
+/// Runs `work` on `jobs` threads (`None`: rayon's global pool, one thread per core).
+fn on_threads<T: Send>(jobs: Option<usize>, work: impl FnOnce() -> T + Send) -> PyResult<T> {
+    match jobs {
+        None => Ok(work()),
+        Some(0) => Err(err("jobs must be at least 1 (or None: every core)")),
+        Some(n) => Ok(rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map_err(err)?
+            .install(work)),
+    }
 }
 
 fn record(file: Option<&str>, outcome: &Result<Report, String>) -> String {
@@ -222,9 +203,10 @@ impl Detector {
         let outcome = py.detach(|| self.run(&input));
         match outcome {
             Ok(_) => Ok(record(input.file().as_deref(), &outcome)),
+            // Name the file unless the library's message already does.
             Err(e) => Err(err(match input.file() {
-                Some(f) => format!("{f}: {e}"),
-                None => e,
+                Some(f) if !e.contains(&f) => format!("{f}: {e}"),
+                _ => e,
             })),
         }
     }
@@ -243,15 +225,14 @@ impl Detector {
             .into_iter()
             .map(Input::from_item)
             .collect::<PyResult<Vec<_>>>()?;
-        let pool = pool(jobs)?;
-        Ok(py.detach(|| {
-            pool.install(|| {
+        py.detach(|| {
+            on_threads(jobs, || {
                 inputs
                     .par_iter()
                     .map(|i| record(i.file().as_deref(), &self.run(i)))
                     .collect()
             })
-        }))
+        })
     }
 }
 
@@ -454,17 +435,29 @@ fn imw_encode<'py>(
     Ok(PyBytes::new(py, &out))
 }
 
-/// Calls the Python progress callback (if any) with `(done, total)`; its exceptions are
-/// reported as unraisable and do not stop the work.
+/// Calls the Python progress callback (if any) with `(done, total)`, in order: the work
+/// reports from its worker threads, so each report takes a lock before the interpreter (no
+/// thread waits for the lock while holding the interpreter) and one that arrives after a later
+/// one is dropped. The callback's exceptions are reported as unraisable and do not stop the
+/// work.
 fn progress_of(callback: &Option<Py<PyAny>>) -> impl Fn(Progress) + Sync + '_ {
+    let last = std::sync::Mutex::new(0u64);
     move |p: Progress| {
-        if let Some(f) = callback {
-            Python::attach(|py| {
-                if let Err(e) = f.call1(py, (p.done, p.total)) {
-                    e.write_unraisable(py, None);
-                }
-            });
+        let Some(f) = callback else {
+            return;
+        };
+        let Ok(mut last) = last.lock() else {
+            return;
+        };
+        if p.done <= *last {
+            return;
         }
+        *last = p.done;
+        Python::attach(|py| {
+            if let Err(e) = f.call1(py, (p.done, p.total)) {
+                e.write_unraisable(py, None);
+            }
+        });
     }
 }
 
@@ -488,10 +481,13 @@ fn dataset_mark(
         .and_then(|o| o.with_key(key).with_psnr(psnr))
         .map_err(err)?;
     let path = manifest.unwrap_or_else(|| dataset::default_manifest_path(&output));
-    let pool = pool(jobs)?;
     let report = progress_of(&progress);
     let m = py
-        .detach(|| pool.install(|| dataset::mark(&input, &output, &path, &opts, &report)))
+        .detach(|| {
+            on_threads(jobs, || {
+                dataset::mark(&input, &output, &path, &opts, &report)
+            })
+        })?
         .map_err(err)?;
     let json = String::from_utf8(m.to_json().map_err(err)?).map_err(err)?;
     Ok((json, path.display().to_string()))
@@ -513,10 +509,13 @@ fn dataset_audit(
         .map(|p| Manifest::open(p).map_err(err))
         .collect::<PyResult<Vec<_>>>()?;
     let opts = AuditOptions::default().with_fpr(fpr).map_err(err)?;
-    let pool = pool(jobs)?;
     let report = progress_of(&progress);
     let audit = py
-        .detach(|| pool.install(|| dataset::audit(&manifests, &suspect, &opts, &report)))
+        .detach(|| {
+            on_threads(jobs, || {
+                dataset::audit(&manifests, &suspect, &opts, &report)
+            })
+        })?
         .map_err(err)?;
     serde_json::to_string(&audit).map_err(err)
 }

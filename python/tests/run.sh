@@ -36,11 +36,6 @@ setup() {
 setup
 [ "${1:-}" = "--setup" ] && exit 0
 
-# The CLI as scripts/test.sh's Rust stage builds it (the same features: no second build).
-cargo build --release --workspace --exclude edgemark-wasm \
-  --features edgemark-train/train --bin edgemark
-export EDGEMARK_CLI="$root/target/release/edgemark"
-
 build_wheel() {
   rm -f target/wheels/edgemark-*.whl
   (cd python && "$venv/bin/maturin" build --release --out "$root/target/wheels")

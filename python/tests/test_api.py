@@ -18,7 +18,7 @@ def test_detect_gives_the_cli_records():
     detector = edgemark.Detector()
     assert [detector.detect(p) for p in paths] == cli
     assert detector.detect_many(paths) == cli
-    # The SDXL fixture is found (and only it among the clean ones): the comparison is not of
+    # The two marked fixtures are found and the clean ones are not: the comparison is not of
     # empty findings.
     fired = {r["file"].rsplit("/", 1)[-1] for r in cli if any(f["detected"] for f in r["findings"])}
     assert fired == {"chelsea_sdxl.png", "coffee_imw_uint8.png"}
@@ -86,8 +86,10 @@ def test_errors_are_python_exceptions_with_the_message():
         edgemark.Detector(presets=["nope"])
     with pytest.raises(edgemark.Error):
         edgemark.Detector(fpr=2.0)
-    with pytest.raises(edgemark.Error, match="not found"):
+    with pytest.raises(edgemark.Error, match="no model card"):
         edgemark.Detector(models=["/nonexistent/models"])
+    with pytest.raises(edgemark.Error, match="jobs"):
+        detector.detect_many([FIXTURES / "coffee.png"], jobs=0)
     with pytest.raises(TypeError):
         detector.detect(12)
     # Images too large for the limits are refused before any pixel is read.
@@ -113,6 +115,52 @@ def test_embed_then_detect_with_a_custom_message():
     assert edgemark.Watermark("dwtDct", b"EdgeMark").message == mark.message
     bits = [int(b) for b in mark.message]
     assert edgemark.Watermark("dwtDct", bits).message == mark.message
+
+
+def test_embed_keeps_the_layout_of_rgba_bgra_and_gray_arrays():
+    rgb = load_rgb(FIXTURES / "coffee.png")
+    alpha = np.arange(rgb.shape[0] * rgb.shape[1], dtype=np.uint32).reshape(rgb.shape[:2]) % 251
+    rgba = np.concatenate([rgb, alpha.astype(np.uint8)[:, :, None]], axis=2)
+    mark = edgemark.Watermark("dwtDct", "text:EdgeMark")
+    out = mark.embed(rgba)
+    assert out.shape == rgba.shape and np.array_equal(out[:, :, 3], rgba[:, :, 3])
+    assert np.array_equal(out[:, :, :3], mark.embed(rgb))
+    bgra = np.ascontiguousarray(rgba[:, :, [2, 1, 0, 3]])
+    out_bgra = mark.embed(bgra, order="bgr")
+    assert np.array_equal(out_bgra[:, :, [2, 1, 0, 3]], out)
+    gray = np.ascontiguousarray(rgb[:, :, 1])
+    out_gray = mark.embed(gray)
+    assert out_gray.shape == gray.shape + (3,)
+    assert edgemark.Detector(watermarks=[mark]).detect(out_gray)["findings"][0]["detected"]
+
+
+def test_detect_many_releases_the_gil_and_uses_threads():
+    import threading
+    import time
+
+    data = [(FIXTURES / f).read_bytes() for f in FILES] * 12
+    detector = edgemark.Detector()
+    ticks = []
+    stop = threading.Event()
+
+    def tick():
+        while not stop.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.001)
+
+    t = threading.Thread(target=tick)
+    start = time.perf_counter()
+    t.start()
+    try:
+        records = detector.detect_many(data, jobs=2)
+    finally:
+        stop.set()
+        t.join()
+    seconds = time.perf_counter() - start
+    assert len(records) == len(data)
+    # A thread that needs the GIL went on running all along (held, it would tick ~once).
+    during = [x for x in ticks if x < start + seconds]
+    assert len(during) >= max(5, 0.3 * seconds / 0.001), (len(during), seconds)
 
 
 def test_embed_file_and_encoded_bytes(tmp_path):
@@ -151,8 +199,11 @@ def test_schemes_match_the_cli():
     assert [s for s in cli if s["kind"] != "model"] == builtin
 
 
-def test_a_model_card_from_a_model_folder():
-    # Our own learned model, committed in models/: named from Python as from the CLI.
+def test_a_model_card_from_a_model_folder(tmp_path, monkeypatch):
+    # Our own learned model, committed in models/: named from Python as from the CLI. No
+    # model folder is found otherwise (an empty $EDGEMARK_MODELS, no ./models).
+    monkeypatch.setenv("EDGEMARK_MODELS", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
     path = str(FIXTURES / "coffee.png")
     cli = json.loads(run_cli("detect", "--json", "--scheme", "edgemark-hidden-48", "--bits", "48", path))
     detector = edgemark.Detector(watermarks=[{"scheme": "edgemark-hidden-48", "bits": 48}], models=[ROOT / "models"])
@@ -160,6 +211,12 @@ def test_a_model_card_from_a_model_folder():
     assert len(cli["findings"][0]["bits"]) == 48
     with pytest.raises(edgemark.Error, match="unknown scheme"):
         edgemark.Detector(watermarks=["edgemark-hidden-48"])
+    # The model folder itself, its card, relative or not.
+    monkeypatch.chdir(ROOT / "models")
+    for models in (["edgemark-hidden-48"], ["edgemark-hidden-48/card.toml"], [ROOT / "models"]):
+        assert edgemark.Detector(watermarks=[{"scheme": "hidden48", "bits": 48}], models=models).detect(path) == cli
+    with pytest.raises(edgemark.Error, match="no model card"):
+        edgemark.Detector(models=["no-such-model"])
 
 
 def test_dataset_mark_and_audit_match_the_cli(tmp_path):
@@ -178,7 +235,9 @@ def test_dataset_mark_and_audit_match_the_cli(tmp_path):
     )
     assert manifest["manifest_path"] == str(tmp_path / "copy") + ".manifest.json"
     assert manifest["recipient"] == "acme" and manifest["marked"] == 3
+    # Reports arrive in order (from the worker threads), the last one saying all is done.
     assert calls and calls[-1] == (7, 7)
+    assert [d for d, _ in calls] == sorted({d for d, _ in calls})
     assert (tmp_path / "copy" / "labels.txt").read_text() == "not an image\n"
     audit = edgemark.dataset_audit(manifest["manifest_path"], tmp_path / "copy")
     assert audit["detected"] and audit["recipient"] == "acme" and audit["marked_found"] == 3

@@ -52,27 +52,60 @@ def test_decoder_types_scales_and_block(imwatermark):
     assert np.array_equal(got, want)
 
 
-def test_encoder_gives_imwatermarks_pixels(imwatermark):
+@pytest.mark.parametrize(
+    "wm_type,content,configs",
+    [
+        ("bytes", b"EdgeMark", {}),
+        ("bits", [1, 0, 1, 1, 0, 0, 1, 0, 1, 1, 1, 0, 0, 0, 1, 0, 1, 1, 0, 1, 0], {}),
+        ("b16", "B3EC907BB19E", {"scales": [0, 24, 0], "block": 8}),
+        # Both Y and U carry the mark: their votes are averaged.
+        ("bytes", b"YU", {"scales": [20, 30, 0]}),
+    ],
+)
+def test_encoder_gives_imwatermarks_pixels(imwatermark, wm_type, content, configs):
     for bgr in bgr_images()[:3]:
         for method in ("dwtDct", "dwtDctSvd"):
             ref, ours = imwatermark.WatermarkEncoder(), shim.WatermarkEncoder()
             for e in (ref, ours):
-                e.set_watermark("bytes", b"EdgeMark")
-            want = ref.encode(bgr, method)
-            got = ours.encode(bgr, method)
+                e.set_watermark(wm_type, content)
+            want = ref.encode(bgr, method, **configs)
+            got = ours.encode(bgr, method, **configs)
             assert got.dtype == want.dtype and got.shape == want.shape
             assert np.array_equal(got, want), method
+            n = ref.get_length()
+            ref_bits = imwatermark.WatermarkDecoder("bits", n).decode(want, method, **configs)
+            assert np.array_equal(shim.WatermarkDecoder("bits", n).decode(got, method, **configs), ref_bits)
 
 
-def test_errors_match_imwatermarks():
+def test_a_fourth_channel_is_ignored_as_opencv_ignores_it(imwatermark):
+    bgr = bgr_images()[1]
+    bgra = np.concatenate([bgr, np.full(bgr.shape[:2] + (1,), 7, np.uint8)], axis=2)
+    want = imwatermark.WatermarkDecoder("bits", 48).decode(bgra, "dwtDct")
+    assert np.array_equal(shim.WatermarkDecoder("bits", 48).decode(bgra, "dwtDct"), want)
+    enc = imwatermark.WatermarkEncoder()
+    enc.set_watermark("bytes", b"RGBA")
+    ours = shim.WatermarkEncoder()
+    ours.set_watermark("bytes", b"RGBA")
+    assert np.array_equal(ours.encode(bgra, "dwtDct"), enc.encode(bgra, "dwtDct"))
+
+
+def test_errors_match_imwatermarks(imwatermark):
+    small = np.zeros((128, 128, 3), np.uint8)
+    for module in (imwatermark, shim):
+        with pytest.raises(RuntimeError, match="too small"):
+            module.WatermarkDecoder("bits", 48).decode(small)
+        with pytest.raises(NameError):
+            module.WatermarkDecoder("bits", 48).decode(np.zeros((256, 256, 3), np.uint8), "dwtFoo")
+        with pytest.raises(NameError):
+            module.WatermarkDecoder("morse", 8)
+
+
+def test_what_the_shim_refuses_it_says_why():
     dec = shim.WatermarkDecoder("bits", 48)
-    with pytest.raises(RuntimeError, match="too small"):
-        dec.decode(np.zeros((128, 128, 3), np.uint8))
-    with pytest.raises(NameError):
-        dec.decode(np.zeros((256, 256, 3), np.uint8), "dwtFoo")
     with pytest.raises(NotImplementedError, match="rivagan"):
         dec.decode(np.zeros((256, 256, 3), np.uint8), "rivaGan")
-    with pytest.raises(NameError):
-        shim.WatermarkDecoder("morse", 8)
     with pytest.raises(ValueError, match="whole numbers"):
         dec.decode(np.full((256, 256, 3), 0.5, np.float32))
+    enc = shim.WatermarkEncoder(b"x")
+    with pytest.raises(TypeError, match="8-bit"):
+        enc.encode(np.zeros((256, 256, 3), np.float32))

@@ -81,8 +81,11 @@ def test_parquet_of_image_bytes(collection, tmp_path):
     folder, files, marked = collection
     files = files[:120]
     source = tmp_path / "images.parquet"
+    # A null cell is one unreadable image, not a failed batch.
+    names = [f.name for f in files] + ["null.png"]
+    images = [f.read_bytes() for f in files] + [None]
     pq.write_table(
-        pa.table({"key": [f.name for f in files], "image": [f.read_bytes() for f in files]}),
+        pa.table({"key": names, "image": pa.array(images, pa.binary())}),
         source,
         row_group_size=25,
     )
@@ -91,6 +94,7 @@ def test_parquet_of_image_bytes(collection, tmp_path):
         rows = scan(str(source), presets=["sdxl", "flux"], workers=2, bytes_column="image", path_column="key").take_all()
     finally:
         ray.shutdown()
-    want = single_process([f.name for f in files], [f.read_bytes() for f in files], presets=["sdxl", "flux"])
+    want = single_process(names, images, presets=["sdxl", "flux"])
     assert by_name(rows) == by_name(want)
+    assert by_name(rows)["null.png"]["error"]
     assert {n for n, r in by_name(rows).items() if r["detected"]} == marked & {f.name for f in files}

@@ -6,11 +6,12 @@
    `edgemark.Detector` (the SDXL preset; every generator preset), on the same decoded images.
    Medians of per-image times over the photographs, and the ratio to the reference.
 2. Ray Data: a folder of encoded images scanned by `edgemark.ray_data.scan` on a local cluster
-   with 1 and 2 workers (images/s, end to end: reading, decoding, detection, Parquet), and the
-   peak resident memory of each worker process; `Detector.detect_many` in one process (1 and 2
-   threads) on the same files as the reference.
+   with 1 and 2 workers (images/s end to end: starting the actors, reading, decoding,
+   detection, Parquet; and the steady rate from two collection sizes), and the peak resident
+   memory of each worker process; `Detector.detect_many` in one process (1 and 2 threads) on
+   the same files as the reference; what importing edgemark and detecting adds to a process.
 
-  python python/bench.py [--photos DIR] [--repeat 3] [--images 600] [--json out.json]
+  python python/benches/bench.py [--photos DIR] [--repeat 3] [--images 600] [--json out.json]
 """
 
 import argparse
@@ -31,7 +32,7 @@ import psutil
 import edgemark
 from edgemark import imwatermark as shim
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def reference_imwatermark():
@@ -130,40 +131,66 @@ class PeakMemory:
         self.thread.join()
 
 
-def ray_scan(files, folder, workers_list):
+def ray_scan(files, folders, workers_list):
+    """Each folder scanned end to end (actors started, files read, Parquet written); the
+    difference between the largest and the smallest folder gives the steady rate, without
+    the fixed start-up cost."""
     import ray
 
     from edgemark.ray_data import scan
 
     data = [f.read_bytes() for f in files]
-    out = {"images": len(files), "single_process": {}, "ray": {}}
+    out = {"images": len(files), "single_process_images_per_second": {}, "ray": {}}
     detector = edgemark.Detector()
     for jobs in (1, 2):
         t = time.perf_counter()
         detector.detect_many(data, jobs=jobs)
-        out["single_process"][f"detect_many jobs={jobs}"] = round(len(data) / (time.perf_counter() - t), 1)
+        out["single_process_images_per_second"][f"detect_many jobs={jobs}"] = round(
+            len(data) / (time.perf_counter() - t), 1
+        )
     for workers in workers_list:
         ray.init(num_cpus=workers + 1, include_dashboard=False, log_to_driver=False)
+        runs = {}
         try:
-            with tempfile.TemporaryDirectory() as tmp, PeakMemory() as mem:
-                t = time.perf_counter()
-                scan(str(folder), workers=workers, batch_size=32).write_parquet(tmp)
-                seconds = time.perf_counter() - t
+            with PeakMemory() as mem:
+                for n, folder in folders:
+                    with tempfile.TemporaryDirectory() as tmp:
+                        t = time.perf_counter()
+                        scan(str(folder), workers=workers, batch_size=32).write_parquet(tmp)
+                        runs[n] = time.perf_counter() - t
         finally:
             ray.shutdown()
+        (n0, t0), (n1, t1) = min(runs.items()), max(runs.items())
         out["ray"][f"{workers} worker(s)"] = {
-            "images_per_second": round(len(files) / seconds, 1),
-            "seconds": round(seconds, 2),
+            "end_to_end_seconds": {str(n): round(t, 2) for n, t in sorted(runs.items())},
+            "end_to_end_images_per_second": round(n1 / t1, 1),
+            "steady_images_per_second": round((n1 - n0) / (t1 - t0), 1),
+            "fixed_seconds": round(t0 - n0 * (t1 - t0) / (n1 - n0), 2),
             "peak_rss_mib_per_worker": sorted(round(v / 2**20) for v in mem.peak.values()),
         }
     return out
+
+
+def detector_memory(photo):
+    """Resident memory a process gains by importing edgemark, building the default detector
+    and detecting on one photograph (in a fresh interpreter)."""
+    import subprocess
+
+    code = (
+        "import psutil, sys; p = psutil.Process(); a = p.memory_info().rss; "
+        "import edgemark; d = edgemark.Detector(); d.detect(sys.argv[1]); "
+        "print(round((p.memory_info().rss - a) / 2**20, 1), round(a / 2**20, 1))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(photo)], check=True, capture_output=True, text=True)
+    gained, base = out.stdout.split()
+    return {"interpreter_mib": float(base), "edgemark_adds_mib": float(gained)}
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--photos", default=str(ROOT / ".cache" / "photos"))
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--images", type=int, default=600)
+    ap.add_argument("--images", type=int, default=2400, help="largest collection scanned (and 1/4 of it)")
     ap.add_argument("--json")
     a = ap.parse_args()
     photos = sorted(p for p in Path(a.photos).iterdir() if p.suffix.lower() in (".jpg", ".png"))
@@ -171,10 +198,15 @@ def main():
         sys.exit(f"no photos in {a.photos}: run scripts/setup.sh")
     results = {"cpu": f"{psutil.cpu_count()} logical CPUs", "edgemark": edgemark.__version__}
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        files = make_collection(photos, a.images, folder)
+        big, small = Path(tmp) / "big", Path(tmp) / "small"
+        big.mkdir()
+        small.mkdir()
+        files = make_collection(photos, a.images, big)
+        for f in files[: a.images // 4]:
+            os.link(f, small / f.name)
         # Ray first (it needs both cores); the one-core part pins this process.
-        results["ray"] = ray_scan(files, folder, [1, 2])
+        results["ray"] = ray_scan(files, [(a.images // 4, small), (a.images, big)], [1, 2])
+    results["memory"] = detector_memory(photos[0])
     results["one_core"] = one_core(photos, a.repeat)
     text = json.dumps(results, indent=2)
     print(text)
