@@ -646,7 +646,7 @@ mod tests {
         std::fs::write(folder.join("card.toml"), card).unwrap();
         assert!(Registry::with_models().get("my-model").is_err());
         for extra in [base.clone(), folder.clone(), folder.join("card.toml")] {
-            let r = Registry::with_models_and(&[extra.clone()]).unwrap();
+            let r = Registry::with_models_and(std::slice::from_ref(&extra)).unwrap();
             let e = r
                 .get("my-model")
                 .unwrap_or_else(|e| panic!("{}: {e}", extra.display()));
@@ -655,7 +655,7 @@ mod tests {
         let missing = Registry::with_models_and(&[base.join("nope")]).unwrap_err();
         assert!(missing.to_string().contains("no model card"), "{missing}");
         std::fs::write(folder.join("card.toml"), "name = 3").unwrap();
-        assert!(Registry::with_models_and(&[folder.clone()]).is_err());
+        assert!(Registry::with_models_and(std::slice::from_ref(&folder)).is_err());
         std::fs::remove_dir_all(&base).unwrap();
     }
 
