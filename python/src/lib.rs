@@ -357,6 +357,19 @@ fn classic_kind(method: &str) -> PyResult<ClassicKind> {
     }
 }
 
+/// A packed BGR image (OpenCV's layout), as imwatermark is handed it.
+fn bgr_image(bgr: &[u8], width: u32, height: u32) -> PyResult<Image> {
+    Image::from_raw(
+        bgr,
+        width,
+        height,
+        None,
+        PixelFormat::Bgr8,
+        &Limits::default(),
+    )
+    .map_err(err)
+}
+
 /// imwatermark's `decode`: the hard bits of `method` on a BGR image, read with the 8-bit
 /// (or, for float images, the float) colour arithmetic, exactly as imwatermark reads them.
 #[pyfunction]
@@ -380,15 +393,7 @@ fn imw_decode(
     let scheme = Classic::new(classic_kind(method)?, nbits, [scales.0, scales.1], block)
         .and_then(|c| c.with_conventions(&[convention]))
         .map_err(err)?;
-    let image = Image::from_raw(
-        &bgr,
-        width,
-        height,
-        None,
-        PixelFormat::Bgr8,
-        &Limits::default(),
-    )
-    .map_err(err)?;
+    let image = bgr_image(&bgr, width, height)?;
     let readings = py.detach(|| scheme.decode(&image)).map_err(err)?;
     let reading = readings
         .first()
@@ -417,15 +422,7 @@ fn imw_encode<'py>(
     )
     .map_err(err)?
     .with_embed_style(EmbedStyle::new(Convention::Uint8, true));
-    let image = Image::from_raw(
-        &bgr,
-        width,
-        height,
-        None,
-        PixelFormat::Bgr8,
-        &Limits::default(),
-    )
-    .map_err(err)?;
+    let image = bgr_image(&bgr, width, height)?;
     let message = Bits::new(bits);
     let marked = py.detach(|| scheme.embed(&image, &message)).map_err(err)?;
     let mut out = marked.into_rgb();
