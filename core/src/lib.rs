@@ -36,6 +36,7 @@ mod attribution;
 mod batch;
 // OpenCV-exact YUV and pywt-exact Haar: implementation details of the classical schemes.
 mod color;
+pub mod config;
 #[cfg(all(feature = "dataset", not(target_arch = "wasm32")))]
 pub mod dataset;
 pub mod detector;

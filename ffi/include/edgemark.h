@@ -137,6 +137,11 @@ typedef struct EdgemarkReport EdgemarkReport;
 typedef struct EdgemarkStream EdgemarkStream;
 
 /*
+ Opaque: a watermark to embed. Free with `edgemark_watermark_free`.
+ */
+typedef struct EdgemarkWatermark EdgemarkWatermark;
+
+/*
  One plane of a frame. The library only reads it, during the call.
  */
 typedef struct EdgemarkPlane {
@@ -300,6 +305,30 @@ enum EdgemarkStatus edgemark_detector_new(struct EdgemarkDetector **out);
 enum EdgemarkStatus edgemark_detector_new_presets(const char *presets,
                                                   double fpr,
                                                   struct EdgemarkDetector **out);
+
+/*
+ Creates a detector from a JSON configuration (UTF-8, NUL-terminated), every field
+ optional (`{}` is the default detector):
+
+ ```json
+ {"presets": ["sdxl", "flux"],
+  "watermarks": ["edgemark-v3", {"scheme": "dwtDct", "message": "0xB3EC907BB19E", "bits": 48, "name": "mine"}],
+  "models": ["models/edgemark-hidden-48"], "fpr": 1e-6, "max_pixels": 67108864}
+ ```
+
+ `presets` and `watermarks` name what `edgemark schemes` lists (no `presets` and no
+ `watermarks`: every generator preset; a `watermarks` entry is a name or an object with a
+ message or bit length); `models` are ONNX model cards or folders (a library built with the
+ `onnx` feature; without it they are an `EDGEMARK_STATUS_CONFIG` error); `fpr` is the
+ false-positive rate per image over all the watermarks; `max_pixels` bounds encoded images.
+ Malformed JSON or an unknown field gives `EDGEMARK_STATUS_INVALID_ARGUMENT`, an unknown
+ name or a bad message `EDGEMARK_STATUS_CONFIG`.
+
+ # Safety
+ `config` must be NULL or a NUL-terminated string; `out` NULL or writable.
+ */
+enum EdgemarkStatus edgemark_detector_new_json(const char *config,
+                                               struct EdgemarkDetector **out);
 
 /*
  Frees a detector (NULL is ignored).
@@ -476,6 +505,69 @@ enum EdgemarkStatus edgemark_stream_reset(struct EdgemarkStream *stream);
  `stream` NULL or from `edgemark_stream_new`, and not used again.
  */
 void edgemark_stream_free(struct EdgemarkStream *stream);
+
+/*
+ Creates a watermark to embed from a JSON configuration (UTF-8, NUL-terminated):
+
+ ```json
+ {"scheme": "edgemark-v3", "message": "0x00C0FFEE"}
+ {"scheme": "sdxl"}
+ {"scheme": "dwtDct", "message": "text:EdgeMark", "style": "clean", "convention": "uint8"}
+ ```
+
+ `scheme` is a preset (its own message) or a scheme of `edgemark schemes` with a `message`
+ (`0xHEX`, `bits:0101...`, `text:...`); `style` (`clean`, `compat`) and `convention`
+ (`uint8`, `float`) choose how classical schemes write; `models` (ONNX cards or folders)
+ needs a library built with the `onnx` feature. As `edgemark embed` builds it.
+
+ # Safety
+ `config` must be NULL or a NUL-terminated string; `out` NULL or writable.
+ */
+enum EdgemarkStatus edgemark_watermark_new_json(const char *config, struct EdgemarkWatermark **out);
+
+/*
+ Frees a watermark (NULL is ignored).
+
+ # Safety
+ `watermark` must be NULL or come from `edgemark_watermark_new_json`, and not be used again.
+ */
+void edgemark_watermark_free(struct EdgemarkWatermark *watermark);
+
+/*
+ Embeds the watermark into a raw frame (any `EdgemarkPixelFormat`: RGB/BGR/RGBA/BGRA/GRAY
+ with a stride, NV12 or I420 planes). On success `*rgb` holds the marked frame as tightly
+ packed RGB8 (`*width` x `*height` x 3 bytes; free with `edgemark_buffer_free(*rgb,
+ *rgb_len)`), and `*psnr`, when `psnr` is not NULL, its PSNR to the frame in dB. Convert it
+ back to the frame's own format to display or encode it.
+
+ # Safety
+ `watermark` NULL or live; `frame` as for `edgemark_detect_frame`; `rgb`, `rgb_len`,
+ `width`, `height` NULL or writable; `psnr` NULL or writable.
+ */
+enum EdgemarkStatus edgemark_embed_frame(const struct EdgemarkWatermark *watermark,
+                                         const struct EdgemarkFrame *frame,
+                                         uint8_t **rgb,
+                                         size_t *rgb_len,
+                                         uint32_t *width,
+                                         uint32_t *height,
+                                         double *psnr);
+
+/*
+ Embeds the watermark into an encoded image (PNG, JPEG, WebP, GIF, BMP, TIFF). On success
+ `*png` holds the marked image as a PNG file (lossless: every bit of the mark kept; free
+ with `edgemark_buffer_free(*png, *png_len)`), and `*psnr`, when `psnr` is not NULL, its
+ PSNR to the decoded input in dB.
+
+ # Safety
+ `watermark` NULL or live; `data` NULL or `len` readable bytes; `png`, `png_len` NULL or
+ writable; `psnr` NULL or writable.
+ */
+enum EdgemarkStatus edgemark_embed_encoded(const struct EdgemarkWatermark *watermark,
+                                           const uint8_t *data,
+                                           size_t len,
+                                           uint8_t **png,
+                                           size_t *png_len,
+                                           double *psnr);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -23,14 +23,17 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+mod embed;
 mod error;
 mod frame;
 mod report;
 
+pub use embed::EdgemarkWatermark;
 pub use error::EdgemarkStatus;
 pub use frame::{EdgemarkFrame, EdgemarkPixelFormat, EdgemarkPlane};
 pub use report::{EdgemarkFinding, EdgemarkReport};
 
+use edgemark::config::DetectorConfig;
 use edgemark::{Detector, Image, Limits, Registry, Report, StreamDetector};
 use error::{guard, guard_value, Failure};
 use std::ffi::{c_char, c_int, CStr, CString};
@@ -63,6 +66,27 @@ unsafe fn in_ref<'a, T>(p: *const T, what: &str) -> Result<&'a T, Failure> {
 
 fn boxed<T>(v: T) -> *mut T {
     Box::into_raw(Box::new(v))
+}
+
+/// A NUL-terminated UTF-8 argument.
+///
+/// # Safety
+/// `p` must be NULL or NUL-terminated.
+unsafe fn c_str<'a>(p: *const c_char, what: &str) -> Result<&'a str, Failure> {
+    if p.is_null() {
+        return Err(Failure::null(what));
+    }
+    // SAFETY: non-NULL and NUL-terminated by the caller's contract.
+    unsafe { CStr::from_ptr(p) }
+        .to_str()
+        .map_err(|_| Failure::arg(format!("{what} is not UTF-8")))
+}
+
+/// Hands `bytes` to the caller as a buffer to free with `edgemark_buffer_free(*data, *len)`.
+fn hand_out(bytes: Vec<u8>, data: &mut *mut u8, len: &mut usize) {
+    let buf = bytes.into_boxed_slice();
+    *len = buf.len();
+    *data = Box::into_raw(buf).cast();
 }
 
 /// The library version, e.g. "0.1.0" (a static string; do not free).
@@ -154,13 +178,8 @@ pub unsafe extern "C" fn edgemark_detector_new_presets(
     guard(|| {
         // SAFETY: `out` is NULL or writable (this function's contract).
         let out = unsafe { out_ptr(out, "out") }?;
-        if presets.is_null() {
-            return Err(Failure::null("presets"));
-        }
-        // SAFETY: non-NULL and NUL-terminated by contract.
-        let names = unsafe { CStr::from_ptr(presets) }
-            .to_str()
-            .map_err(|_| Failure::arg("presets is not UTF-8"))?;
+        // SAFETY: NULL or NUL-terminated by contract.
+        let names = unsafe { c_str(presets, "presets") }?;
         let names: Vec<String> = names
             .split(',')
             .map(str::trim)
@@ -174,6 +193,45 @@ pub unsafe extern "C" fn edgemark_detector_new_presets(
             .fold(Detector::new(), Detector::with);
         *out = boxed(EdgemarkDetector {
             inner: det.with_fpr(fpr)?,
+        });
+        Ok(())
+    })
+}
+
+/// Creates a detector from a JSON configuration (UTF-8, NUL-terminated), every field
+/// optional (`{}` is the default detector):
+///
+/// ```json
+/// {"presets": ["sdxl", "flux"],
+///  "watermarks": ["edgemark-v3", {"scheme": "dwtDct", "message": "0xB3EC907BB19E", "bits": 48, "name": "mine"}],
+///  "models": ["models/edgemark-hidden-48"], "fpr": 1e-6, "max_pixels": 67108864}
+/// ```
+///
+/// `presets` and `watermarks` name what `edgemark schemes` lists (no `presets` and no
+/// `watermarks`: every generator preset; a `watermarks` entry is a name or an object with a
+/// message or bit length); `models` are ONNX model cards or folders (a library built with the
+/// `onnx` feature; without it they are an `EDGEMARK_STATUS_CONFIG` error); `fpr` is the
+/// false-positive rate per image over all the watermarks; `max_pixels` bounds encoded images.
+/// Malformed JSON or an unknown field gives `EDGEMARK_STATUS_INVALID_ARGUMENT`, an unknown
+/// name or a bad message `EDGEMARK_STATUS_CONFIG`.
+///
+/// # Safety
+/// `config` must be NULL or a NUL-terminated string; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn edgemark_detector_new_json(
+    config: *const c_char,
+    out: *mut *mut EdgemarkDetector,
+) -> EdgemarkStatus {
+    guard(|| {
+        // SAFETY: `out` is NULL or writable (this function's contract).
+        let out = unsafe { out_ptr(out, "out") }?;
+        *out = std::ptr::null_mut();
+        // SAFETY: NULL or NUL-terminated by contract.
+        let text = unsafe { c_str(config, "config") }?;
+        let config: DetectorConfig = serde_json::from_str(text)
+            .map_err(|e| Failure::arg(format!("detector configuration: {e}")))?;
+        *out = boxed(EdgemarkDetector {
+            inner: config.build(Vec::new())?,
         });
         Ok(())
     })
@@ -342,9 +400,7 @@ pub unsafe extern "C" fn edgemark_decode_rgb(
         let bytes = unsafe { byte_slice(data, len, "data")? };
         let image = Image::decode(bytes)?;
         (*width, *height) = (image.width(), image.height());
-        let buf = image.into_rgb().into_boxed_slice();
-        *rgb_len = buf.len();
-        *rgb = Box::into_raw(buf).cast();
+        hand_out(image.into_rgb(), rgb, rgb_len);
         Ok(())
     })
 }
@@ -370,9 +426,7 @@ pub unsafe extern "C" fn edgemark_frame_to_rgb(
         let frame = unsafe { in_ref(frame, "frame") }?;
         // SAFETY: plane pointers and lengths are the caller's contract.
         let image = unsafe { frame::to_image(frame, &Limits::default())? };
-        let buf = image.into_rgb().into_boxed_slice();
-        *rgb_len = buf.len();
-        *rgb = Box::into_raw(buf).cast();
+        hand_out(image.into_rgb(), rgb, rgb_len);
         Ok(())
     })
 }

@@ -42,6 +42,8 @@ vg=(valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=defini
 echo "== test_edgemark under valgrind"
 "${vg[@]}" "$build/test_edgemark" "$build/marked.nv12" "$build/clean.nv12" "$w" "$h" "$expected" "$fx/sdxl_marked.png" \
   "$build/v3.nv12" "$v3w" "$v3h" "$v3_read"
+echo "== test_config_embed under valgrind (JSON configuration, embedding)"
+"${vg[@]}" "$build/test_config_embed" "$fx/clean.png" "$fx/sdxl_marked.png" "$photo"
 echo "== example nv12_detect under valgrind"
 "${vg[@]}" "$build/nv12_detect" "$build/marked.nv12" "$w" "$h"
 set +e

@@ -4,6 +4,7 @@
 //! and documents the API. Long work runs with the interpreter released (`Python::detach`),
 //! batches on every core (rayon).
 
+use edgemark::config::{DetectorConfig, WatermarkSpec};
 use edgemark::dataset::{self, AuditOptions, Manifest, MarkOptions, Progress};
 use edgemark::detector::Record;
 use edgemark::registry::{Registry, Request};
@@ -158,26 +159,22 @@ impl Detector {
         models: Vec<PathBuf>,
         fpr: f64,
     ) -> PyResult<Detector> {
-        let registry = registry(&models)?;
-        let schemes = schemes
+        let mut config = DetectorConfig::default();
+        config.presets = presets;
+        config.watermarks = schemes
             .into_iter()
-            .map(|(name, message, bits, rename)| {
-                let request = Request::new()
-                    .parse_message(message.as_deref())
-                    .map_err(err)?
-                    .bits(bits)
-                    .named(rename);
-                Ok((name, request))
+            .map(|(scheme, message, bits, name)| {
+                WatermarkSpec::new(scheme)
+                    .with_message(message)
+                    .with_bits(bits)
+                    .with_name(name)
+                    .into()
             })
-            .collect::<PyResult<Vec<_>>>()?;
+            .collect();
+        config.models = models;
+        config.fpr = Some(fpr);
         let others = watermarks.iter().map(|w| w.get().inner.clone()).collect();
-        let inner = registry
-            .select(presets.as_deref(), &schemes, others)
-            .map_err(err)?
-            .into_iter()
-            .fold(edgemark::Detector::new(), edgemark::Detector::with)
-            .with_fpr(fpr)
-            .map_err(err)?;
+        let inner = config.build(others).map_err(err)?;
         Ok(Detector { inner })
     }
 

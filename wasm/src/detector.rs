@@ -3,7 +3,7 @@
 //! `ImageData` or encoded bytes, returning the CLI's JSON report as a plain object.
 
 use crate::neural::NeuralModel;
-use crate::options::{CustomWatermark, DetectorOptions};
+use crate::options::{DetectorOptions, WATERMARK_FIELDS};
 use crate::report::to_js;
 use crate::{input, keys};
 use edgemark::{Limits, Report};
@@ -40,7 +40,7 @@ impl WasmDetector {
             Some(v) if !v.is_undefined() && !v.is_null() => {
                 keys::check(&v, DetectorOptions::FIELDS, "detector options")
                     .and_then(|()| {
-                        keys::check_each(&v, "watermarks", CustomWatermark::FIELDS, "watermark")
+                        keys::check_each(&v, "watermarks", WATERMARK_FIELDS, "watermark")
                     })
                     .and_then(|()| keys::check_each(&v, "models", NeuralModel::FIELDS, "model"))
                     .map_err(|e| JsError::new(&e))?;

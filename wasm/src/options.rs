@@ -4,6 +4,7 @@
 //! Nothing here touches JavaScript, so it is unit-tested natively.
 
 use crate::neural::NeuralModel;
+use edgemark::config::WatermarkSpec;
 use edgemark::registry::{Registry, Request};
 use edgemark::Watermark;
 use serde::Deserialize;
@@ -14,8 +15,9 @@ use serde::Deserialize;
 pub struct DetectorOptions {
     /// Built-in presets to look for. Left out: every preset, unless `watermarks` is given.
     pub presets: Option<Vec<String>>,
-    /// Custom classical watermarks.
-    pub watermarks: Option<Vec<CustomWatermark>>,
+    /// Custom watermarks: schemes of the registry (see `schemes()`) with the caller's own
+    /// message or bit length.
+    pub watermarks: Option<Vec<WatermarkSpec>>,
     /// Neural watermarks: ONNX decoder bytes + model card (builds with the `onnx` feature).
     pub models: Option<Vec<NeuralModel>>,
     /// Theoretical false-positive rate per image, over all the watermarks (default 1e-6).
@@ -24,20 +26,9 @@ pub struct DetectorOptions {
     pub max_pixels: Option<u64>,
 }
 
-/// A scheme of the registry (see `schemes()`) with the caller's own message (or bit
-/// length).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CustomWatermark {
-    /// A scheme's name, e.g. `dwtDct`.
-    pub scheme: String,
-    /// Expected message: `0xHEX`, `bits:0101...`, `text:...` or bare hex; gives a p-value.
-    pub message: Option<String>,
-    /// Bit length when no message is known (bits are read, nothing is decided).
-    pub bits: Option<usize>,
-    /// Name findings are reported under (default: the scheme's name).
-    pub name: Option<String>,
-}
+/// The fields a JS watermark object may have ([`WatermarkSpec`]'s: the same as the C ABI's
+/// and Python's).
+pub const WATERMARK_FIELDS: &[&str] = &["scheme", "message", "bits", "name"];
 
 /// Options of `embed(image, options)`.
 #[derive(Debug, Deserialize)]
@@ -77,7 +68,7 @@ impl DetectorOptions {
             .as_deref()
             .unwrap_or_default()
             .iter()
-            .map(CustomWatermark::request)
+            .map(|w| w.request().map_err(|e| e.to_string()))
             .collect::<Result<Vec<_>, String>>()?;
         let models = self
             .models
@@ -90,20 +81,6 @@ impl DetectorOptions {
         Registry::builtin()
             .select(self.presets.as_deref(), &custom, models)
             .map_err(|e| e.to_string())
-    }
-}
-
-impl CustomWatermark {
-    /// The field names a JS watermark object may have.
-    pub const FIELDS: &'static [&'static str] = &["scheme", "message", "bits", "name"];
-
-    fn request(&self) -> Result<(String, Request), String> {
-        let request = Request::new()
-            .parse_message(self.message.as_deref())
-            .map_err(|e| e.to_string())?
-            .bits(self.bits)
-            .named(self.name.clone());
-        Ok((self.scheme.clone(), request))
     }
 }
 
@@ -213,9 +190,9 @@ mod tests {
             "scheme" => r#"{"scheme":"dwtDct"}"#.to_string(),
             _ => format!("{{\"scheme\":\"dwtDct\",\"{f}\":null}}"),
         };
-        for f in CustomWatermark::FIELDS {
+        for f in WATERMARK_FIELDS {
             let json = with_scheme(f);
-            serde_json::from_str::<CustomWatermark>(&json).unwrap_or_else(|e| panic!("{f}: {e}"));
+            serde_json::from_str::<WatermarkSpec>(&json).unwrap_or_else(|e| panic!("{f}: {e}"));
         }
         for f in EmbedOptions::FIELDS {
             let json = with_scheme(f);
