@@ -11,38 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures = 0;
-#define CHECK(cond, ...)                                                    \
-    do {                                                                    \
-        if (cond) {                                                         \
-            printf("ok    ");                                               \
-        } else {                                                            \
-            printf("FAIL  ");                                               \
-            failures++;                                                     \
-        }                                                                   \
-        printf(__VA_ARGS__);                                                \
-        printf("\n");                                                       \
-    } while (0)
-
-static unsigned char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    unsigned char *buf = NULL;
-    size_t cap = 0, n = 0, got;
-    do {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 1 << 16;
-            unsigned char *grown = realloc(buf, cap);
-            if (!grown) { free(buf); fclose(f); return NULL; }
-            buf = grown;
-        }
-        got = fread(buf + n, 1, cap - n, f);
-        n += got;
-    } while (got > 0);
-    fclose(f);
-    *len = n;
-    return buf;
-}
+#include "check.h"
 
 static int contains(const char *haystack, const char *needle) {
     return haystack && needle && strstr(haystack, needle) != NULL;

@@ -15,37 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures = 0;
-#define CHECK(cond, ...)                                                    \
-    do {                                                                    \
-        if (cond) {                                                         \
-            printf("ok    ");                                               \
-        } else {                                                            \
-            printf("FAIL  ");                                               \
-            failures++;                                                     \
-        }                                                                   \
-        printf(__VA_ARGS__);                                                \
-        printf("\n");                                                       \
-    } while (0)
-
-static unsigned char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    unsigned char *buf = NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n > 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)) != NULL) {
-            if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-                free(buf);
-                buf = NULL;
-            } else {
-                *len = (size_t)n;
-            }
-        }
-    }
-    fclose(f);
-    return buf;
-}
+#include "check.h"
 
 static EdgemarkFrame nv12_frame(const unsigned char *data, uint32_t w, uint32_t h) {
     size_t luma = (size_t)w * h, chroma = 2 * (size_t)((w + 1) / 2) * ((h + 1) / 2);
