@@ -28,7 +28,10 @@ mod error;
 mod frame;
 mod report;
 
-pub use embed::EdgemarkWatermark;
+pub use embed::{
+    edgemark_embed_encoded, edgemark_embed_frame, edgemark_watermark_free,
+    edgemark_watermark_new_json, EdgemarkWatermark,
+};
 pub use error::EdgemarkStatus;
 pub use frame::{EdgemarkFrame, EdgemarkPixelFormat, EdgemarkPlane};
 pub use report::{EdgemarkFinding, EdgemarkReport};
