@@ -156,7 +156,8 @@ pub struct DetectorConfig {
     /// False-positive rate per image, over all the watermarks (default [`DEFAULT_FPR`]).
     #[serde(default)]
     pub fpr: Option<f64>,
-    /// Largest accepted `width * height` of an image (default [`Limits::default`]'s).
+    /// Largest accepted `width * height` of an encoded image or file (default
+    /// [`Limits::default`]'s; the detector's limits, [`Detector::with_limits`]).
     #[serde(default)]
     pub max_pixels: Option<u64>,
 }

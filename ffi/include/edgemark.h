@@ -313,14 +313,15 @@ enum EdgemarkStatus edgemark_detector_new_presets(const char *presets,
  ```json
  {"presets": ["sdxl", "flux"],
   "watermarks": ["edgemark-v3", {"scheme": "dwtDct", "message": "0xB3EC907BB19E", "bits": 48, "name": "mine"}],
-  "models": ["models/edgemark-hidden-48"], "fpr": 1e-6, "max_pixels": 67108864}
+  "fpr": 1e-6, "max_pixels": 16777216}
  ```
 
  `presets` and `watermarks` name what `edgemark schemes` lists (no `presets` and no
  `watermarks`: every generator preset; a `watermarks` entry is a name or an object with a
  message or bit length); `models` are ONNX model cards or folders (a library built with the
  `onnx` feature; without it they are an `EDGEMARK_STATUS_CONFIG` error); `fpr` is the
- false-positive rate per image over all the watermarks; `max_pixels` bounds encoded images.
+ false-positive rate per image over all the watermarks; `max_pixels` bounds encoded images
+ and files (raw frames are checked against the default limits).
  Malformed JSON or an unknown field gives `EDGEMARK_STATUS_INVALID_ARGUMENT`, an unknown
  name or a bad message `EDGEMARK_STATUS_CONFIG`.
 
@@ -518,7 +519,9 @@ void edgemark_stream_free(struct EdgemarkStream *stream);
  `scheme` is a preset (its own message) or a scheme of `edgemark schemes` with a `message`
  (`0xHEX`, `bits:0101...`, `text:...`); `style` (`clean`, `compat`) and `convention`
  (`uint8`, `float`) choose how classical schemes write; `models` (ONNX cards or folders)
- needs a library built with the `onnx` feature. As `edgemark embed` builds it.
+ needs a library built with the `onnx` feature. As `edgemark embed` builds it. Malformed
+ JSON or an unknown field gives `EDGEMARK_STATUS_INVALID_ARGUMENT`, an unknown scheme, a
+ missing or malformed message `EDGEMARK_STATUS_CONFIG`.
 
  # Safety
  `config` must be NULL or a NUL-terminated string; `out` NULL or writable.
@@ -537,7 +540,8 @@ void edgemark_watermark_free(struct EdgemarkWatermark *watermark);
  Embeds the watermark into a raw frame (any `EdgemarkPixelFormat`: RGB/BGR/RGBA/BGRA/GRAY
  with a stride, NV12 or I420 planes). On success `*rgb` holds the marked frame as tightly
  packed RGB8 (`*width` x `*height` x 3 bytes; free with `edgemark_buffer_free(*rgb,
- *rgb_len)`), and `*psnr`, when `psnr` is not NULL, its PSNR to the frame in dB. Convert it
+ *rgb_len)`), and `*psnr`, when `psnr` is not NULL, its PSNR in dB to the frame as RGB8
+ (alpha dropped, YUV converted). Convert it
  back to the frame's own format to display or encode it.
 
  # Safety

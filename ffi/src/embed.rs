@@ -25,7 +25,9 @@ pub struct EdgemarkWatermark {
 /// `scheme` is a preset (its own message) or a scheme of `edgemark schemes` with a `message`
 /// (`0xHEX`, `bits:0101...`, `text:...`); `style` (`clean`, `compat`) and `convention`
 /// (`uint8`, `float`) choose how classical schemes write; `models` (ONNX cards or folders)
-/// needs a library built with the `onnx` feature. As `edgemark embed` builds it.
+/// needs a library built with the `onnx` feature. As `edgemark embed` builds it. Malformed
+/// JSON or an unknown field gives `EDGEMARK_STATUS_INVALID_ARGUMENT`, an unknown scheme, a
+/// missing or malformed message `EDGEMARK_STATUS_CONFIG`.
 ///
 /// # Safety
 /// `config` must be NULL or a NUL-terminated string; `out` NULL or writable.
@@ -73,7 +75,8 @@ fn embed(watermark: &EdgemarkWatermark, cover: &Image) -> Result<(Image, f64), F
 /// Embeds the watermark into a raw frame (any `EdgemarkPixelFormat`: RGB/BGR/RGBA/BGRA/GRAY
 /// with a stride, NV12 or I420 planes). On success `*rgb` holds the marked frame as tightly
 /// packed RGB8 (`*width` x `*height` x 3 bytes; free with `edgemark_buffer_free(*rgb,
-/// *rgb_len)`), and `*psnr`, when `psnr` is not NULL, its PSNR to the frame in dB. Convert it
+/// *rgb_len)`), and `*psnr`, when `psnr` is not NULL, its PSNR in dB to the frame as RGB8
+/// (alpha dropped, YUV converted). Convert it
 /// back to the frame's own format to display or encode it.
 ///
 /// # Safety

@@ -207,14 +207,15 @@ pub unsafe extern "C" fn edgemark_detector_new_presets(
 /// ```json
 /// {"presets": ["sdxl", "flux"],
 ///  "watermarks": ["edgemark-v3", {"scheme": "dwtDct", "message": "0xB3EC907BB19E", "bits": 48, "name": "mine"}],
-///  "models": ["models/edgemark-hidden-48"], "fpr": 1e-6, "max_pixels": 67108864}
+///  "fpr": 1e-6, "max_pixels": 16777216}
 /// ```
 ///
 /// `presets` and `watermarks` name what `edgemark schemes` lists (no `presets` and no
 /// `watermarks`: every generator preset; a `watermarks` entry is a name or an object with a
 /// message or bit length); `models` are ONNX model cards or folders (a library built with the
 /// `onnx` feature; without it they are an `EDGEMARK_STATUS_CONFIG` error); `fpr` is the
-/// false-positive rate per image over all the watermarks; `max_pixels` bounds encoded images.
+/// false-positive rate per image over all the watermarks; `max_pixels` bounds encoded images
+/// and files (raw frames are checked against the default limits).
 /// Malformed JSON or an unknown field gives `EDGEMARK_STATUS_INVALID_ARGUMENT`, an unknown
 /// name or a bad message `EDGEMARK_STATUS_CONFIG`.
 ///

@@ -102,7 +102,7 @@ int main(int argc, char **argv) {
            "truncated JSON", "detector configuration");
     CHECK(det == NULL, "out is NULL after a failure");
     expect(edgemark_detector_new_json("{\"preset\": [\"sdxl\"]}", &det), EDGEMARK_STATUS_INVALID_ARGUMENT,
-           "unknown field", "preset");
+           "unknown field", "unknown field `preset`");
     expect(edgemark_detector_new_json("{\"presets\": [\"nope\"]}", &det), EDGEMARK_STATUS_CONFIG,
            "unknown preset", "nope");
     expect(edgemark_detector_new_json("{\"watermarks\": [{\"scheme\": \"dwtDct\", \"message\": \"0xZZ\"}]}", &det),
@@ -132,7 +132,8 @@ int main(int argc, char **argv) {
     CHECK(detected == 0, "not in the photo before embedding");
     edgemark_buffer_free(png, png_len);
 
-    /* Embedding into a raw frame: the photo's pixels as an RGB8 frame with a padded stride. */
+    /* Embedding into a raw frame: the clean fixture's pixels as an RGB8 frame with a padded
+     * stride; the PSNR comes back through a non-NULL pointer. */
     unsigned char *rgb = NULL;
     size_t rgb_len = 0;
     uint32_t w = 0, h = 0;
@@ -155,9 +156,10 @@ int main(int argc, char **argv) {
     unsigned char *marked = NULL;
     size_t marked_len = 0;
     uint32_t mw = 0, mh = 0;
-    s = edgemark_embed_frame(dwt, &frame, &marked, &marked_len, &mw, &mh, NULL);
-    CHECK(s == EDGEMARK_STATUS_OK && mw == w && mh == h && marked_len == (size_t)w * h * 3,
-          "embed_frame: packed RGB8 %ux%u (psnr may be NULL)", mw, mh);
+    psnr = 0;
+    s = edgemark_embed_frame(dwt, &frame, &marked, &marked_len, &mw, &mh, &psnr);
+    CHECK(s == EDGEMARK_STATUS_OK && mw == w && mh == h && marked_len == (size_t)w * h * 3 && psnr > 30,
+          "embed_frame: packed RGB8 %ux%u at %.2f dB", mw, mh, psnr);
     EdgemarkDetector *mine = NULL;
     CHECK(edgemark_detector_new_json("{\"watermarks\": [{\"scheme\": \"dwtDct\", \"message\": \"text:EdgeMark\"}]}",
                                      &mine) == EDGEMARK_STATUS_OK,
@@ -194,16 +196,28 @@ int main(int argc, char **argv) {
            "unknown field", "size");
     expect(edgemark_watermark_new_json(NULL, &bad), EDGEMARK_STATUS_NULL_POINTER, "NULL config", NULL);
     expect(edgemark_embed_frame(NULL, &frame, &marked, &marked_len, &mw, &mh, NULL), EDGEMARK_STATUS_NULL_POINTER,
-           "embed_frame: NULL watermark", NULL);
+           "embed_frame: NULL watermark", "watermark");
     expect(edgemark_embed_frame(dwt, NULL, &marked, &marked_len, &mw, &mh, NULL), EDGEMARK_STATUS_NULL_POINTER,
-           "embed_frame: NULL frame", NULL);
+           "embed_frame: NULL frame", "frame");
     expect(edgemark_embed_frame(dwt, &frame, NULL, &marked_len, &mw, &mh, NULL), EDGEMARK_STATUS_NULL_POINTER,
-           "embed_frame: NULL out", NULL);
+           "embed_frame: NULL rgb", "rgb");
+    expect(edgemark_embed_frame(dwt, &frame, &marked, NULL, &mw, &mh, NULL), EDGEMARK_STATUS_NULL_POINTER,
+           "embed_frame: NULL rgb_len", "rgb_len");
+    expect(edgemark_embed_frame(dwt, &frame, &marked, &marked_len, NULL, &mh, NULL), EDGEMARK_STATUS_NULL_POINTER,
+           "embed_frame: NULL width", "width");
+    expect(edgemark_embed_frame(dwt, &frame, &marked, &marked_len, &mw, NULL, NULL), EDGEMARK_STATUS_NULL_POINTER,
+           "embed_frame: NULL height", "height");
+    expect(edgemark_embed_encoded(dwt, photo, photo_len, NULL, &png_len, NULL), EDGEMARK_STATUS_NULL_POINTER,
+           "embed_encoded: NULL png", "png");
+    expect(edgemark_embed_encoded(dwt, photo, photo_len, &png, NULL, NULL), EDGEMARK_STATUS_NULL_POINTER,
+           "embed_encoded: NULL png_len", "png_len");
     frame.planes[0].len = 10;
     expect(edgemark_embed_frame(dwt, &frame, &marked, &marked_len, &mw, &mh, NULL), EDGEMARK_STATUS_INVALID_FRAME,
            "embed_frame: a plane shorter than the frame", NULL);
+    png = (unsigned char *)1;
     expect(edgemark_embed_encoded(dwt, (const unsigned char *)"not an image", 12, &png, &png_len, NULL),
            EDGEMARK_STATUS_DECODE, "embed_encoded: not an image", NULL);
+    CHECK(png == NULL, "png is NULL after a failure");
     expect(edgemark_embed_encoded(dwt, photo, 0, &png, &png_len, NULL), EDGEMARK_STATUS_INVALID_ARGUMENT,
            "embed_encoded: zero length", NULL);
     unsigned char tiny[3 * 16 * 16] = {0};
@@ -214,6 +228,7 @@ int main(int argc, char **argv) {
     small.planes[0].data = tiny;
     small.planes[0].len = sizeof tiny;
     small.planes[0].stride = 48;
+    marked = (unsigned char *)1;
     s = edgemark_embed_frame(wm, &small, &marked, &marked_len, &mw, &mh, NULL);
     CHECK(s != EDGEMARK_STATUS_OK && s != EDGEMARK_STATUS_PANIC && marked == NULL,
           "embed_frame: a 16x16 frame is refused (%s)", edgemark_status_str(s));
