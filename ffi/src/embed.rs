@@ -1,9 +1,11 @@
 //! Embedding through the C ABI: a watermark configured from JSON, written into a raw frame or
 //! an encoded image.
 
-use crate::error::{guard, guard_value, Failure};
+use crate::error::{guard, Failure};
 use crate::frame::{self, EdgemarkFrame};
-use crate::{boxed, byte_slice, c_str, hand_out, in_ref, out_ptr, EdgemarkStatus};
+use crate::{
+    boxed, byte_slice, free_boxed, hand_out, in_ref, json_config, out_ptr, EdgemarkStatus,
+};
 use edgemark::config::EmbedConfig;
 use edgemark::{Image, Limits, Watermark};
 use std::ffi::c_char;
@@ -41,9 +43,7 @@ pub unsafe extern "C" fn edgemark_watermark_new_json(
         let out = unsafe { out_ptr(out, "out") }?;
         *out = std::ptr::null_mut();
         // SAFETY: NULL or NUL-terminated by contract.
-        let text = unsafe { c_str(config, "config") }?;
-        let config: EmbedConfig = serde_json::from_str(text)
-            .map_err(|e| Failure::arg(format!("watermark configuration: {e}")))?;
+        let config: EmbedConfig = unsafe { json_config(config, "watermark configuration") }?;
         *out = boxed(EdgemarkWatermark {
             inner: config.watermark()?,
         });
@@ -57,12 +57,8 @@ pub unsafe extern "C" fn edgemark_watermark_new_json(
 /// `watermark` must be NULL or come from `edgemark_watermark_new_json`, and not be used again.
 #[no_mangle]
 pub unsafe extern "C" fn edgemark_watermark_free(watermark: *mut EdgemarkWatermark) {
-    guard_value((), || {
-        if !watermark.is_null() {
-            // SAFETY: created by Box::into_raw in this library, freed once by contract.
-            drop(unsafe { Box::from_raw(watermark) });
-        }
-    })
+    // SAFETY: NULL or boxed by this library, freed once (this function's contract).
+    unsafe { free_boxed(watermark) }
 }
 
 /// Embeds into `cover`, returning the marked image and its PSNR to the cover.

@@ -85,6 +85,33 @@ unsafe fn c_str<'a>(p: *const c_char, what: &str) -> Result<&'a str, Failure> {
         .map_err(|_| Failure::arg(format!("{what} is not UTF-8")))
 }
 
+/// A NUL-terminated UTF-8 JSON argument read into `T`: NULL is `NULL_POINTER` ("config"),
+/// malformed JSON or an unknown field `INVALID_ARGUMENT` with serde's message after `what`.
+///
+/// # Safety
+/// `p` must be NULL or NUL-terminated.
+unsafe fn json_config<T: serde::de::DeserializeOwned>(
+    p: *const c_char,
+    what: &str,
+) -> Result<T, Failure> {
+    // SAFETY: NULL or NUL-terminated by the caller's contract.
+    let text = unsafe { c_str(p, "config") }?;
+    serde_json::from_str(text).map_err(|e| Failure::arg(format!("{what}: {e}")))
+}
+
+/// Frees a handle this library boxed (NULL is ignored): every `*_free` of an object.
+///
+/// # Safety
+/// `p` must be NULL or come from `boxed`, and not be used again.
+unsafe fn free_boxed<T>(p: *mut T) {
+    guard_value((), || {
+        if !p.is_null() {
+            // SAFETY: created by Box::into_raw in this library, freed once by contract.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    })
+}
+
 /// Hands `bytes` to the caller as a buffer to free with `edgemark_buffer_free(*data, *len)`.
 fn hand_out(bytes: Vec<u8>, data: &mut *mut u8, len: &mut usize) {
     let buf = bytes.into_boxed_slice();
@@ -231,9 +258,7 @@ pub unsafe extern "C" fn edgemark_detector_new_json(
         let out = unsafe { out_ptr(out, "out") }?;
         *out = std::ptr::null_mut();
         // SAFETY: NULL or NUL-terminated by contract.
-        let text = unsafe { c_str(config, "config") }?;
-        let config: DetectorConfig = serde_json::from_str(text)
-            .map_err(|e| Failure::arg(format!("detector configuration: {e}")))?;
+        let config: DetectorConfig = unsafe { json_config(config, "detector configuration") }?;
         *out = boxed(EdgemarkDetector {
             inner: config.build(Vec::new())?,
         });
@@ -247,12 +272,8 @@ pub unsafe extern "C" fn edgemark_detector_new_json(
 /// `detector` must be NULL or come from `edgemark_detector_new*`, and not be used again.
 #[no_mangle]
 pub unsafe extern "C" fn edgemark_detector_free(detector: *mut EdgemarkDetector) {
-    guard_value((), || {
-        if !detector.is_null() {
-            // SAFETY: created by Box::into_raw in this library, freed once by contract.
-            drop(unsafe { Box::from_raw(detector) });
-        }
-    })
+    // SAFETY: NULL or boxed by this library, freed once (this function's contract).
+    unsafe { free_boxed(detector) }
 }
 
 /// Detects watermarks in a raw frame (RGB8, BGR8, RGBA8, BGRA8, GRAY8 with a stride; NV12 or
@@ -469,12 +490,8 @@ pub unsafe extern "C" fn edgemark_string_free(s: *mut c_char) {
 /// `report` NULL or from this library, and not used again.
 #[no_mangle]
 pub unsafe extern "C" fn edgemark_report_free(report: *mut EdgemarkReport) {
-    guard_value((), || {
-        if !report.is_null() {
-            // SAFETY: created by Box::into_raw in this library, freed once by contract.
-            drop(unsafe { Box::from_raw(report) });
-        }
-    })
+    // SAFETY: NULL or boxed by this library, freed once (this function's contract).
+    unsafe { free_boxed(report) }
 }
 
 /// Number of findings (one per watermark looked for); 0 for NULL.
@@ -636,10 +653,6 @@ pub unsafe extern "C" fn edgemark_stream_reset(stream: *mut EdgemarkStream) -> E
 /// `stream` NULL or from `edgemark_stream_new`, and not used again.
 #[no_mangle]
 pub unsafe extern "C" fn edgemark_stream_free(stream: *mut EdgemarkStream) {
-    guard_value((), || {
-        if !stream.is_null() {
-            // SAFETY: created by Box::into_raw in this library, freed once by contract.
-            drop(unsafe { Box::from_raw(stream) });
-        }
-    })
+    // SAFETY: NULL or boxed by this library, freed once (this function's contract).
+    unsafe { free_boxed(stream) }
 }
