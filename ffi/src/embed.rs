@@ -4,7 +4,7 @@
 use crate::error::{guard, Failure};
 use crate::frame::{self, EdgemarkFrame};
 use crate::{
-    boxed, byte_slice, free_boxed, hand_out, in_ref, json_config, out_ptr, EdgemarkStatus,
+    boxed, byte_slice, free_boxed, hand_out, in_ref, json_config, out_ptr, rgb_outs, EdgemarkStatus,
 };
 use edgemark::config::EmbedConfig;
 use edgemark::{Image, Limits, Watermark};
@@ -89,17 +89,8 @@ pub unsafe extern "C" fn edgemark_embed_frame(
     psnr: *mut f64,
 ) -> EdgemarkStatus {
     guard(|| {
-        // SAFETY: `rgb` is NULL or writable (this function's contract).
-        let rgb = unsafe { out_ptr(rgb, "rgb") }?;
-        *rgb = std::ptr::null_mut();
-        let (rgb_len, width, height) = (
-            // SAFETY: `rgb_len` is NULL or writable (this function's contract).
-            unsafe { out_ptr(rgb_len, "rgb_len") }?,
-            // SAFETY: `width` is NULL or writable (this function's contract).
-            unsafe { out_ptr(width, "width") }?,
-            // SAFETY: `height` is NULL or writable (this function's contract).
-            unsafe { out_ptr(height, "height") }?,
-        );
+        // SAFETY: the four out-pointers are NULL or writable (this function's contract).
+        let (rgb, rgb_len, width, height) = unsafe { rgb_outs(rgb, rgb_len, width, height) }?;
         // SAFETY: `watermark` is NULL or live (this function's contract).
         let watermark = unsafe { in_ref(watermark, "watermark") }?;
         // SAFETY: `frame` is NULL or live (this function's contract).

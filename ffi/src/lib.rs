@@ -112,6 +112,31 @@ unsafe fn free_boxed<T>(p: *mut T) {
     })
 }
 
+/// The out-pointers of a function returning an RGB8 buffer and its size, checked in order
+/// (`rgb` first, set to NULL so that a failure leaves it NULL).
+///
+/// # Safety
+/// Each pointer must be NULL or writable.
+unsafe fn rgb_outs<'a>(
+    rgb: *mut *mut u8,
+    rgb_len: *mut usize,
+    width: *mut u32,
+    height: *mut u32,
+) -> Result<(&'a mut *mut u8, &'a mut usize, &'a mut u32, &'a mut u32), Failure> {
+    // SAFETY: `rgb` is NULL or writable (the caller's contract).
+    let rgb = unsafe { out_ptr(rgb, "rgb") }?;
+    *rgb = std::ptr::null_mut();
+    Ok((
+        rgb,
+        // SAFETY: `rgb_len` is NULL or writable (the caller's contract).
+        unsafe { out_ptr(rgb_len, "rgb_len") }?,
+        // SAFETY: `width` is NULL or writable (the caller's contract).
+        unsafe { out_ptr(width, "width") }?,
+        // SAFETY: `height` is NULL or writable (the caller's contract).
+        unsafe { out_ptr(height, "height") }?,
+    ))
+}
+
 /// Hands `bytes` to the caller as a buffer to free with `edgemark_buffer_free(*data, *len)`.
 fn hand_out(bytes: Vec<u8>, data: &mut *mut u8, len: &mut usize) {
     let buf = bytes.into_boxed_slice();
@@ -410,17 +435,8 @@ pub unsafe extern "C" fn edgemark_decode_rgb(
     height: *mut u32,
 ) -> EdgemarkStatus {
     guard(|| {
-        // SAFETY: `rgb` is NULL or writable (this function's contract).
-        let rgb = unsafe { out_ptr(rgb, "rgb") }?;
-        *rgb = std::ptr::null_mut();
-        let (rgb_len, width, height) = (
-            // SAFETY: `rgb_len` is NULL or writable (this function's contract).
-            unsafe { out_ptr(rgb_len, "rgb_len") }?,
-            // SAFETY: `width` is NULL or writable (this function's contract).
-            unsafe { out_ptr(width, "width") }?,
-            // SAFETY: `height` is NULL or writable (this function's contract).
-            unsafe { out_ptr(height, "height") }?,
-        );
+        // SAFETY: the four out-pointers are NULL or writable (this function's contract).
+        let (rgb, rgb_len, width, height) = unsafe { rgb_outs(rgb, rgb_len, width, height) }?;
         // SAFETY: `len` readable bytes by contract.
         let bytes = unsafe { byte_slice(data, len, "data")? };
         let image = Image::decode(bytes)?;
