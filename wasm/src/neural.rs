@@ -66,27 +66,14 @@ impl NeuralModel {
     /// bit count), decoder optimized for the card's input size once.
     #[cfg(feature = "onnx")]
     pub fn watermark(&self) -> Result<Watermark, String> {
-        use edgemark::neural::{ModelCard, Neural};
-        use edgemark::Bits;
-        let text = self.card.trim_start();
-        let mut card = if text.starts_with('{') {
-            ModelCard::from_json(text)
-        } else {
-            ModelCard::from_toml(text)
-        }
-        .map_err(|e| e.to_string())?;
-        // Only the decoder is given: detection needs no encoder.
-        card.encoder = None;
-        let label = card.name.clone();
-        let message = self
-            .message
-            .as_deref()
-            .map(Bits::parse)
-            .transpose()
-            .map_err(|e| format!("model '{label}': {e}"))?;
-        let scheme = Neural::from_bytes(card, &self.decoder.0, None).map_err(|e| e.to_string())?;
-        let name = self.name.clone().unwrap_or(label);
-        Watermark::new(name, scheme, message).map_err(|e| e.to_string())
+        edgemark::neural::watermark_from_bytes(
+            &self.card,
+            &self.decoder.0,
+            None,
+            self.message.as_deref(),
+            self.name.as_deref(),
+        )
+        .map_err(|e| e.to_string())
     }
 
     /// Without the `onnx` feature there is no decoder to run: says which package has one.

@@ -262,6 +262,17 @@ impl ModelCard {
         Ok(card)
     }
 
+    /// Parses and validates a card given as text: JSON when it starts with `{`, TOML
+    /// otherwise.
+    pub fn from_text(text: &str) -> Result<ModelCard> {
+        let text = text.trim_start();
+        if text.starts_with('{') {
+            ModelCard::from_json(text)
+        } else {
+            ModelCard::from_toml(text)
+        }
+    }
+
     /// Reads a card file (`.json` is parsed as JSON, anything else as TOML).
     pub fn load(path: impl AsRef<Path>) -> Result<ModelCard> {
         let path = path.as_ref();

@@ -42,6 +42,64 @@ pub fn model_roots() -> Vec<PathBuf> {
     roots
 }
 
+/// A watermark from a model given as bytes rather than files (a browser's fetch, a device's
+/// flash, an app bundle): its card as text (TOML, or JSON when it starts with `{`), its ONNX
+/// decoder, and its ONNX encoder when the watermark is to be embedded (`None` drops the
+/// card's `[encoder]` section: detection needs no encoder). `message` (`0xHEX`,
+/// `bits:0101...`, `text:...`) is the message to look for or embed; `name` is the name
+/// findings carry (default: the card's `name`).
+pub fn watermark_from_bytes(
+    card: &str,
+    decoder: &[u8],
+    encoder: Option<&[u8]>,
+    message: Option<&str>,
+    name: Option<&str>,
+) -> Result<crate::Watermark> {
+    let mut card = ModelCard::from_text(card)?;
+    if encoder.is_none() {
+        card.encoder = None;
+    }
+    let label = card.name.clone();
+    let message = message
+        .map(crate::Bits::parse)
+        .transpose()
+        .map_err(|e| Error::message(format!("model '{label}': {e}")))?;
+    let scheme = Neural::from_bytes(card, decoder, encoder)?;
+    crate::Watermark::new(name.unwrap_or(&label), scheme, message)
+}
+
+/// What tract runs the ONNX models on, on this CPU ([`cpu_kernels`]).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CpuKernels {
+    /// The rung of the CPU's instruction-set ladder, as tract names it: `neon` on aarch64
+    /// and 32-bit ARM with NEON (`vfp` without), `fma` or `avx512` on x86-64, `simd` in
+    /// WebAssembly with SIMD.
+    pub isa: String,
+    /// The instruction-set features tract found (e.g. `aarch64,neon`), comma-separated.
+    pub features: String,
+    /// The matrix-multiply kernels tract chooses from here (convolutions run on them):
+    /// architecture-specific ones (`arm64simd_*`, `armv7neon_*`, `fma_*`...) and the
+    /// portable `generic_*` fallbacks.
+    pub matmul: Vec<String>,
+}
+
+/// The instruction set and matrix-multiply kernels tract uses here: how a device build shows
+/// that its models run on the CPU's vector unit (NEON on ARM) rather than portable code.
+pub fn cpu_kernels() -> CpuKernels {
+    use tract_onnx::prelude::tract_linalg as linalg;
+    let isa = linalg::isa::native();
+    CpuKernels {
+        isa: isa.nickname().to_string(),
+        features: format!("{isa:?}"),
+        matmul: linalg::MmmDispatch::native()
+            .runnable()
+            .iter()
+            .map(|k| k.name().to_string())
+            .collect(),
+    }
+}
+
 /// Finds `<name>/card.toml` in the model folders ([`model_roots`]).
 pub fn locate(name: &str) -> Result<PathBuf> {
     for r in &model_roots() {
