@@ -66,8 +66,7 @@ typedef enum EdgemarkStatus {
    */
   EDGEMARK_STATUS_UNREADABLE = 11,
   /*
-   A model file or model card is missing, corrupt or does not match. This build has no
-   neural decoders, so no function returns it yet; the code is reserved for them.
+   A model file or model card is missing, corrupt or does not match its ONNX files.
    */
   EDGEMARK_STATUS_MODEL = 12,
   /*
@@ -247,6 +246,44 @@ typedef struct EdgemarkFinding {
   float certainty;
 } EdgemarkFinding;
 
+/*
+ An ONNX watermark model in memory: its model card, its decoder, and its encoder when it is
+ used to embed. The library copies what it needs; the caller's buffers may be freed once the
+ call that took them returns.
+ */
+typedef struct EdgemarkModelBytes {
+  /*
+   The model card as NUL-terminated UTF-8 text: TOML, as in `models/<name>/card.toml`, or
+   JSON (text starting with `{`). The file names it gives are ignored.
+   */
+  const char *card;
+  /*
+   The decoder's ONNX bytes.
+   */
+  const uint8_t *decoder;
+  /*
+   Length of `decoder` in bytes.
+   */
+  size_t decoder_len;
+  /*
+   The encoder's ONNX bytes, or NULL (detection needs no encoder).
+   */
+  const uint8_t *encoder;
+  /*
+   Length of `encoder` in bytes (0 when `encoder` is NULL).
+   */
+  size_t encoder_len;
+  /*
+   The message (`0xHEX`, `bits:0101...`, `text:...`), NUL-terminated: the one to look for
+   (gives findings a p-value) or to embed; NULL for none (detection only).
+   */
+  const char *message;
+  /*
+   The name findings carry, NUL-terminated; NULL for the card's `name`.
+   */
+  const char *name;
+} EdgemarkModelBytes;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -255,6 +292,25 @@ extern "C" {
  The library version, e.g. "0.1.0" (a static string; do not free).
  */
 const char *edgemark_version(void);
+
+/*
+ What this build of the library is and runs on, as JSON (free `*json` with
+ `edgemark_string_free`):
+
+ ```json
+ {"version": "0.1.0", "arch": "aarch64", "os": "linux", "onnx": true,
+  "cpu": {"isa": "neon", "features": "aarch64,neon", "matmul": ["arm64simd_mmm_f32_8x8_a55", ...]}}
+ ```
+
+ `arch`/`os` are the target the library was compiled for; `onnx` whether it has ONNX
+ models; `cpu` (with `onnx` only, else null) the instruction set tract found on the running
+ CPU and the matrix-multiply kernels it chooses from: a device build shows that its models
+ run on NEON (`"isa": "neon"`, `arm64simd_*` or `armv7neon_*` kernels).
+
+ # Safety
+ `json` NULL or writable.
+ */
+enum EdgemarkStatus edgemark_build_info(char **json);
 
 /*
  This thread's last error message, in place ("" when no call on this thread has failed;
@@ -318,8 +374,10 @@ enum EdgemarkStatus edgemark_detector_new_presets(const char *presets,
 
  `presets` and `watermarks` name what `edgemark schemes` lists (no `presets` and no
  `watermarks`: every generator preset; a `watermarks` entry is a name or an object with a
- message or bit length); `models` are ONNX model cards or folders (a library built with the
- `onnx` feature; without it they are an `EDGEMARK_STATUS_CONFIG` error); `fpr` is the
+ message or bit length); `models` are paths of ONNX model cards or folders of them, whose
+ models `presets` and `watermarks` may then name (a library built with the `onnx` feature,
+ the default; without it they are an `EDGEMARK_STATUS_CONFIG` error; models in memory:
+ `edgemark_detector_new_models`); `fpr` is the
  false-positive rate per image over all the watermarks; `max_pixels` bounds encoded images
  and files (raw frames are checked against the default limits).
  Malformed JSON or an unknown field gives `EDGEMARK_STATUS_INVALID_ARGUMENT`, an unknown
@@ -480,6 +538,24 @@ enum EdgemarkStatus edgemark_stream_new(const struct EdgemarkDetector *detector,
                                         struct EdgemarkStream **out);
 
 /*
+ Creates a stream detector whose probability of any false alarm over the first
+ `max_frames` frames (after creation or `edgemark_stream_reset`) is at most `stream_fpr`:
+ each frame's decision is made at `stream_fpr / max_frames` (the detector's own rate is
+ replaced). `edgemark_stream_new` decides each frame at the detector's rate, so a clean
+ stream of F frames may fire up to F times that rate. Out-of-range values
+ (`0 < stream_fpr < 1`, `max_frames >= 1`, window as for `edgemark_stream_new`) give
+ `EDGEMARK_STATUS_INVALID_ARGUMENT`.
+
+ # Safety
+ `detector` NULL or live; `out` NULL or writable.
+ */
+enum EdgemarkStatus edgemark_stream_new_for(const struct EdgemarkDetector *detector,
+                                            size_t window,
+                                            double stream_fpr,
+                                            uint64_t max_frames,
+                                            struct EdgemarkStream **out);
+
+/*
  Adds a frame to the stream; `*out` receives the decision over the window (a report to
  free with `edgemark_report_free`). A frame of another size restarts the window; an
  invalid frame is rejected and leaves the window unchanged.
@@ -532,7 +608,8 @@ enum EdgemarkStatus edgemark_watermark_new_json(const char *config, struct Edgem
  Frees a watermark (NULL is ignored).
 
  # Safety
- `watermark` must be NULL or come from `edgemark_watermark_new_json`, and not be used again.
+ `watermark` must be NULL or come from `edgemark_watermark_new_json` or
+ `edgemark_watermark_new_model`, and not be used again.
  */
 void edgemark_watermark_free(struct EdgemarkWatermark *watermark);
 
@@ -572,6 +649,36 @@ enum EdgemarkStatus edgemark_embed_encoded(const struct EdgemarkWatermark *water
                                            uint8_t **png,
                                            size_t *png_len,
                                            double *psnr);
+
+/*
+ Creates a detector from a JSON configuration (as `edgemark_detector_new_json`) that also
+ looks for `n_models` ONNX models given as bytes (after the configuration's own
+ watermarks). With models and neither `presets` nor `watermarks` in the configuration,
+ the detector looks for the models only (`"presets": null` is the same; name presets to
+ look for them too). `models` may be NULL when `n_models` is 0. A corrupt decoder or card,
+ or one that does not match the decoder, gives `EDGEMARK_STATUS_MODEL`; a bad message
+ `EDGEMARK_STATUS_CONFIG`.
+
+ # Safety
+ `config` NULL or NUL-terminated; `models` NULL or `n_models` readable structs, each valid
+ as `EdgemarkModelBytes` documents; `out` NULL or writable.
+ */
+enum EdgemarkStatus edgemark_detector_new_models(const char *config,
+                                                 const struct EdgemarkModelBytes *models,
+                                                 size_t n_models,
+                                                 struct EdgemarkDetector **out);
+
+/*
+ Creates a watermark that embeds with an ONNX model given as bytes: `model.encoder` and
+ `model.message` are required (`EDGEMARK_STATUS_NULL_POINTER` naming the field otherwise).
+ Embed with `edgemark_embed_frame` / `edgemark_embed_encoded`, free with
+ `edgemark_watermark_free`.
+
+ # Safety
+ `model` NULL or valid as `EdgemarkModelBytes` documents; `out` NULL or writable.
+ */
+enum EdgemarkStatus edgemark_watermark_new_model(const struct EdgemarkModelBytes *model,
+                                                 struct EdgemarkWatermark **out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -16,6 +16,12 @@ pub struct EdgemarkWatermark {
     inner: Watermark,
 }
 
+impl From<Watermark> for EdgemarkWatermark {
+    fn from(inner: Watermark) -> EdgemarkWatermark {
+        EdgemarkWatermark { inner }
+    }
+}
+
 /// Creates a watermark to embed from a JSON configuration (UTF-8, NUL-terminated):
 ///
 /// ```json
@@ -54,7 +60,8 @@ pub unsafe extern "C" fn edgemark_watermark_new_json(
 /// Frees a watermark (NULL is ignored).
 ///
 /// # Safety
-/// `watermark` must be NULL or come from `edgemark_watermark_new_json`, and not be used again.
+/// `watermark` must be NULL or come from `edgemark_watermark_new_json` or
+/// `edgemark_watermark_new_model`, and not be used again.
 #[no_mangle]
 pub unsafe extern "C" fn edgemark_watermark_free(watermark: *mut EdgemarkWatermark) {
     // SAFETY: NULL or boxed by this library, freed once (this function's contract).

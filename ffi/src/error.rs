@@ -38,8 +38,7 @@ pub enum EdgemarkStatus {
     TooSmall = 10,
     /// The image holds nothing a scheme can read, e.g. a flat area (in a finding's `status`).
     Unreadable = 11,
-    /// A model file or model card is missing, corrupt or does not match. This build has no
-    /// neural decoders, so no function returns it yet; the code is reserved for them.
+    /// A model file or model card is missing, corrupt or does not match its ONNX files.
     Model = 12,
     /// Reading a file failed (missing, unreadable).
     Io = 13,

@@ -26,6 +26,7 @@
 mod embed;
 mod error;
 mod frame;
+mod model;
 mod report;
 
 pub use embed::{
@@ -34,6 +35,7 @@ pub use embed::{
 };
 pub use error::EdgemarkStatus;
 pub use frame::{EdgemarkFrame, EdgemarkPixelFormat, EdgemarkPlane};
+pub use model::{edgemark_detector_new_models, edgemark_watermark_new_model, EdgemarkModelBytes};
 pub use report::{EdgemarkFinding, EdgemarkReport};
 
 use edgemark::config::DetectorConfig;
@@ -150,6 +152,44 @@ pub extern "C" fn edgemark_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
+/// What this build of the library is and runs on, as JSON (free `*json` with
+/// `edgemark_string_free`):
+///
+/// ```json
+/// {"version": "0.1.0", "arch": "aarch64", "os": "linux", "onnx": true,
+///  "cpu": {"isa": "neon", "features": "aarch64,neon", "matmul": ["arm64simd_mmm_f32_8x8_a55", ...]}}
+/// ```
+///
+/// `arch`/`os` are the target the library was compiled for; `onnx` whether it has ONNX
+/// models; `cpu` (with `onnx` only, else null) the instruction set tract found on the running
+/// CPU and the matrix-multiply kernels it chooses from: a device build shows that its models
+/// run on NEON (`"isa": "neon"`, `arm64simd_*` or `armv7neon_*` kernels).
+///
+/// # Safety
+/// `json` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn edgemark_build_info(json: *mut *mut c_char) -> EdgemarkStatus {
+    guard(|| {
+        // SAFETY: `json` is NULL or writable (this function's contract).
+        let json = unsafe { out_ptr(json, "json") }?;
+        *json = std::ptr::null_mut();
+        #[cfg(feature = "onnx")]
+        let cpu = serde_json::to_value(edgemark::neural::cpu_kernels())
+            .map_err(|e| Failure::new(EdgemarkStatus::Other, e.to_string()))?;
+        #[cfg(not(feature = "onnx"))]
+        let cpu = serde_json::Value::Null;
+        let info = serde_json::json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "arch": std::env::consts::ARCH,
+            "os": std::env::consts::OS,
+            "onnx": cfg!(feature = "onnx"),
+            "cpu": cpu,
+        });
+        *json = error::c_string(&info.to_string()).into_raw();
+        Ok(())
+    })
+}
+
 /// This thread's last error message, in place ("" when no call on this thread has failed;
 /// successful calls leave it as it is). Do not free it.
 ///
@@ -264,8 +304,10 @@ pub unsafe extern "C" fn edgemark_detector_new_presets(
 ///
 /// `presets` and `watermarks` name what `edgemark schemes` lists (no `presets` and no
 /// `watermarks`: every generator preset; a `watermarks` entry is a name or an object with a
-/// message or bit length); `models` are ONNX model cards or folders (a library built with the
-/// `onnx` feature; without it they are an `EDGEMARK_STATUS_CONFIG` error); `fpr` is the
+/// message or bit length); `models` are paths of ONNX model cards or folders of them, whose
+/// models `presets` and `watermarks` may then name (a library built with the `onnx` feature,
+/// the default; without it they are an `EDGEMARK_STATUS_CONFIG` error; models in memory:
+/// `edgemark_detector_new_models`); `fpr` is the
 /// false-positive rate per image over all the watermarks; `max_pixels` bounds encoded images
 /// and files (raw frames are checked against the default limits).
 /// Malformed JSON or an unknown field gives `EDGEMARK_STATUS_INVALID_ARGUMENT`, an unknown
@@ -616,6 +658,37 @@ pub unsafe extern "C" fn edgemark_stream_new(
         // SAFETY: `detector` is NULL or live (this function's contract).
         let det = unsafe { in_ref(detector, "detector") }?;
         let inner = StreamDetector::new(det.inner.clone(), window)
+            .map_err(|e| Failure::arg(e.to_string()))?;
+        *out = boxed(EdgemarkStream { inner });
+        Ok(())
+    })
+}
+
+/// Creates a stream detector whose probability of any false alarm over the first
+/// `max_frames` frames (after creation or `edgemark_stream_reset`) is at most `stream_fpr`:
+/// each frame's decision is made at `stream_fpr / max_frames` (the detector's own rate is
+/// replaced). `edgemark_stream_new` decides each frame at the detector's rate, so a clean
+/// stream of F frames may fire up to F times that rate. Out-of-range values
+/// (`0 < stream_fpr < 1`, `max_frames >= 1`, window as for `edgemark_stream_new`) give
+/// `EDGEMARK_STATUS_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `detector` NULL or live; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn edgemark_stream_new_for(
+    detector: *const EdgemarkDetector,
+    window: usize,
+    stream_fpr: f64,
+    max_frames: u64,
+    out: *mut *mut EdgemarkStream,
+) -> EdgemarkStatus {
+    guard(|| {
+        // SAFETY: `out` is NULL or writable (this function's contract).
+        let out = unsafe { out_ptr(out, "out") }?;
+        *out = std::ptr::null_mut();
+        // SAFETY: `detector` is NULL or live (this function's contract).
+        let det = unsafe { in_ref(detector, "detector") }?;
+        let inner = StreamDetector::for_stream(det.inner.clone(), window, stream_fpr, max_frames)
             .map_err(|e| Failure::arg(e.to_string()))?;
         *out = boxed(EdgemarkStream { inner });
         Ok(())
