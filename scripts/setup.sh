@@ -7,6 +7,8 @@
 #   - the Python package's test environment (python/tests/run.sh --setup: .cache/python-venv
 #     with maturin, pytest, Ray Data, pyarrow, and the real invisible-watermark for the shim)
 #   - the tools of the C tests (ffi/tests/run.sh --setup: Debian valgrind, make, pkg-config)
+#     and of their ARM runs (scripts/setup-cross.sh: Debian cross gcc, qemu-user, and Debian's
+#     Rust compiler with the aarch64/armv7 standard libraries unpacked into .cache/cross)
 #   - the tools of the browser tests (wasm/tests/run.sh --only setup: Debian chromium, npm
 #     playwright-core, the wasm32 target via rustup, wasm-bindgen-cli via cargo install,
 #     npm binaryen for wasm-opt)
@@ -20,4 +22,5 @@ bash "$root/scripts/fetch-photos.sh"
 bash "$root/scripts/fetch-rivagan.sh"
 bash "$root/python/tests/run.sh" --setup
 bash "$root/ffi/tests/run.sh" --setup
+bash "$root/scripts/setup-cross.sh" >/dev/null
 bash "$root/wasm/tests/run.sh" --only setup

@@ -8,7 +8,9 @@
 #      fresh venv, and pytest: the API against the CLI, the imwatermark shim against the real
 #      invisible-watermark, a Ray Data scan on a local 2-worker cluster,
 #   4. the wasm crate's Rust unit tests (run natively, without and with its ONNX feature),
-#   5. the C tests of the C ABI under valgrind,
+#   5. the C tests of the C ABI under valgrind, then cross-built for aarch64 (with ONNX models)
+#      and armv7 (without) by Debian's cross compilers and Rust standard libraries, and run
+#      through qemu-user,
 #   6. the wasm build (native CLI, both npm packages, test images),
 #   7. the browser tests in headless Chromium (wasm; classical and ONNX packages).
 # Prints the wall time of each stage at the end, also when a stage fails (then the exit status
@@ -60,6 +62,10 @@ stage "Rust tests" cargo test --release --workspace --exclude edgemark-wasm --fe
 stage "Python tests" bash python/tests/run.sh
 stage "wasm unit tests" bash -c 'cargo test --release -p edgemark-wasm --lib && cargo test --release -p edgemark-wasm --features onnx --lib'
 stage "C tests" bash ffi/tests/run.sh
+stage "C tests aarch64" bash ffi/tests/run.sh --target aarch64-unknown-linux-gnu
+# armv7 without ONNX: tract's cross build would add about 7 minutes on 2 cores; the armv7 ONNX
+# run (NEON kernels, the model tests) is `ffi/tests/run.sh --target armv7-unknown-linux-gnueabihf`.
+stage "C tests armv7" bash ffi/tests/run.sh --target armv7-unknown-linux-gnueabihf --no-onnx
 stage "wasm build" bash wasm/tests/run.sh --only build
 stage "Chromium tests" bash wasm/tests/run.sh --only test
 echo "all EdgeMark tests passed"
