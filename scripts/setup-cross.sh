@@ -19,27 +19,29 @@ sudo=()
 [ "$(id -u)" = 0 ] || sudo=(sudo -n)
 apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Use-Pty=0 -o DPkg::Lock::Timeout=900)
 
-added=0
 for arch in arm64 armhf; do
   if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
     log "adding the $arch architecture to dpkg (for apt-get download of its Rust standard library)"
     "${sudo[@]}" dpkg --add-architecture "$arch"
-    added=1
   fi
 done
-if [ "$added" = 1 ]; then
+# Package lists that know the ARM packages (the first run after adding the architectures, or
+# lists gone stale): decided by what apt knows, not by what this run changed.
+candidate() { apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p'; }
+known() { local v; v="$(candidate "$1")"; [ -n "$v" ] && [ "$v" != "(none)" ]; }
+if ! known rustc-web || ! known libstd-rust-web-dev:arm64 || ! known libstd-rust-web-dev:armhf; then
   "${apt[@]}" update </dev/null >/dev/null
 fi
 bash "$root/scripts/apt-install.sh" crossbuild-essential-arm64 crossbuild-essential-armhf qemu-user
 
 # The compiler version Debian offers now; a new one (security updates move it) gets its own
-# folder, so a half-unpacked or older one is never mixed in.
-candidate() { apt-cache policy "$1" | sed -n 's/^ *Candidate: //p'; }
+# folder, so a half-unpacked or older one is never mixed in. Every package is fetched at that
+# exact version: an ARM build lagging behind amd64's fails here, by name, not later in cargo.
 version="$(candidate rustc-web)"
-if [ -z "$version" ] || [ "$version" = "(none)" ]; then
-  "${apt[@]}" update </dev/null >/dev/null
-  version="$(candidate rustc-web)"
-fi
+for pkg in libstd-rust-web-dev:arm64 libstd-rust-web-dev:armhf; do
+  [ "$(candidate "$pkg")" = "$version" ] ||
+    { log "Debian offers rustc-web $version but $pkg $(candidate "$pkg"): try again after the mirror catches up"; exit 1; }
+done
 [ -n "$version" ] && [ "$version" != "(none)" ] || { log "Debian offers no rustc-web"; exit 1; }
 dir="$root/.cache/cross/rust-${version//[^A-Za-z0-9.+-]/_}"
 if [ ! -f "$dir/.ready" ]; then
@@ -50,8 +52,11 @@ if [ ! -f "$dir/.ready" ]; then
   chmod 777 "$dir/debs"
   (
     cd "$dir/debs"
-    want=(rustc-web libstd-rust-web-dev libstd-rust-web-dev:arm64 libstd-rust-web-dev:armhf)
-    "${apt[@]}" download "${want[@]}" </dev/null >/dev/null
+    want=(rustc-web="$version" libstd-rust-web-dev="$version" libstd-rust-web-dev:arm64="$version"
+      libstd-rust-web-dev:armhf="$version")
+    # Stale lists name files the mirror no longer has: update once and try again.
+    "${apt[@]}" download "${want[@]}" </dev/null >/dev/null ||
+      { "${apt[@]}" update </dev/null >/dev/null && "${apt[@]}" download "${want[@]}" </dev/null >/dev/null; }
     # Their runtime libraries, to the end of the chain (libstd-rust-web-dev needs
     # libstd-rust-web-X.Y, which needs libllvmN): the compiler's for amd64, the standard
     # library's for each target.
@@ -59,12 +64,16 @@ if [ ! -f "$dir/.ready" ]; then
       deps=()
       for deb in ./*.deb; do
         arch="$(dpkg-deb -f "$deb" Architecture)"
-        for dep in $(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed -e 's/(.*)//' -e 's/ //g'); do
+        # "name (= version)" or "name (>= version) | other": the first of each, with its
+        # exact version when it is pinned.
+        while read -r dep pinned; do
           case "$dep" in
             libstd-rust-web-[0-9]* | libllvm[0-9]*)
-              ls ./"${dep}"_*_"$arch".deb >/dev/null 2>&1 || deps+=("$dep:$arch") ;;
+              ls ./"${dep}"_*_"$arch".deb >/dev/null 2>&1 || deps+=("$dep:$arch${pinned:+=$pinned}") ;;
+            *) [ "$arch" != amd64 ] || echo "$dep" >>../runtime-deps ;;
           esac
-        done
+        done < <(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed -e 's/|.*//' \
+          -e 's/^ *\([^ (]*\) *(= *\([^)]*\)).*/\1 \2/' -e t -e 's/^ *\([^ (]*\).*/\1/')
       done
       [ "${#deps[@]}" -gt 0 ] || break
       mapfile -t deps < <(printf '%s\n' "${deps[@]}" | sort -u)
@@ -72,7 +81,11 @@ if [ ! -f "$dir/.ready" ]; then
     done
     for deb in ./*.deb; do dpkg-deb -x "$deb" "$dir/root"; done
   )
-  rm -rf "$dir/debs"
+  # What the unpacked compiler and LLVM link against at run time (libz3, libxml2, libedit...):
+  # installed from Debian, like any tool's libraries.
+  mapfile -t runtime < <(sort -u "$dir/runtime-deps" | grep -v -x -e rustc-web -e libstd-rust-web-dev -e gcc -e binutils -e libc-dev)
+  [ "${#runtime[@]}" = 0 ] || bash "$root/scripts/apt-install.sh" "${runtime[@]}"
+  rm -rf "$dir/debs" "$dir/runtime-deps"
   cat >"$dir/rustc" <<EOF
 #!/bin/sh
 # Debian's rustc-web $version, unpacked by scripts/setup-cross.sh: its own libraries first.
@@ -83,6 +96,16 @@ EOF
     [ -d "$dir/root/usr/lib/rustlib/$t/lib" ] || { log "no standard library for $t in the packages"; exit 1; }
   done
   "$dir/rustc" -vV >&2
+  # The standard library of each target must be this compiler's (E0514 otherwise): compile a
+  # crate for each before calling the folder ready.
+  echo 'pub fn probe() -> usize { std::mem::size_of::<usize>() }' >"$dir/probe.rs"
+  for t in aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf; do
+    "$dir/rustc" --edition 2021 --crate-type rlib --target "$t" -o "$dir/probe-$t.rlib" "$dir/probe.rs" ||
+      { log "the unpacked rustc cannot build for $t"; exit 1; }
+  done
+  rm -f "$dir"/probe*
+  # Older versions' folders: not used any more.
+  find "$root/.cache/cross" -mindepth 1 -maxdepth 1 -name 'rust-*' ! -path "$dir" -exec rm -rf {} +
   touch "$dir/.ready"
 fi
 echo "$dir/rustc"

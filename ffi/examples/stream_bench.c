@@ -141,8 +141,8 @@ int main(int argc, char **argv) {
     if (argc < 7) return usage(argv[0]);
     unsigned long w = 0, h = 0, window = 0, frames = 0, rw = 0, rh = 0, streams = 1;
     if (!parse_size(argv[2], &w) || !parse_size(argv[3], &h) || !parse_size(argv[5], &window) ||
-        !parse_size(argv[6], &frames) || w > 65536 || h > 65536)
-        return usage(argv[0]);
+        !parse_size(argv[6], &frames) || w > 8192 || h > 8192 || frames > 100000)
+        return usage(argv[0]); /* bounds keep every size below in 32 bits (armv7) */
     const char *config = argv[4];
     for (int i = 7; i < argc; i++) {
         if (strcmp(argv[i], "--centre") == 0 && i + 1 < argc) {
@@ -153,7 +153,7 @@ int main(int argc, char **argv) {
                 return 2;
             }
         } else if (strcmp(argv[i], "--streams") == 0 && i + 1 < argc) {
-            if (!parse_size(argv[++i], &streams) || streams > 1024) return usage(argv[0]);
+            if (!parse_size(argv[++i], &streams) || streams > 64) return usage(argv[0]);
         } else {
             return usage(argv[0]);
         }

@@ -266,7 +266,8 @@ typedef struct EdgemarkModelBytes {
    */
   size_t decoder_len;
   /*
-   The encoder's ONNX bytes, or NULL (detection needs no encoder).
+   The encoder's ONNX bytes, or NULL. Detection ignores it; embedding needs it (and a card
+   with an `[encoder]` section).
    */
   const uint8_t *encoder;
   /*
@@ -298,14 +299,14 @@ const char *edgemark_version(void);
  `edgemark_string_free`):
 
  ```json
- {"version": "0.1.0", "arch": "aarch64", "os": "linux", "onnx": true,
-  "cpu": {"isa": "neon", "features": "aarch64,neon", "matmul": ["arm64simd_mmm_f32_8x8_a55", ...]}}
+ {"arch":"aarch64","cpu":{"features":"aarch64","isa":"neon","matmul":["arm64simd_mmm_f32_12x8_a53",...]},"onnx":true,"os":"linux","version":"0.1.0"}
  ```
 
  `arch`/`os` are the target the library was compiled for; `onnx` whether it has ONNX
  models; `cpu` (with `onnx` only, else null) the instruction set tract found on the running
- CPU and the matrix-multiply kernels it chooses from: a device build shows that its models
- run on NEON (`"isa": "neon"`, `arm64simd_*` or `armv7neon_*` kernels).
+ CPU and the matrix-multiply kernels it may choose from there (the portable `generic_*` ones
+ included): a device build shows that tract sees NEON (`"isa":"neon"`) and has its NEON
+ kernels (`arm64simd_*`, `armv7neon_*`) to run the models on.
 
  # Safety
  `json` NULL or writable.

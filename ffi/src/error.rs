@@ -231,7 +231,7 @@ mod tests {
         for (kind, status) in cases {
             assert_eq!(S::from(kind), status, "{kind:?}");
         }
-        // A model error (no function of this build returns one) keeps its code and message.
+        // A model error keeps its code and message.
         let e = edgemark::Error::Model {
             message: "card.toml: bits = 0".into(),
             source: None,

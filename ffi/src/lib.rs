@@ -156,14 +156,14 @@ pub extern "C" fn edgemark_version() -> *const c_char {
 /// `edgemark_string_free`):
 ///
 /// ```json
-/// {"version": "0.1.0", "arch": "aarch64", "os": "linux", "onnx": true,
-///  "cpu": {"isa": "neon", "features": "aarch64,neon", "matmul": ["arm64simd_mmm_f32_8x8_a55", ...]}}
+/// {"arch":"aarch64","cpu":{"features":"aarch64","isa":"neon","matmul":["arm64simd_mmm_f32_12x8_a53",...]},"onnx":true,"os":"linux","version":"0.1.0"}
 /// ```
 ///
 /// `arch`/`os` are the target the library was compiled for; `onnx` whether it has ONNX
 /// models; `cpu` (with `onnx` only, else null) the instruction set tract found on the running
-/// CPU and the matrix-multiply kernels it chooses from: a device build shows that its models
-/// run on NEON (`"isa": "neon"`, `arm64simd_*` or `armv7neon_*` kernels).
+/// CPU and the matrix-multiply kernels it may choose from there (the portable `generic_*` ones
+/// included): a device build shows that tract sees NEON (`"isa":"neon"`) and has its NEON
+/// kernels (`arm64simd_*`, `armv7neon_*`) to run the models on.
 ///
 /// # Safety
 /// `json` NULL or writable.

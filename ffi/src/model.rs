@@ -1,8 +1,8 @@
 //! ONNX watermark models given as bytes (an app bundle, a firmware image, flash): a detector
 //! that looks for them, a watermark that embeds with them. Needs a library built with the
-//! `onnx` feature (the default); without it every function here returns
-//! `EDGEMARK_STATUS_CONFIG` and says so. Models in files are named by path in the JSON
-//! configurations instead (`"models": ["path/card.toml"]`).
+//! `onnx` feature (the default); without it a model that gets past the argument checks is
+//! refused with `EDGEMARK_STATUS_CONFIG`, saying so. Models in files are named by path in the
+//! JSON configurations instead (`"models": ["path/card.toml"]`).
 
 use crate::embed::EdgemarkWatermark;
 use crate::error::{guard, Failure};
@@ -24,7 +24,8 @@ pub struct EdgemarkModelBytes {
     pub decoder: *const u8,
     /// Length of `decoder` in bytes.
     pub decoder_len: usize,
-    /// The encoder's ONNX bytes, or NULL (detection needs no encoder).
+    /// The encoder's ONNX bytes, or NULL. Detection ignores it; embedding needs it (and a card
+    /// with an `[encoder]` section).
     pub encoder: *const u8,
     /// Length of `encoder` in bytes (0 when `encoder` is NULL).
     pub encoder_len: usize,
@@ -61,7 +62,8 @@ unsafe fn model_watermark(
     let card = unsafe { c_str(m.card, &format!("{what}.card")) }?;
     // SAFETY: NULL or `decoder_len` readable bytes (the struct's contract).
     let decoder = unsafe { byte_slice(m.decoder, m.decoder_len, &format!("{what}.decoder")) }?;
-    let encoder = if m.encoder.is_null() && m.encoder_len == 0 {
+    // Detection never reads the encoder (a corrupt one must not stop it).
+    let encoder = if !embedding || (m.encoder.is_null() && m.encoder_len == 0) {
         None
     } else {
         // SAFETY: NULL or `encoder_len` readable bytes (the struct's contract).

@@ -60,9 +60,13 @@ make_nv12="$target/release/examples/make_nv12"
 features=()
 [ "$no_onnx" = 0 ] || features=(--no-default-features)
 if [ -z "$cross" ]; then
-  [ "$no_onnx" = 0 ] || build="$target/ffi-c-no-onnx"
+  cargo_dir="$target"
+  if [ "$no_onnx" = 1 ]; then
+    # Its own cargo folder: the ONNX build's library in target/release stays as it is.
+    build="$target/ffi-c-no-onnx" cargo_dir="$target/no-onnx"
+  fi
   mkdir -p "$build"
-  make -s -C "$ffi" TARGET_DIR="$target" BUILD="$build" CARGO_FEATURES="${features[*]}" all
+  make -s -C "$ffi" TARGET_DIR="$cargo_dir" BUILD="$build" CARGO_FEATURES="${features[*]}" all
   run=()
   vg=(valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
     --suppressions="$here/valgrind.supp")

@@ -31,6 +31,16 @@ static void expect(EdgemarkStatus got, EdgemarkStatus want, const char *what, co
           edgemark_status_str(got), message);
 }
 
+/* A call that must fail with `want`, leaving its out-pointer `out` NULL (set to a sentinel
+ * first, so that a NULL left by an earlier call cannot pass the check). */
+static int sentinel;
+#define EXPECT_FAIL(out, call, want, what, in_message)          \
+    do {                                                        \
+        (out) = (void *)&sentinel;                              \
+        expect((call), (want), (what), (in_message));           \
+        CHECK((out) == NULL, "  and *out is NULL");             \
+    } while (0)
+
 /* Finding 0 of `det` on a packed RGB8 frame: detected (1/0, -1 on failure), its p-value, its
  * payload (copied into hex) and the number of findings. */
 static int detect_rgb(const EdgemarkDetector *det, const unsigned char *rgb, unsigned w, unsigned h,
@@ -112,6 +122,7 @@ int main(int argc, char **argv) {
     uint32_t w = 0, h = 0;
     s = edgemark_decode_rgb(clean, clean_len, &cover, &cover_len, &w, &h);
     CHECK(s == EDGEMARK_STATUS_OK && w == 256 && h == 256, "decode the cover (%ux%u)", w, h);
+    if (s != EDGEMARK_STATUS_OK || w != 256 || h != 256) return 100; /* the crop below needs it */
 
     /* 1. By path: a watermark and a detector that name the model card in "models". */
     EdgemarkWatermark *wm = NULL;
@@ -214,94 +225,80 @@ int main(int argc, char **argv) {
           "presets + a model: %zu findings, the model's last (%s)", count, name);
     CHECK(s == EDGEMARK_STATUS_OK && found && frames == 2, "a stream with the model decides over %zu frames", frames);
     edgemark_stream_free(stream);
-    stream = (EdgemarkStream *)&model;
-    s = edgemark_stream_new_for(det, 4, 1.5, 1000, &stream);
-    expect(s, EDGEMARK_STATUS_INVALID_ARGUMENT, "stream_new_for: a rate of 1.5", "1.5");
-    s = edgemark_stream_new_for(det, 4, 1e-6, 0, &stream);
-    expect(s, EDGEMARK_STATUS_INVALID_ARGUMENT, "stream_new_for: max_frames 0", "max_frames");
-    s = edgemark_stream_new_for(det, 0, 1e-6, 10, &stream);
-    expect(s, EDGEMARK_STATUS_INVALID_ARGUMENT, "stream_new_for: window 0", "window");
-    s = edgemark_stream_new_for(NULL, 4, 1e-6, 10, &stream);
-    expect(s, EDGEMARK_STATUS_NULL_POINTER, "stream_new_for: a NULL detector", "detector");
-    CHECK(stream == NULL, "and *out is NULL");
+    EXPECT_FAIL(stream, edgemark_stream_new_for(det, 4, 1.5, 1000, &stream), EDGEMARK_STATUS_INVALID_ARGUMENT, "stream_new_for: a rate of 1.5", "1.5");
+    EXPECT_FAIL(stream, edgemark_stream_new_for(det, 4, 1e-6, 0, &stream), EDGEMARK_STATUS_INVALID_ARGUMENT, "stream_new_for: max_frames 0", "max_frames");
+    EXPECT_FAIL(stream, edgemark_stream_new_for(det, 0, 1e-6, 10, &stream), EDGEMARK_STATUS_INVALID_ARGUMENT, "stream_new_for: window 0", "window");
+    EXPECT_FAIL(stream, edgemark_stream_new_for(NULL, 4, 1e-6, 10, &stream), EDGEMARK_STATUS_NULL_POINTER, "stream_new_for: a NULL detector", "detector");
     edgemark_detector_free(det);
 
     /* Errors: each names what is wrong, leaves *out NULL. */
-    det = (EdgemarkDetector *)&model; /* a sentinel the failures must reset */
     unsigned char junk[64];
     memset(junk, 7, sizeof junk);
     EdgemarkModelBytes bad = decoder_only;
     bad.decoder = junk;
     bad.decoder_len = sizeof junk;
-    s = edgemark_detector_new_models("{}", &bad, 1, &det);
-    expect(s, EDGEMARK_STATUS_MODEL, "a corrupt decoder is a MODEL error", "decoder");
-    CHECK(det == NULL, "and *out is NULL");
+    EXPECT_FAIL(det, edgemark_detector_new_models("{}", &bad, 1, &det), EDGEMARK_STATUS_MODEL, "a corrupt decoder is a MODEL error", "decoder");
     bad = decoder_only;
     char *card32 = strdup(card);
     char *bits = card32 ? strstr(card32, "bits = 48") : NULL;
     if (bits) memcpy(bits, "bits = 32", 9);
     bad.card = card32;
     bad.message = "0xDEADBEEF";
-    s = edgemark_detector_new_models("{}", &bad, 1, &det);
-    expect(s, EDGEMARK_STATUS_MODEL, "a card that does not match its decoder is a MODEL error", "48");
+    EXPECT_FAIL(det, edgemark_detector_new_models("{}", &bad, 1, &det), EDGEMARK_STATUS_MODEL, "a card that does not match its decoder is a MODEL error", "48");
     free(card32);
     bad = decoder_only;
     bad.card = "name = 1";
-    s = edgemark_detector_new_models("{}", &bad, 1, &det);
-    expect(s, EDGEMARK_STATUS_MODEL, "a malformed card is a MODEL error", "invalid model card");
+    EXPECT_FAIL(det, edgemark_detector_new_models("{}", &bad, 1, &det), EDGEMARK_STATUS_MODEL, "a malformed card is a MODEL error", "invalid model card");
     bad = decoder_only;
     bad.message = "0xAB";
-    s = edgemark_detector_new_models("{}", &bad, 1, &det);
-    expect(s, EDGEMARK_STATUS_CONFIG, "a message of the wrong length is a CONFIG error", "48");
+    EXPECT_FAIL(det, edgemark_detector_new_models("{}", &bad, 1, &det), EDGEMARK_STATUS_CONFIG, "a message of the wrong length is a CONFIG error", "48");
     bad = decoder_only;
     bad.card = "\xff\xfe";
-    s = edgemark_detector_new_models("{}", &bad, 1, &det);
-    expect(s, EDGEMARK_STATUS_INVALID_ARGUMENT, "a card that is not UTF-8", "models[0].card");
+    EXPECT_FAIL(det, edgemark_detector_new_models("{}", &bad, 1, &det), EDGEMARK_STATUS_INVALID_ARGUMENT, "a card that is not UTF-8", "models[0].card");
     bad = decoder_only;
     bad.decoder_len = 0;
-    s = edgemark_detector_new_models("{}", &bad, 1, &det);
-    expect(s, EDGEMARK_STATUS_INVALID_ARGUMENT, "an empty decoder", "models[0].decoder");
-    bad = decoder_only;
+    EXPECT_FAIL(det, edgemark_detector_new_models("{}", &bad, 1, &det), EDGEMARK_STATUS_INVALID_ARGUMENT, "an empty decoder", "models[0].decoder");
+    bad = model;
+    bad.encoder = NULL;
     bad.encoder_len = 5;
+    EXPECT_FAIL(wm, edgemark_watermark_new_model(&bad, &wm), EDGEMARK_STATUS_NULL_POINTER,
+                "an encoder length with a NULL encoder", "model.encoder");
+    char *no_encoder = strdup(card), *section = no_encoder ? strstr(no_encoder, "[encoder]") : NULL;
+    if (section) *section = 0;
+    bad = model;
+    bad.card = no_encoder;
+    EXPECT_FAIL(wm, edgemark_watermark_new_model(&bad, &wm), EDGEMARK_STATUS_MODEL,
+                "encoder bytes for a card without an [encoder] section", "[encoder]");
+    free(no_encoder);
+    /* Detection never reads the encoder: a corrupt one does not stop it. */
+    bad = decoder_only;
+    bad.encoder = junk;
+    bad.encoder_len = sizeof junk;
     s = edgemark_detector_new_models("{}", &bad, 1, &det);
-    expect(s, EDGEMARK_STATUS_NULL_POINTER, "an encoder length with a NULL encoder", "models[0].encoder");
+    expect(s, EDGEMARK_STATUS_OK, "detection with a corrupt encoder given", NULL);
+    edgemark_detector_free(det);
     bad = decoder_only;
     bad.card = NULL;
-    s = edgemark_detector_new_models("{}", &bad, 1, &det);
-    expect(s, EDGEMARK_STATUS_NULL_POINTER, "a NULL card", "models[0].card");
-    s = edgemark_detector_new_models("{}", NULL, 1, &det);
-    expect(s, EDGEMARK_STATUS_NULL_POINTER, "NULL models with a count", "models");
-    s = edgemark_detector_new_models("{}", &decoder_only, SIZE_MAX, &det);
-    expect(s, EDGEMARK_STATUS_INVALID_ARGUMENT, "an absurd model count", "models");
-    s = edgemark_detector_new_models("{\"presets\": []}", NULL, 0, &det);
-    expect(s, EDGEMARK_STATUS_CONFIG, "nothing to look for", "no watermark");
-    s = edgemark_detector_new_models("{\"modles\": []}", &decoder_only, 1, &det);
-    expect(s, EDGEMARK_STATUS_INVALID_ARGUMENT, "an unknown configuration field", "modles");
-    s = edgemark_detector_new_models(NULL, &decoder_only, 1, &det);
-    expect(s, EDGEMARK_STATUS_NULL_POINTER, "a NULL configuration", "config");
-    CHECK(det == NULL, "every failure left *out NULL");
+    EXPECT_FAIL(det, edgemark_detector_new_models("{}", &bad, 1, &det), EDGEMARK_STATUS_NULL_POINTER, "a NULL card", "models[0].card");
+    EXPECT_FAIL(det, edgemark_detector_new_models("{}", NULL, 1, &det), EDGEMARK_STATUS_NULL_POINTER, "NULL models with a count", "models");
+    EXPECT_FAIL(det, edgemark_detector_new_models("{}", &decoder_only, SIZE_MAX, &det), EDGEMARK_STATUS_INVALID_ARGUMENT, "an absurd model count", "models");
+    EXPECT_FAIL(det, edgemark_detector_new_models("{\"presets\": []}", NULL, 0, &det), EDGEMARK_STATUS_CONFIG, "nothing to look for", "no watermark");
+    EXPECT_FAIL(det, edgemark_detector_new_models("{\"modles\": []}", &decoder_only, 1, &det), EDGEMARK_STATUS_INVALID_ARGUMENT, "an unknown configuration field", "modles");
+    EXPECT_FAIL(det, edgemark_detector_new_models(NULL, &decoder_only, 1, &det), EDGEMARK_STATUS_NULL_POINTER, "a NULL configuration", "config");
     s = edgemark_detector_new_models("{}", &decoder_only, 1, NULL);
     expect(s, EDGEMARK_STATUS_NULL_POINTER, "a NULL out-pointer", "out");
 
-    wm = (EdgemarkWatermark *)&model;
-    s = edgemark_watermark_new_model(&decoder_only, &wm);
-    expect(s, EDGEMARK_STATUS_NULL_POINTER, "embedding needs the encoder", "model.encoder");
-    CHECK(wm == NULL, "and *out is NULL");
+    EXPECT_FAIL(wm, edgemark_watermark_new_model(&decoder_only, &wm), EDGEMARK_STATUS_NULL_POINTER, "embedding needs the encoder", "model.encoder");
     bad = model;
     bad.message = NULL;
-    s = edgemark_watermark_new_model(&bad, &wm);
-    expect(s, EDGEMARK_STATUS_NULL_POINTER, "embedding needs a message", "model.message");
+    EXPECT_FAIL(wm, edgemark_watermark_new_model(&bad, &wm), EDGEMARK_STATUS_NULL_POINTER, "embedding needs a message", "model.message");
     bad = model;
     bad.encoder = junk;
     bad.encoder_len = sizeof junk;
-    s = edgemark_watermark_new_model(&bad, &wm);
-    expect(s, EDGEMARK_STATUS_MODEL, "a corrupt encoder is a MODEL error", "encoder");
-    s = edgemark_watermark_new_model(NULL, &wm);
-    expect(s, EDGEMARK_STATUS_NULL_POINTER, "a NULL model", "model");
+    EXPECT_FAIL(wm, edgemark_watermark_new_model(&bad, &wm), EDGEMARK_STATUS_MODEL, "a corrupt encoder is a MODEL error", "encoder");
+    EXPECT_FAIL(wm, edgemark_watermark_new_model(NULL, &wm), EDGEMARK_STATUS_NULL_POINTER, "a NULL model", "model");
     snprintf(config, sizeof config, "{\"scheme\": \"edgemark-hidden-48\", \"message\": \"" MESSAGE "\", \"models\": [\"%s/no-such-card.toml\"]}", argv[1]);
-    s = edgemark_watermark_new_json(config, &wm);
-    expect(s, EDGEMARK_STATUS_MODEL, "a missing card path is a MODEL error", "no-such-card.toml");
-    CHECK(wm == NULL, "and *out is NULL");
+    EXPECT_FAIL(wm, edgemark_watermark_new_json(config, &wm), EDGEMARK_STATUS_MODEL, "a missing card path is a MODEL error", "no-such-card.toml");
 
     edgemark_buffer_free(png, png_len);
     edgemark_buffer_free(png_rgb, png_rgb_len);

@@ -45,7 +45,8 @@ pub fn model_roots() -> Vec<PathBuf> {
 /// A watermark from a model given as bytes rather than files (a browser's fetch, a device's
 /// flash, an app bundle): its card as text (TOML, or JSON when it starts with `{`), its ONNX
 /// decoder, and its ONNX encoder when the watermark is to be embedded (`None` drops the
-/// card's `[encoder]` section: detection needs no encoder). `message` (`0xHEX`,
+/// card's `[encoder]` section: detection needs no encoder; an encoder for a card without that
+/// section is a model error). `message` (`0xHEX`,
 /// `bits:0101...`, `text:...`) is the message to look for or embed; `name` is the name
 /// findings carry (default: the card's `name`).
 pub fn watermark_from_bytes(
@@ -56,8 +57,15 @@ pub fn watermark_from_bytes(
     name: Option<&str>,
 ) -> Result<crate::Watermark> {
     let mut card = ModelCard::from_text(card)?;
-    if encoder.is_none() {
-        card.encoder = None;
+    match (encoder, &card.encoder) {
+        (None, _) => card.encoder = None,
+        (Some(_), None) => {
+            return Err(Error::model(format!(
+                "model card {} has no [encoder] section: its encoder bytes cannot be used",
+                card.name
+            )))
+        }
+        (Some(_), Some(_)) => {}
     }
     let label = card.name.clone();
     let message = message
