@@ -9,11 +9,12 @@
 //! && (printf '\1'; cat ../../models/edgemark-hidden-48/card.toml) > seeds/card`.
 #![no_main]
 
+#[path = "common.rs"]
+mod common;
+
 use edgemark_ffi::{
-    edgemark_buffer_free, edgemark_detect_frame, edgemark_detector_free,
-    edgemark_detector_new_models, edgemark_embed_frame, edgemark_report_free,
-    edgemark_watermark_free, edgemark_watermark_new_model, EdgemarkDetector, EdgemarkFrame,
-    EdgemarkModelBytes, EdgemarkPlane, EdgemarkReport, EdgemarkStatus, EdgemarkWatermark,
+    edgemark_detector_new_models, edgemark_watermark_new_model, EdgemarkDetector,
+    EdgemarkModelBytes, EdgemarkWatermark,
 };
 use libfuzzer_sys::fuzz_target;
 use std::ffi::CString;
@@ -22,7 +23,6 @@ use std::ptr;
 const CARD: &str = include_str!("../../../models/edgemark-hidden-48/card.toml");
 const DECODER: &[u8] = include_bytes!("../../../models/edgemark-hidden-48/decoder.int8.onnx");
 const ENCODER: &[u8] = include_bytes!("../../../models/edgemark-hidden-48/encoder.onnx");
-const SIDE: u32 = 64;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&which, rest)) = data.split_first() else {
@@ -44,52 +44,17 @@ fuzz_target!(|data: &[u8]| {
         message: message.as_ptr(),
         name: ptr::null(),
     };
-    let pixels: Vec<u8> = (0..SIDE * SIDE * 3).map(|i| (i * 7 % 251) as u8).collect();
-    let empty = EdgemarkPlane {
-        data: ptr::null(),
-        len: 0,
-        stride: 0,
-    };
-    let frame = EdgemarkFrame {
-        format: 1, // RGB8
-        width: SIDE,
-        height: SIDE,
-        planes: [
-            EdgemarkPlane {
-                data: pixels.as_ptr(),
-                len: pixels.len(),
-                stride: (SIDE * 3) as usize,
-            },
-            empty,
-            empty,
-        ],
-    };
+    let pixels = common::pixels();
+    let frame = common::rgb_frame(&pixels);
     // SAFETY: every pointer in `model` points to live bytes of the stated length or to a
-    // NUL-terminated string; out-pointers are local; `frame` points to its bytes.
+    // NUL-terminated string; out-pointers are local (NULL unless creation succeeded); `frame`
+    // points to `pixels`.
     unsafe {
         let mut det: *mut EdgemarkDetector = ptr::null_mut();
-        if edgemark_detector_new_models(c"{}".as_ptr(), &model, 1, &mut det) == EdgemarkStatus::Ok {
-            let mut report: *mut EdgemarkReport = ptr::null_mut();
-            edgemark_detect_frame(det, &frame, &mut report);
-            edgemark_report_free(report);
-        }
-        edgemark_detector_free(det);
+        edgemark_detector_new_models(c"{}".as_ptr(), &model, 1, &mut det);
+        common::detect_and_free(det, &frame);
         let mut wm: *mut EdgemarkWatermark = ptr::null_mut();
-        if edgemark_watermark_new_model(&model, &mut wm) == EdgemarkStatus::Ok {
-            let (mut rgb, mut len, mut w, mut h) = (ptr::null_mut(), 0usize, 0u32, 0u32);
-            if edgemark_embed_frame(
-                wm,
-                &frame,
-                &mut rgb,
-                &mut len,
-                &mut w,
-                &mut h,
-                ptr::null_mut(),
-            ) == EdgemarkStatus::Ok
-            {
-                edgemark_buffer_free(rgb, len);
-            }
-        }
-        edgemark_watermark_free(wm);
+        edgemark_watermark_new_model(&model, &mut wm);
+        common::embed_and_free(wm, &frame);
     }
 });
