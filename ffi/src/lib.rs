@@ -38,7 +38,6 @@ pub use frame::{EdgemarkFrame, EdgemarkPixelFormat, EdgemarkPlane};
 pub use model::{edgemark_detector_new_models, edgemark_watermark_new_model, EdgemarkModelBytes};
 pub use report::{EdgemarkFinding, EdgemarkReport};
 
-use edgemark::config::DetectorConfig;
 use edgemark::{Detector, Image, Limits, Registry, Report, StreamDetector};
 use error::{guard, guard_value, Failure};
 use std::ffi::{c_char, c_int, CStr, CString};
@@ -320,17 +319,8 @@ pub unsafe extern "C" fn edgemark_detector_new_json(
     config: *const c_char,
     out: *mut *mut EdgemarkDetector,
 ) -> EdgemarkStatus {
-    guard(|| {
-        // SAFETY: `out` is NULL or writable (this function's contract).
-        let out = unsafe { out_ptr(out, "out") }?;
-        *out = std::ptr::null_mut();
-        // SAFETY: NULL or NUL-terminated by contract.
-        let config: DetectorConfig = unsafe { json_config(config, "detector configuration") }?;
-        *out = boxed(EdgemarkDetector {
-            inner: config.build(Vec::new())?,
-        });
-        Ok(())
-    })
+    // SAFETY: this function's contract, with no models.
+    unsafe { model::edgemark_detector_new_models(config, std::ptr::null(), 0, out) }
 }
 
 /// Frees a detector (NULL is ignored).
@@ -651,17 +641,8 @@ pub unsafe extern "C" fn edgemark_stream_new(
     window: usize,
     out: *mut *mut EdgemarkStream,
 ) -> EdgemarkStatus {
-    guard(|| {
-        // SAFETY: `out` is NULL or writable (this function's contract).
-        let out = unsafe { out_ptr(out, "out") }?;
-        *out = std::ptr::null_mut();
-        // SAFETY: `detector` is NULL or live (this function's contract).
-        let det = unsafe { in_ref(detector, "detector") }?;
-        let inner = StreamDetector::new(det.inner.clone(), window)
-            .map_err(|e| Failure::arg(e.to_string()))?;
-        *out = boxed(EdgemarkStream { inner });
-        Ok(())
-    })
+    // SAFETY: this function's contract.
+    unsafe { new_stream(detector, out, |det| StreamDetector::new(det, window)) }
 }
 
 /// Creates a stream detector whose probability of any false alarm over the first
@@ -682,14 +663,32 @@ pub unsafe extern "C" fn edgemark_stream_new_for(
     max_frames: u64,
     out: *mut *mut EdgemarkStream,
 ) -> EdgemarkStatus {
+    // SAFETY: this function's contract.
+    unsafe {
+        new_stream(detector, out, |det| {
+            StreamDetector::for_stream(det, window, stream_fpr, max_frames)
+        })
+    }
+}
+
+/// The body both stream constructors share: checks `out` (NULL from then on until success)
+/// and `detector`, and makes the stream from a copy of the detector (its errors are
+/// `EDGEMARK_STATUS_INVALID_ARGUMENT`: out-of-range window, rate or frame count).
+///
+/// # Safety
+/// `detector` NULL or live; `out` NULL or writable.
+unsafe fn new_stream(
+    detector: *const EdgemarkDetector,
+    out: *mut *mut EdgemarkStream,
+    make: impl FnOnce(Detector) -> edgemark::Result<StreamDetector>,
+) -> EdgemarkStatus {
     guard(|| {
-        // SAFETY: `out` is NULL or writable (this function's contract).
+        // SAFETY: `out` is NULL or writable (the caller's contract).
         let out = unsafe { out_ptr(out, "out") }?;
         *out = std::ptr::null_mut();
-        // SAFETY: `detector` is NULL or live (this function's contract).
+        // SAFETY: `detector` is NULL or live (the caller's contract).
         let det = unsafe { in_ref(detector, "detector") }?;
-        let inner = StreamDetector::for_stream(det.inner.clone(), window, stream_fpr, max_frames)
-            .map_err(|e| Failure::arg(e.to_string()))?;
+        let inner = make(det.inner.clone()).map_err(|e| Failure::arg(e.to_string()))?;
         *out = boxed(EdgemarkStream { inner });
         Ok(())
     })
