@@ -116,17 +116,20 @@ import json, math, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 fps = float(sys.argv[2])
 mib = lambda kib: kib / 1024
+# The last window's report, as edgemark_report_json writes it: anything detected?
+detected = lambda d: any(f["detected"] for f in d["report"]["findings"])
 print()
 print(f"{'config':12s} {'frame':6s} {'region':18s} {'median ms':>9s} {'p90 ms':>7s} {'cpu ms':>7s} "
       f"{'fps/core':>8s} {'RSS+ MiB':>8s} {'peak MiB':>8s}  detected (bits)")
 for d in rows:
     if d["streams"] != 1:
         continue
-    f = d["findings"][0]
-    bits = f"{f['matched_bits']}/{f['total_bits']}" if f.get("matched_bits", -1) >= 0 else f.get("error") or "no decode"
+    f = d["report"]["findings"][0]
+    m = f.get("matched_bits")  # null when an open-set scheme found no message to count against
+    bits = f"{m}/{f['total_bits']}" if m is not None and m >= 0 else f.get("error") or "no decode"
     print(f"{d['name']:12s} {d['input']:6s} {d['region']:18s} {d['median_ms']:9.1f} {d['p90_ms']:7.1f} "
           f"{d['cpu_median_ms']:7.1f} {d['fps_per_core']:8.1f} {mib(d['rss_kib_per_stream']):8.1f} "
-          f"{mib(d['peak_rss_kib']):8.1f}  {'yes' if d['detected'] else 'no'} ({bits})")
+          f"{mib(d['peak_rss_kib']):8.1f}  {'yes' if detected(d) else 'no'} ({bits})")
 busy = min(d["cores_busy"] for d in rows)
 if busy < 0.9:
     print(f"(the bench got as little as {busy:.2f} of a core in a run: other processes shared the CPU, "
@@ -159,7 +162,7 @@ for name in dict.fromkeys(d["name"] for d in rows):
         ms = max(d["median_ms"] for d in runs)
         cpu = max(d["cpu_median_ms"] for d in runs)
         n = max(1, math.ceil(fps * ms / 1000))
-        found = ", ".join(f"{d['input']}: {'detected' if d['detected'] else 'not detected'}" for d in runs)
+        found = ", ".join(f"{d['input']}: {'detected' if detected(d) else 'not detected'}" for d in runs)
         print(f"  {name:12s} {region:18s} {ms:6.1f} ms -> every {n} frame(s) ({fps / n:4.1f} fps, "
               f"{fps / n * ms / 10:3.0f} % of a core; by CPU time {cpu:.1f} ms -> every "
               f"{max(1, math.ceil(fps * cpu / 1000))})  [{found}]")

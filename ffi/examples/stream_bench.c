@@ -273,33 +273,16 @@ int main(int argc, char **argv) {
            ",\"first_ms\":%.3f,\"cpu_median_ms\":%.3f,\"cores_busy\":%.2f,\"fps_per_core\":%.2f",
            median, p90, sum / (double)pushes, wall[0], wall[pushes - 1], first_ms,
            quantile(cpu, pushes, 0.5), cores, median > 0 ? 1000.0 / median : 0.0);
-    printf(",\"report_frames\":%zu,\"detected\":%s,\"findings\":[", edgemark_report_frames(last),
-           edgemark_report_any_detected(last) ? "true" : "false");
-    for (size_t i = 0; i < edgemark_report_count(last); i++) {
-        EdgemarkFinding fd;
-        EdgemarkStatus st = edgemark_report_finding(last, i, &fd);
-        if (st != EDGEMARK_STATUS_OK) {
-            library_error("edgemark_report_finding", st);
-            goto done;
-        }
-        fputs(i ? ",{\"watermark\":" : "{\"watermark\":", stdout);
-        json_string(fd.watermark);
-        fputs(",\"scheme\":", stdout);
-        json_string(fd.scheme);
-        printf(",\"status\":\"%s\",\"detected\":%s", edgemark_status_str((int)fd.status),
-               fd.detected ? "true" : "false");
-        if (fd.status == EDGEMARK_STATUS_OK) {
-            if (fd.has_p_value) printf(",\"p_value\":%.3g", fd.p_value);
-            printf(",\"matched_bits\":%lld,\"total_bits\":%zu,\"payload_hex\":",
-                   (long long)fd.matched_bits, fd.total_bits);
-            json_string(fd.payload_hex);
-        } else {
-            fputs(",\"error\":", stdout);
-            json_string(fd.error);
-        }
-        putchar('}');
+    /* The last window's report as the library writes it (the keys of `edgemark detect --json`). */
+    char *report_json = NULL;
+    EdgemarkStatus st = edgemark_report_json(last, &report_json);
+    if (st != EDGEMARK_STATUS_OK) {
+        library_error("edgemark_report_json", st);
+        goto done;
     }
-    printf("],\"heap_kib_before\":%ld,\"heap_kib_after\":%ld,\"heap_kib_per_stream\":%.1f",
+    printf(",\"report_frames\":%zu,\"report\":%s", edgemark_report_frames(last), report_json);
+    edgemark_string_free(report_json);
+    printf(",\"heap_kib_before\":%ld,\"heap_kib_after\":%ld,\"heap_kib_per_stream\":%.1f",
            heap_before, heap_after,
            heap_before < 0 ? -1.0 : (double)(heap_after - heap_before) / (double)streams);
     printf(",\"rss_kib_before\":%ld,\"rss_kib_created\":%ld,\"rss_kib_after\":%ld"
