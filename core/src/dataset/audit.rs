@@ -171,12 +171,19 @@ struct Tally {
     per: Vec<Acc>,
     /// Per code bit: images that read it as 1.
     ones: Vec<u64>,
-    /// Per code bit: the sum of its clipped soft z over images.
-    soft: Vec<f64>,
+    /// Per code bit: the sum of its clipped soft z over images, in fixed point (units of
+    /// 1/[`SOFT_SCALE`]) so that the sum is exact and does not depend on the order in which
+    /// rayon merges the images (floats would make the z differ in the last digit from run to
+    /// run).
+    soft: Vec<i64>,
 }
 
 /// Soft values enter the collection statistic clipped to this |z|.
 const Z_CLIP: f64 = 3.0;
+
+/// Fixed-point scale of [`Tally::soft`]: 2^32 per unit of z. With |z| <= 3 an i64 holds the
+/// sum over more than 7e8 images.
+const SOFT_SCALE: f64 = 4_294_967_296.0;
 
 impl Tally {
     fn new(n: usize) -> Tally {
@@ -189,7 +196,7 @@ impl Tally {
                 n
             ],
             ones: vec![0; crate::schemes::V3_CODE_BITS],
-            soft: vec![0.0; crate::schemes::V3_CODE_BITS],
+            soft: vec![0; crate::schemes::V3_CODE_BITS],
             ..Tally::default()
         }
     }
@@ -397,7 +404,7 @@ fn read_one(t: &mut Tally, abs: &Path, rel: &str, ctx: &Context<'_>) {
         .zip(first.bits.as_slice().iter().zip(&first.soft))
     {
         *ones += b as u64;
-        *soft += z_of(p);
+        *soft += (z_of(p) * SOFT_SCALE).round() as i64;
     }
 }
 
@@ -466,7 +473,10 @@ fn weak_evidence(t: &Target, tally: &Tally, groups: &[Vec<usize>]) -> WeakEviden
     let n = tally.images;
     let (mut stat, mut var) = (0.0f64, 0.0f64);
     for g in groups {
-        let w: f64 = g.iter().map(|&j| t.signs[j] * tally.soft[j]).sum();
+        let w: f64 = g
+            .iter()
+            .map(|&j| t.signs[j] * (tally.soft[j] as f64 / SOFT_SCALE))
+            .sum();
         stat += w;
         var += w * w;
     }
