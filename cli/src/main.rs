@@ -4,6 +4,7 @@ mod dataset;
 mod eval;
 mod files;
 mod output;
+mod screen;
 mod select;
 
 use clap::{Parser, Subcommand};
@@ -69,6 +70,10 @@ enum Command {
     /// Mark a dataset for a recipient, or audit a suspect collection against the manifests.
     #[command(subcommand)]
     Dataset(dataset::DatasetCommand),
+    /// Render a screen overlay carrying a viewer's ID (RGBA PNG to draw over the screen).
+    Overlay(screen::OverlayArgs),
+    /// Name the viewer a screenshot (or a photo of a screen) was shown to, from its overlay.
+    Trace(screen::TraceArgs),
     /// List the presets, schemes and models (model cards found in the model folders).
     Schemes {
         #[arg(long)]
@@ -104,6 +109,8 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::eval(&args),
         Command::Fpr(args) => eval::fpr(&args),
         Command::Dataset(c) => dataset::run(&c),
+        Command::Overlay(args) => screen::overlay(&args),
+        Command::Trace(args) => screen::trace(&args),
         Command::Schemes { json } => {
             output::schemes(json);
             Ok(())

@@ -351,3 +351,179 @@ fn a_model_card_dropped_into_the_model_folder_is_listed_and_usable() {
     assert_eq!(f["detected"], true, "{f}");
     assert_eq!(lines[1]["findings"][0]["detected"], false);
 }
+
+#[test]
+fn overlay_renders_png_and_raw_tiles_and_rejects_bad_input() {
+    let dir = scratch("overlay");
+    let (png, raw, big) = (dir.join("t.png"), dir.join("t.rgba"), dir.join("big.rgba"));
+    for (out, size) in [(&png, None), (&raw, None), (&big, Some("300x200"))] {
+        let mut args = vec![
+            "overlay",
+            "--id",
+            "0xC0FFEE",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        if let Some(s) = size {
+            args.extend(["--size", s]);
+        }
+        let o = run(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let tile = std::fs::read(&raw).unwrap();
+    assert_eq!(tile.len(), 128 * 128 * 4);
+    // The PNG holds the same straight RGBA bytes.
+    let decoded = image::open(&png).unwrap().to_rgba8();
+    assert_eq!(decoded.dimensions(), (128, 128));
+    assert_eq!(decoded.into_raw(), tile);
+    // The large render repeats the tile from the top-left corner.
+    let big = std::fs::read(&big).unwrap();
+    assert_eq!(big.len(), 300 * 200 * 4);
+    let px = |buf: &[u8], w: usize, x: usize, y: usize| buf[(y * w + x) * 4..][..4].to_vec();
+    assert_eq!(px(&big, 300, 130, 199), px(&tile, 128, 2, 71));
+    // Decimal and hex name the same ID; another ID is another tile.
+    let dec = dir.join("dec.rgba");
+    assert!(run(&[
+        "overlay",
+        "--id",
+        "12648430",
+        "--out",
+        dec.to_str().unwrap()
+    ])
+    .status
+    .success());
+    assert_eq!(std::fs::read(&dec).unwrap(), tile);
+    let other = dir.join("other.rgba");
+    assert!(run(&[
+        "overlay",
+        "--id",
+        "12648431",
+        "--out",
+        other.to_str().unwrap()
+    ])
+    .status
+    .success());
+    assert_ne!(std::fs::read(&other).unwrap(), tile);
+    for (args, needle) in [
+        (vec!["--id=-1"], "is not an ID"),
+        (vec!["--id", "0x1FFFFFFFF"], "is not an ID"),
+        (vec!["--id", "7", "--strength", "0"], "strength"),
+        (vec!["--id", "7", "--size", "12"], "WxH"),
+    ] {
+        let mut a = vec!["overlay", "--out", raw.to_str().unwrap()];
+        a.extend(args);
+        let o = run(&a);
+        assert!(!o.status.success());
+        assert!(String::from_utf8_lossy(&o.stderr).contains(needle), "{a:?}");
+    }
+    let o = run(&[
+        "overlay",
+        "--id",
+        "7",
+        "--out",
+        dir.join("t.jpg").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("alpha"));
+}
+
+#[test]
+fn trace_names_the_viewer_of_re_encoded_screenshots_and_nobody_on_clean_ones() {
+    let dir = scratch("trace");
+    let ids = dir.join("ids.csv");
+    std::fs::write(&ids, "id,name\n7,bob\n0x00C0FFEE,alice\n99,carol\n").unwrap();
+    let mut shots = Vec::new();
+    for (i, screen) in ["screen_dense_text.png", "screen_dark_dashboard.png"]
+        .iter()
+        .enumerate()
+    {
+        let marked = dir.join(format!("marked{i}.png"));
+        let o = run(&[
+            "embed",
+            "--scheme",
+            "edgemark-screen",
+            "--message",
+            "0x00C0FFEE",
+            fixture(screen).to_str().unwrap(),
+            marked.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        // Off the reader's grid: zoomed by 1.37 and 0.71, cropped, JPEG 75.
+        let img = image::open(&marked).unwrap().to_rgb8();
+        for (j, zoom) in [1.37f32, 0.71].iter().enumerate() {
+            let (w, h) = (img.width() as f32 * zoom, img.height() as f32 * zoom);
+            let z = image::imageops::resize(
+                &img,
+                w as u32,
+                h as u32,
+                image::imageops::FilterType::Triangle,
+            );
+            let crop =
+                image::imageops::crop_imm(&z, 23, 17, 310.min(z.width() - 23), 310).to_image();
+            let path = dir.join(format!("shot{i}-{j}.jpg"));
+            let mut f = std::fs::File::create(&path).unwrap();
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut f, 75)
+                .encode_image(&crop)
+                .unwrap();
+            shots.push(path);
+        }
+    }
+    let clean: Vec<PathBuf> = [
+        "screen_dense_text.png",
+        "screen_dark_dashboard.png",
+        "chelsea.png",
+    ]
+    .iter()
+    .map(|f| fixture(f))
+    .collect();
+    for (list, fast) in [(None, false), (Some(&ids), false), (None, true)] {
+        let mut args = vec!["trace".to_string(), "--json".to_string()];
+        if let Some(l) = list {
+            args.extend(["--ids".to_string(), l.display().to_string()]);
+        }
+        if fast {
+            args.push("--screenshots-only".to_string());
+        }
+        args.extend(shots.iter().chain(&clean).map(|p| p.display().to_string()));
+        let o = bin().args(&args).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let lines = json_lines(&o);
+        assert_eq!(lines.len(), shots.len() + clean.len());
+        for l in &lines[..shots.len()] {
+            assert_eq!(l["detected"], true, "{l}");
+            assert_eq!(l["id"], 0xC0FFEE, "{l}");
+            assert!(l["p_value"].as_f64().unwrap() <= 1e-6, "{l}");
+            if list.is_some() {
+                assert_eq!(l["name"], "alice", "{l}");
+                assert_eq!(l["candidates"], 3, "{l}");
+            }
+        }
+        for l in &lines[shots.len()..] {
+            assert_eq!(l["detected"], false, "{l}");
+            assert!(l["id"].is_null(), "{l}");
+        }
+    }
+    // A list without the viewer names nobody.
+    std::fs::write(&ids, "7,bob\n99,carol\n").unwrap();
+    let o = run(&[
+        "trace",
+        "--json",
+        "--ids",
+        ids.to_str().unwrap(),
+        shots[0].to_str().unwrap(),
+    ]);
+    let l = &json_lines(&o)[0];
+    assert_eq!(l["detected"], false, "{l}");
+    assert_eq!(l["decoded_id"], 0xC0FFEE, "{l}");
+    // Errors: a malformed list, a missing file.
+    std::fs::write(&ids, "7,bob\nseven,carol\n").unwrap();
+    let o = run(&[
+        "trace",
+        "--ids",
+        ids.to_str().unwrap(),
+        shots[0].to_str().unwrap(),
+    ]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("line 2"));
+    let o = run(&["trace", "--json", dir.join("nope.png").to_str().unwrap()]);
+    assert!(o.status.success());
+    assert!(json_lines(&o)[0]["error"].is_string());
+}

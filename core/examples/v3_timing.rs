@@ -4,20 +4,10 @@
 //!
 //! `cargo run --release -p edgemark --example v3_timing -- IMAGE [SIDE] [RUNS]`
 
-use edgemark::{Bits, Detector, EdgemarkV3, Image, Scheme, Watermark};
-use std::time::Instant;
+mod common;
+use common::median;
 
-fn median(runs: usize, mut f: impl FnMut()) -> f64 {
-    let mut t: Vec<f64> = (0..runs.max(1))
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64()
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[t.len() / 2]
-}
+use edgemark::{Bits, Detector, EdgemarkV3, Image, Scheme, Watermark};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();

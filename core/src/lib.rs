@@ -47,6 +47,7 @@ pub mod frame;
 pub mod image;
 #[cfg(feature = "onnx")]
 pub mod neural;
+pub mod overlay;
 pub mod payload;
 pub mod provenance;
 pub mod registry;
@@ -55,6 +56,7 @@ pub mod schemes;
 pub mod search;
 pub mod stats;
 pub mod stream;
+pub mod trace;
 pub mod watermark;
 
 pub use detector::{Detector, Finding, Payload, Report, DEFAULT_FPR};

@@ -119,6 +119,7 @@ enum Builder {
     /// A generator preset: index into [`GENERATORS`].
     Generator(usize),
     EdgemarkV3,
+    EdgemarkScreen,
     Classic(ClassicKind),
     /// A model card file (the ONNX files are read when the entry is built).
     #[cfg(feature = "onnx")]
@@ -274,6 +275,9 @@ impl Entry {
         let watermark = match &self.builder {
             Builder::Generator(i) => GENERATORS[*i].watermark(),
             Builder::EdgemarkV3 => Watermark::edgemark_v3(message)?,
+            Builder::EdgemarkScreen => {
+                Watermark::new(EdgemarkV3::SCREEN_NAME, EdgemarkV3::screen()?, message)?
+            }
             Builder::Classic(kind) => {
                 let scheme = Classic::with_defaults(*kind, bits)?
                     .with_embed_style(request.style.unwrap_or_default());
@@ -361,6 +365,14 @@ impl Registry {
                     "EdgeMark's own watermark v3: any 32-bit payload under BCH(127,36), read after rescales (0.3-3x), rotations, crops and re-encoding; decided without knowing the payload (a message is optional)",
                     Some((V3_PAYLOAD_BITS, V3_CODE_BITS)),
                     Builder::EdgemarkV3,
+                ),
+                Entry::new(
+                    EdgemarkV3::SCREEN_NAME,
+                    &["screen"],
+                    Kind::Own,
+                    "EdgeMark's screen overlay for leak tracing: a 32-bit viewer ID in an RGBA tile composited over the screen (edgemark overlay), read from screenshots and photos of screens by edgemark-v3's reader (edgemark trace)",
+                    Some((V3_PAYLOAD_BITS, V3_CODE_BITS)),
+                    Builder::EdgemarkScreen,
                 ),
                 classical(
                     ClassicKind::DwtDct,
@@ -712,7 +724,8 @@ mod tests {
                 "sd2",
                 "flux",
                 "invokeai",
-                "edgemark-v3"
+                "edgemark-v3",
+                "edgemark-screen"
             ]
         );
     }
@@ -763,7 +776,7 @@ mod tests {
         let e = r.preset("dwtDct").unwrap_err().to_string();
         assert!(
             e.contains(
-                "unknown preset 'dwtDct' (presets: sdxl, sd1, sd1-inpainting, sd2, flux, invokeai, edgemark-v3)"
+                "unknown preset 'dwtDct' (presets: sdxl, sd1, sd1-inpainting, sd2, flux, invokeai, edgemark-v3, edgemark-screen)"
             ),
             "{e}"
         );

@@ -76,6 +76,15 @@ pub enum Family {
     /// WAM's "combined": brightness 1.5, crop keeping 50 % of the area (sides x 0.707,
     /// random position), JPEG 4:2:0 quality 80.
     WamCombined,
+    /// A screenshot of a screen, as leak tracing meets it: zoom log-uniform in [0.5, 3]
+    /// (bilinear: device pixel ratio, browser zoom or a later rescale), a window or element
+    /// crop (each side from 300 px to the whole side), JPEG 4:2:0 quality 70..=90.
+    ScreenZoomCrop,
+    /// A camera photo of a screen: perspective (yaw uniform in [-20, 20] degrees, pitch in
+    /// [-10, 10]), zoom log-uniform in [0.6, 1.5], moire (depth [0.01, 0.06], period
+    /// [6, 40] px, any direction), defocus (Gaussian sigma [0.3, 1.2]), gamma [0.8, 1.25],
+    /// sensor noise (sigma [1, 3]), JPEG 4:2:0 quality 70..=90.
+    CameraCapture,
 }
 
 impl From<Family> for &'static str {
@@ -108,6 +117,11 @@ impl Family {
         Family::WamCombined,
     ];
 
+    /// The families only screens meet (`scripts/eval-screen.sh` runs them with `none` and
+    /// `jpeg`): not in [`Family::ALL`] (the photo table), but named by `--families` like every
+    /// other.
+    pub const SCREEN_ONLY: [Family; 2] = [Family::ScreenZoomCrop, Family::CameraCapture];
+
     /// The family's name on the command line and in tables.
     pub fn name(self) -> &'static str {
         match self {
@@ -130,6 +144,8 @@ impl Family {
             Family::CropRotateJpeg => "crop-rotate-jpeg",
             Family::BrightnessCropJpeg => "brightness-crop-jpeg",
             Family::WamCombined => "wam-combined",
+            Family::ScreenZoomCrop => "screen-zoom-crop",
+            Family::CameraCapture => "camera-capture",
         }
     }
 
@@ -167,22 +183,25 @@ impl Family {
             Family::WamCombined => {
                 "brightness x1.5, crop to 50 % of the area (random position), JPEG 80 4:2:0"
             }
+            Family::ScreenZoomCrop => {
+                "zoom log-uniform [0.5, 3] (bilinear), crop each side [300 px, full], JPEG 70-90 4:2:0"
+            }
+            Family::CameraCapture => {
+                "perspective yaw [-20, 20] pitch [-10, 10] deg, zoom [0.6, 1.5], moire, defocus sigma [0.3, 1.2], gamma [0.8, 1.25], noise sigma [1, 3], JPEG 70-90"
+            }
         }
     }
 
     /// The family called `name` (case-insensitive).
     pub fn parse(name: &str) -> Result<Family> {
         let n = name.trim().to_ascii_lowercase();
-        Family::ALL
-            .iter()
-            .copied()
-            .find(|f| f.name() == n)
-            .ok_or_else(|| {
-                Error::Config(format!(
-                    "unknown attack family '{name}' (known: {})",
-                    Family::ALL.map(Family::name).join(", ")
-                ))
-            })
+        let known = || Family::ALL.iter().chain(&Family::SCREEN_ONLY).copied();
+        known().find(|f| f.name() == n).ok_or_else(|| {
+            Error::Config(format!(
+                "unknown attack family '{name}' (known: {})",
+                known().map(Family::name).collect::<Vec<_>>().join(", ")
+            ))
+        })
     }
 
     /// Draws one concrete attack of this family for a `width` x `height` cover.
@@ -284,6 +303,58 @@ impl Family {
                         quality: 80,
                         chroma: Chroma::Sub420,
                     },
+                ])
+            }
+            Family::ScreenZoomCrop => {
+                let z = round_to(d.rng.log_uniform(0.5, 3.0), 4);
+                let zoom = d.record("zoom", z, 4);
+                // The crop's fractions apply to the zoomed image: 300 px of `full * zoom`.
+                let lo = |full: u32| (300.0 / (f64::from(full.max(1)) * f64::from(zoom))).min(1.0);
+                let (lw, lh) = (lo(d.width), lo(d.height));
+                Attack::Chain(vec![
+                    Attack::ResizeXY {
+                        sx: zoom,
+                        sy: zoom,
+                        filter: Resample::Bilinear,
+                    },
+                    Attack::CropRegion {
+                        w_frac: d.uniform("crop_w", lw, 1.0, 4),
+                        h_frac: d.uniform("crop_h", lh, 1.0, 4),
+                        x_frac: d.uniform("crop_x", 0.0, 1.0, 4),
+                        y_frac: d.uniform("crop_y", 0.0, 1.0, 4),
+                        min_side: 300,
+                    },
+                    d.jpeg(70, 90),
+                ])
+            }
+            Family::CameraCapture => {
+                let z = round_to(d.rng.log_uniform(0.6, 1.5), 4);
+                let zoom = d.record("zoom", z, 4);
+                Attack::Chain(vec![
+                    Attack::Perspective {
+                        yaw: d.uniform("yaw", -20.0, 20.0, 2),
+                        pitch: d.uniform("pitch", -10.0, 10.0, 2),
+                    },
+                    Attack::ResizeXY {
+                        sx: zoom,
+                        sy: zoom,
+                        filter: Resample::Bilinear,
+                    },
+                    Attack::Moire {
+                        amplitude: d.uniform("moire_depth", 0.01, 0.06, 3),
+                        period: d.uniform("moire_period", 6.0, 40.0, 2),
+                        degrees: d.uniform("moire_degrees", 0.0, 180.0, 1),
+                    },
+                    Attack::Blur {
+                        sigma: d.uniform("defocus_sigma", 0.3, 1.2, 3),
+                    },
+                    Attack::Gamma {
+                        gamma: d.uniform("gamma", 0.8, 1.25, 3),
+                    },
+                    Attack::Noise {
+                        sigma: d.uniform("noise_sigma", 1.0, 3.0, 2),
+                    },
+                    d.jpeg(70, 90),
                 ])
             }
         };

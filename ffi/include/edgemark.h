@@ -10,6 +10,17 @@
 #include <stdint.h>
 
 /*
+ Side of the overlay tile in pixels. Draw the overlay at one tile pixel per device pixel,
+ repeated from the top-left corner of the screen.
+ */
+#define EDGEMARK_OVERLAY_TILE 128
+
+/*
+ The default overlay strength (RMS opacity in 1/255 units; 0.5 to 32 are accepted).
+ */
+#define EDGEMARK_OVERLAY_DEFAULT_STRENGTH 2.8
+
+/*
  What every fallible function returns. On anything but `EDGEMARK_STATUS_OK`,
  `edgemark_last_error_message()` (or `edgemark_last_error()`) describes the failure. The
  values are stable: new codes are only ever added.
@@ -680,6 +691,60 @@ enum EdgemarkStatus edgemark_detector_new_models(const char *config,
  */
 enum EdgemarkStatus edgemark_watermark_new_model(const struct EdgemarkModelBytes *model,
                                                  struct EdgemarkWatermark **out);
+
+/*
+ Renders the overlay carrying `id` at `strength` into `out`: `width` x `height` pixels of
+ straight (not premultiplied) RGBA8, rows `stride` bytes apart (0: `width * 4`), the
+ 128x128 tile repeated from the top-left corner; the bytes between rows are left alone. The
+ bytes are those of `edgemark overlay` and of the npm package's `overlay()` for the same ID
+ and strength. Composite it source-over (premultiply first where the drawing API wants
+ premultiplied alpha). `out` is left as it was on any error: `EDGEMARK_STATUS_NULL_POINTER`
+ (NULL `out`), `EDGEMARK_STATUS_INVALID_ARGUMENT` (`stride` under `width * 4`, sizes that
+ overflow), `EDGEMARK_STATUS_INVALID_FRAME` (zero width or height),
+ `EDGEMARK_STATUS_TOO_LARGE` (over the default limits: 2^28 pixels, 65,535 a side),
+ `EDGEMARK_STATUS_CONFIG` (strength outside 0.5..=32 or not finite).
+
+ # Safety
+ `out` NULL or `stride * (height - 1) + width * 4` writable bytes (`width * 4 * height`
+ when `stride` is 0).
+ */
+enum EdgemarkStatus edgemark_overlay_render(uint32_t id,
+                                            float strength,
+                                            uint8_t *out,
+                                            uint32_t width,
+                                            uint32_t height,
+                                            size_t stride);
+
+/*
+ Traces an encoded screenshot (PNG, JPEG, WebP, GIF, BMP, TIFF) to the viewer whose overlay
+ it shows. `ids_csv` is NULL (the error-correcting code names the ID) or the issued IDs as
+ `edgemark trace --ids` reads them (`ID[,NAME]` lines, ID decimal or 0x-hex); `fpr` is the
+ false-positive rate per image (0: 1e-6). `*json` receives
+ `{"id", "name", "detected", "p_value", "matched_bits", "total_bits", "decoded_id",
+ "candidates", "geometries", "geometry"}`; free it with `edgemark_string_free`.
+
+ # Safety
+ `data` NULL or `len` readable bytes; `ids_csv` NULL or NUL-terminated; `json` NULL or
+ writable.
+ */
+enum EdgemarkStatus edgemark_trace_encoded(const uint8_t *data,
+                                           size_t len,
+                                           const char *ids_csv,
+                                           double fpr,
+                                           char **json);
+
+/*
+ Traces a raw frame (as `edgemark_detect_frame` takes it); otherwise as
+ `edgemark_trace_encoded`.
+
+ # Safety
+ `frame` as for `edgemark_detect_frame`; `ids_csv` NULL or NUL-terminated; `json` NULL or
+ writable.
+ */
+enum EdgemarkStatus edgemark_trace_frame(const struct EdgemarkFrame *frame,
+                                         const char *ids_csv,
+                                         double fpr,
+                                         char **json);
 
 #ifdef __cplusplus
 }  // extern "C"

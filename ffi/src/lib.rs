@@ -27,6 +27,7 @@ mod embed;
 mod error;
 mod frame;
 mod model;
+mod overlay;
 mod report;
 
 pub use embed::{
@@ -36,6 +37,10 @@ pub use embed::{
 pub use error::EdgemarkStatus;
 pub use frame::{EdgemarkFrame, EdgemarkPixelFormat, EdgemarkPlane};
 pub use model::{edgemark_detector_new_models, edgemark_watermark_new_model, EdgemarkModelBytes};
+pub use overlay::{
+    edgemark_overlay_render, edgemark_trace_encoded, edgemark_trace_frame,
+    EDGEMARK_OVERLAY_DEFAULT_STRENGTH, EDGEMARK_OVERLAY_TILE,
+};
 pub use report::{EdgemarkFinding, EdgemarkReport};
 
 use edgemark::{Detector, Image, Limits, Registry, Report, StreamDetector};

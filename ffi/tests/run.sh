@@ -57,6 +57,10 @@ mkdir -p "$build"
 # The fixtures are made by the native build (the Rust API), whatever the target.
 cargo build --release -p edgemark-ffi --example make_nv12
 make_nv12="$target/release/examples/make_nv12"
+# The CLI renders the overlay tile the C ABI's must equal byte for byte.
+cargo build --release -p edgemark-cli
+cli_tile="$target/overlay-cli-c0ffee.rgba"
+"$target/release/edgemark" overlay --id 0xC0FFEE --strength 2.8 --out "$cli_tile"
 features=()
 [ "$no_onnx" = 0 ] || features=(--no-default-features)
 if [ -z "$cross" ]; then
@@ -127,6 +131,8 @@ echo "== test_edgemark under $under"
   "$build/v3.nv12" "$v3w" "$v3h" "$v3_read"
 echo "== test_config_embed under $under (JSON configuration, embedding)"
 "${vg[@]}" "$build/test_config_embed" "$fx/clean.png" "$fx/sdxl_marked.png" "$photo"
+echo "== test_overlay under $under (screen overlay tile, trace)"
+"${vg[@]}" "$build/test_overlay" "$cli_tile" 0xC0FFEE 2.8
 info="$("${run[@]}" "$build/test_models" --info)"
 echo "   build info: $info"
 if [ "$no_onnx" = 1 ]; then

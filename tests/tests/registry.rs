@@ -53,7 +53,13 @@ fn a_copied_model_card_is_listed_and_detected_without_code() {
     let listed: Vec<&str> = registry.entries().iter().map(|e| e.name.as_str()).collect();
     // The generator presets (all default), then our own scheme, the classical ones, the card.
     let mut want = edgemark::DEFAULT_PRESETS.to_vec();
-    want.extend(["edgemark-v3", "dwtDct", "dwtDctSvd", "dropped-48"]);
+    want.extend([
+        "edgemark-v3",
+        "edgemark-screen",
+        "dwtDct",
+        "dwtDctSvd",
+        "dropped-48",
+    ]);
     assert_eq!(listed, want);
     let e = registry.get("DROPPED").unwrap();
     assert_eq!(e.kind, Kind::Neural);

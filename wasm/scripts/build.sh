@@ -91,7 +91,7 @@ if [ "${EDGEMARK_WASM_OPT:-1}" != 0 ]; then
   fi
 fi
 
-# 6. package.json and README.
+# 6. package.json, README and the overlay helper.
 VERSION="$(awk -F'"' '/^version = / { print $2; exit }' "$ROOT/Cargo.toml")"
 cat > "$PKG.tmp/package.json" <<JSON
 {
@@ -105,14 +105,17 @@ cat > "$PKG.tmp/package.json" <<JSON
   "types": "edgemark.d.ts",
   "exports": {
     ".": { "types": "./edgemark.d.ts", "default": "./edgemark.js" },
-    "./edgemark_bg.wasm": "./edgemark_bg.wasm"
+    "./edgemark_bg.wasm": "./edgemark_bg.wasm",
+    "./overlay": { "types": "./overlay.d.ts", "default": "./overlay.js" }
   },
-  "files": ["edgemark.js", "edgemark.d.ts", "edgemark_bg.wasm", "edgemark_bg.wasm.d.ts", "README.md"],
+  "files": ["edgemark.js", "edgemark.d.ts", "edgemark_bg.wasm", "edgemark_bg.wasm.d.ts", "overlay.js", "overlay.d.ts", "README.md"],
   "sideEffects": false,
   "keywords": ["watermark", "invisible-watermark", "stable-diffusion", "sdxl", "wasm", "ai-detection"]
 }
 JSON
 cp "$ROOT/wasm/README.md" "$PKG.tmp/README.md"
+# The screen-overlay helper (edgemark/overlay): imports ./edgemark.js.
+cp "$ROOT/wasm/js/overlay.js" "$ROOT/wasm/js/overlay.d.ts" "$PKG.tmp/"
 rm -rf "$PKG" && mv "$PKG.tmp" "$PKG"
 # The extension sample loads the (classical) package from its own folder.
 if [ -z "$SUFFIX" ]; then

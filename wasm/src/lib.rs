@@ -22,12 +22,14 @@ mod input;
 mod keys;
 pub mod neural;
 pub mod options;
+mod overlay;
 mod panic;
 mod report;
 mod types;
 
 pub use detector::WasmDetector;
 pub use embed::embed;
+pub use overlay::{overlay, overlay_png, trace};
 pub use panic::last_panic;
 
 use edgemark::Registry;
@@ -126,7 +128,7 @@ mod tests {
         let list = scheme_list();
         let names: Vec<&str> = list.iter().map(|s| s.name.as_str()).collect();
         let mut want = edgemark::DEFAULT_PRESETS.to_vec();
-        want.extend(["edgemark-v3", "dwtDct", "dwtDctSvd"]);
+        want.extend(["edgemark-v3", "edgemark-screen", "dwtDct", "dwtDctSvd"]);
         assert_eq!(names, want);
         let v3 = &list[6];
         assert_eq!(
@@ -136,6 +138,8 @@ mod tests {
         assert!(v3.preset && !v3.default);
         // Every generator preset is a default preset.
         assert!(list[..6].iter().all(|s| s.preset && s.default));
-        assert_eq!((list[7].bits, list[7].preset), (None, false));
+        // The screen overlay: a preset of 32 bits; the classical schemes: any length.
+        assert_eq!((list[7].bits, list[7].preset), (Some(32), true));
+        assert_eq!((list[8].bits, list[8].preset), (None, false));
     }
 }

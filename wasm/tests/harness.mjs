@@ -25,12 +25,18 @@ const TYPES = {
 };
 
 /** Serves `/fixtures/...` from FIXTURES, `/models/...` from models/ and everything else from
- *  wasm/. Returns {url, close}. */
-export async function serve() {
+ *  wasm/; `pages`: generated HTML by path (e.g. {"/screen/text.html": "<!doctype html>..."}).
+ *  Returns {url, close}. */
+export async function serve(pages = {}) {
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url, "http://localhost");
       const rel = decodeURIComponent(url.pathname);
+      if (Object.hasOwn(pages, rel)) {
+        res.writeHead(200, { "content-type": TYPES[".html"] });
+        res.end(pages[rel]);
+        return;
+      }
       if (rel === "/gallery.html") {
         // A page of fixture images, for the extension test: /gallery.html?img=a.png&img=b.jpg
         const imgs = url.searchParams.getAll("img").map((f) => `<img src="/fixtures/${encodeURIComponent(f)}" alt="">`);
@@ -54,6 +60,9 @@ export async function serve() {
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((ok) => server.close(ok)) };
 }
 
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
 /** Headless Chromium with the flags CI uses and a fresh profile; `extension`: a folder to load
  *  unpacked. Returns {context, page, logs, close}. */
 export async function launch(extension = undefined) {
@@ -61,8 +70,7 @@ export async function launch(extension = undefined) {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    args: [...CHROMIUM_ARGS,
       ...(extension ? [`--disable-extensions-except=${extension}`, `--load-extension=${extension}`,
         "--disable-features=DisableLoadExtensionCommandLineSwitch"] : [])],
   });
@@ -74,6 +82,12 @@ export async function launch(extension = undefined) {
     context, page, logs,
     close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); },
   };
+}
+
+/** Headless Chromium (same flags) as a playwright Browser, for tests that need their own
+ *  contexts (`browser.newContext({deviceScaleFactor, viewport})`). */
+export function launchBrowser() {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 }
 
 /** Opens the demo page and waits for the module. */

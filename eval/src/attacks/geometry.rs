@@ -302,3 +302,60 @@ pub fn rotate_quarter(image: &Image, turns: u8) -> Result<Image> {
     }
     rgb_image(ow as u32, oh as u32, out)
 }
+
+/// A camera rotated by `yaw` (about the vertical axis) and `pitch` (about the horizontal
+/// axis) degrees looking at the image, which fills its view head-on before the rotation
+/// (pinhole, focal length the image's diagonal): the homography `K R K^-1`, sampled
+/// bilinearly, same size, black outside the image.
+pub fn perspective(image: &Image, yaw: f32, pitch: f32) -> Result<Image> {
+    if !(yaw.abs() <= 60.0 && pitch.abs() <= 60.0) {
+        return Err(Error::Config(format!(
+            "perspective yaw {yaw} and pitch {pitch} must be within 60 degrees"
+        )));
+    }
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    let f = ((w * w + h * h) as f64).sqrt();
+    let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
+    let (syaw, cyaw) = f64::from(yaw).to_radians().sin_cos();
+    let (sp, cp) = f64::from(pitch).to_radians().sin_cos();
+    // R = Rx(pitch) Ry(yaw); an output pixel's ray is R^T applied to (x - cx, y - cy, f)
+    // to find where it meets the image plane.
+    let r = [
+        [cyaw, 0.0, syaw],
+        [sp * syaw, cp, -sp * cyaw],
+        [-cp * syaw, sp, cp * cyaw],
+    ];
+    let src = image.rgb();
+    let mut out = vec![0u8; w * h * 3];
+    for y in 0..h {
+        for x in 0..w {
+            let v = [x as f64 + 0.5 - cx, y as f64 + 0.5 - cy, f];
+            // R^T v
+            let q = [
+                r[0][0] * v[0] + r[1][0] * v[1] + r[2][0] * v[2],
+                r[0][1] * v[0] + r[1][1] * v[1] + r[2][1] * v[2],
+                r[0][2] * v[0] + r[1][2] * v[1] + r[2][2] * v[2],
+            ];
+            if q[2] <= 1e-6 {
+                continue;
+            }
+            let sx = f * q[0] / q[2] + cx - 0.5;
+            let sy = f * q[1] / q[2] + cy - 0.5;
+            if sx < -0.5 || sy < -0.5 || sx > w as f64 - 0.5 || sy > h as f64 - 0.5 {
+                continue;
+            }
+            let (sx, sy) = (sx.clamp(0.0, (w - 1) as f64), sy.clamp(0.0, (h - 1) as f64));
+            let (x0, y0) = (sx.floor() as usize, sy.floor() as usize);
+            let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+            bilinear(
+                src,
+                w,
+                [x0, x1, y0, y1],
+                sx - x0 as f64,
+                sy - y0 as f64,
+                &mut out[(y * w + x) * 3..][..3],
+            );
+        }
+    }
+    rgb_image(w as u32, h as u32, out)
+}

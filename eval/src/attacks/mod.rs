@@ -147,6 +147,25 @@ pub enum Attack {
         /// Exponent.
         gamma: f32,
     },
+    /// A camera looking at the image from an angle: rotated by `yaw` degrees about the
+    /// vertical axis and `pitch` about the horizontal one (focal length the image's
+    /// diagonal), bilinear, black where the image does not reach.
+    Perspective {
+        /// Rotation about the vertical axis, degrees.
+        yaw: f32,
+        /// Rotation about the horizontal axis, degrees.
+        pitch: f32,
+    },
+    /// Moire of a camera capturing a screen: luma times `1 + amplitude cos(2 pi d / period)`,
+    /// `d` the distance along the direction `degrees`.
+    Moire {
+        /// Relative depth of the modulation.
+        amplitude: f32,
+        /// Period in pixels.
+        period: f32,
+        /// Direction of the fringes' normal, degrees.
+        degrees: f32,
+    },
     /// Several attacks in order.
     Chain(Vec<Attack>),
 }
@@ -195,6 +214,12 @@ impl Attack {
                 format!("rotate-{}-exact", u32::from(*turns % 4) * 90)
             }
             Attack::Gamma { gamma } => format!("gamma-{gamma}"),
+            Attack::Perspective { yaw, pitch } => format!("perspective-y{yaw}-p{pitch}"),
+            Attack::Moire {
+                amplitude,
+                period,
+                degrees,
+            } => format!("moire-a{amplitude}-p{period}-d{degrees}"),
             Attack::Chain(v) => v.iter().map(Attack::name).collect::<Vec<_>>().join("+"),
         }
     }
@@ -235,6 +260,12 @@ impl Attack {
             }
             Attack::RotateQuarter { turns } => geometry::rotate_quarter(image, *turns),
             Attack::Gamma { gamma } => tone::gamma(image, *gamma),
+            Attack::Perspective { yaw, pitch } => geometry::perspective(image, *yaw, *pitch),
+            Attack::Moire {
+                amplitude,
+                period,
+                degrees,
+            } => tone::moire(image, *amplitude, *period, *degrees),
             Attack::Chain(v) => {
                 let mut cur = image.clone();
                 for a in v {

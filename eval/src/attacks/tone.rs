@@ -1,7 +1,7 @@
 //! Tone and colour attacks: brightness, contrast, hue, grayscale.
 
 use super::{rgb_image, to_u8};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use edgemark::Image;
 
 fn luma(r: f32, g: f32, b: f32) -> f32 {
@@ -78,4 +78,32 @@ pub fn gamma(image: &Image, gamma: f32) -> Result<Image> {
         )));
     }
     map_pixels(image, |p| p.map(|v| 255.0 * (v / 255.0).powf(gamma)))
+}
+
+/// Moire: every channel times `1 + amplitude cos(2 pi d / period)`, `d` the distance along
+/// the direction `degrees` (the beat of a screen's pixel grid with a camera's sensor).
+pub fn moire(image: &Image, amplitude: f32, period: f32, degrees: f32) -> Result<Image> {
+    if !((0.0..=0.5).contains(&amplitude) && period >= 2.0 && period.is_finite()) {
+        return Err(Error::Config(format!(
+            "moire amplitude {amplitude} must be in [0, 0.5] and period {period} >= 2"
+        )));
+    }
+    let w = image.width() as usize;
+    let (s, c) = degrees.to_radians().sin_cos();
+    let k = 2.0 * std::f32::consts::PI / period;
+    let out = image
+        .rgb()
+        .chunks_exact(3)
+        .enumerate()
+        .flat_map(|(i, p)| {
+            let (x, y) = ((i % w) as f32, (i / w) as f32);
+            let m = 1.0 + amplitude * (k * (x * c + y * s)).cos();
+            [
+                to_u8(f32::from(p[0]) * m),
+                to_u8(f32::from(p[1]) * m),
+                to_u8(f32::from(p[2]) * m),
+            ]
+        })
+        .collect();
+    rgb_image(image.width(), image.height(), out)
 }

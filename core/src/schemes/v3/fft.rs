@@ -76,6 +76,7 @@ pub(crate) fn forward_real(data: &[f32], width: usize, height: usize) -> Vec<Com
 }
 
 /// Inverse FFT, real part, divided by `width * height`.
+#[cfg(test)]
 pub(crate) fn inverse_real(mut spec: Vec<Complex32>, width: usize, height: usize) -> Vec<f32> {
     Fft2::new(width, height, true).run(&mut spec);
     let scale = 1.0 / (width * height) as f32;

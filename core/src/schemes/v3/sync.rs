@@ -35,6 +35,19 @@ pub(crate) struct Plane {
     pub v: Vec<f32>,
 }
 
+impl Plane {
+    /// The `w x h` part whose top-left corner is at `(x0, y0)` (clamped to the plane).
+    pub(crate) fn crop(&self, x0: usize, y0: usize, w: usize, h: usize) -> Plane {
+        let (x0, y0) = (x0.min(self.w), y0.min(self.h));
+        let (w, h) = (w.min(self.w - x0), h.min(self.h - y0));
+        let mut v = Vec::with_capacity(w * h);
+        for y in y0..y0 + h {
+            v.extend_from_slice(&self.v[y * self.w + x0..y * self.w + x0 + w]);
+        }
+        Plane { w, h, v }
+    }
+}
+
 /// One tile period along the tile's x and y axes, in image pixels: tile coordinates `u` map to
 /// image coordinates `centre + (v1 * u.x + v2 * u.y) / TILE`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -157,6 +170,67 @@ pub(crate) fn whiten(p: &Plane, scale: f32) -> Vec<f32> {
     r.iter()
         .zip(&local)
         .map(|(v, e)| v / (e.max(0.0).sqrt() + 0.5))
+        .collect()
+}
+
+/// How the reader whitens the image before searching and folding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Whitening {
+    /// [`whiten`]: for photographs, where the mark hides in texture.
+    Photo,
+    /// [`whiten_screen`]: for screen content (text, line art, flat UI) under an overlay.
+    Screen,
+}
+
+/// Largest 3x3 range (max - min of luma) of a pixel [`whiten_screen`] counts as background:
+/// an overlay's own pattern changes by a few levels over 3 pixels, a glyph's edge by tens.
+/// (Raising it with the image's noise, to keep a camera photo's background, was tried: camera
+/// photos did not gain and zoomed dense text lost, its softened edges counting as background.)
+const FLAT_RANGE: f32 = 14.0;
+
+/// Whitening for screen content: text and line art are sharp ink on flat backgrounds, and
+/// their edges, spread by the blur of [`whiten`], drown an overlay's few levels in every text
+/// area. Here only background pixels (3x3 range under [`FLAT_RANGE`]) count: the local
+/// background level is their blur alone (normalized convolution), the residual is kept on
+/// them and zero elsewhere, and divided by its local RMS over them.
+pub(crate) fn whiten_screen(p: &Plane, scale: f32) -> Vec<f32> {
+    let (w, h) = (p.w, p.h);
+    let mut range = vec![0.0f32; w * h];
+    for y in 0..h {
+        let (y0, y1) = (y.saturating_sub(1), (y + 1).min(h - 1));
+        for x in 0..w {
+            let (x0, x1) = (x.saturating_sub(1), (x + 1).min(w - 1));
+            let (mut lo, mut hi) = (f32::MAX, f32::MIN);
+            for yy in y0..=y1 {
+                for &v in &p.v[yy * w + x0..=yy * w + x1] {
+                    lo = lo.min(v);
+                    hi = hi.max(v);
+                }
+            }
+            range[y * w + x] = hi - lo;
+        }
+    }
+    let mask: Vec<f32> = range
+        .iter()
+        .map(|&r| if r <= FLAT_RANGE { 1.0 } else { 0.0 })
+        .collect();
+    let sigma = (3.0 * scale).clamp(1.0, 9.0);
+    let masked: Vec<f32> = p.v.iter().zip(&mask).map(|(v, m)| v * m).collect();
+    let num = smooth(&masked, w, h, sigma);
+    let den = smooth(&mask, w, h, sigma);
+    let r: Vec<f32> =
+        p.v.iter()
+            .zip(&mask)
+            .zip(num.iter().zip(&den))
+            .map(|((&v, &m), (&n, &d))| if m > 0.0 && d > 0.05 { v - n / d } else { 0.0 })
+            .collect();
+    let sq: Vec<f32> = r.iter().map(|v| v * v).collect();
+    let radius = (12.0 * scale).clamp(6.0, 40.0) as usize;
+    let energy = box_blur(&sq, w, h, radius);
+    let count = box_blur(&mask, w, h, radius);
+    r.iter()
+        .zip(energy.iter().zip(&count))
+        .map(|(v, (e, c))| v / ((e / c.max(1e-3)).max(0.0).sqrt() + 0.5))
         .collect()
 }
 
@@ -703,11 +777,12 @@ const COARSE: usize = 8;
 /// clean images take 61-95 ms instead of 42-59 ms (16 of 24: 615 and 606, slower still).
 const READ_SMALL: usize = 12;
 const COARSE_SMALL: usize = 16;
-/// Synchronization strength (standard deviations) that ends the reading early. On the 35
+/// Synchronization strength (standard deviations) that ends the reading of a photo early
+/// (`read`'s `certain_z` for `edgemark-v3`). On the 35
 /// unmarked photos the best candidate's strength reaches 7.2 (structured content correlates
 /// with the sync phases), marked 1024 px images over 100; only the data bits (which the
 /// synchronization does not choose) enter the p-value, so stopping early cannot bias it.
-const CERTAIN_Z: f32 = 10.0;
+pub(crate) const CERTAIN_Z: f32 = 10.0;
 
 /// The resolutions to search. An image with room for it is searched at half resolution for
 /// scales from `HANDOVER` up (so the window of an up-scaled image sees more periods, at a
@@ -762,7 +837,11 @@ fn levels(p: Cow<'_, Plane>) -> Vec<Level<'_>> {
 /// The whole reader: candidate lattices, fold, phase, bits. Returns the reading of every
 /// candidate folded, strongest synchronization first (empty when the image has no texture at
 /// all); the caller scores each and corrects for their number.
-pub(crate) fn read(p: &Plane) -> Vec<Read> {
+pub(crate) fn read(p: &Plane, whitening: Whitening, certain_z: f32) -> Vec<Read> {
+    let whiten = |p: &Plane, scale: f32| match whitening {
+        Whitening::Photo => whiten(p, scale),
+        Whitening::Screen => whiten_screen(p, scale),
+    };
     // Large images are read at a reduced size (2x2 averaging, repeatedly): the mark's periods
     // stay above 3 pixels for any scale the reader covers at that size.
     let mut reduced: Option<Plane> = None;
@@ -798,16 +877,19 @@ pub(crate) fn read(p: &Plane) -> Vec<Read> {
         }
         whitened.push((i, 0, white.v));
     }
-    // The identity (an image neither resized nor rotated, such as a crop), on the first level
-    // (which covers scale 1): read even where the spectrum of a small crop shows no peaks.
+    // The identity (an image neither resized nor rotated, such as a crop or a screenshot of a
+    // screen overlay), on the first level (which covers scale 1): read first, and even where
+    // the spectrum of a small crop shows no peaks. First, because periodic content (lines of
+    // text, monospace glyphs) can synchronize a wrong lattice strongly enough to end the
+    // reading before the identity is reached.
     let f = levels[0].factor;
     let identity = Lattice {
         v1: [TILE as f32 / f, 0.0],
         v2: [0.0, TILE as f32 / f],
     };
-    if !cands.iter().any(|c| c.1 == 0 && similar(&c.2, &identity)) {
-        cands.push((0.0, 0, identity));
-    }
+    // Candidates near the identity stay too: a refined lattice at scale 1.008 registers a
+    // large image's fold better than the identity does.
+    cands.insert(0, (0.0, 0, identity));
     let mut reads: Vec<Read> = Vec::new();
     for (_, li, l) in cands {
         let level = &levels[li];
@@ -836,7 +918,7 @@ pub(crate) fn read(p: &Plane) -> Vec<Read> {
             quarter_turns: q,
         });
         // A synchronization this strong is never seen without the mark: stop searching.
-        if z >= CERTAIN_Z {
+        if z >= certain_z {
             break;
         }
     }
