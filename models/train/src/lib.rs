@@ -17,11 +17,19 @@ pub mod evaluate;
 #[cfg(feature = "train")]
 pub mod export;
 #[cfg(feature = "train")]
+pub mod finetune;
+#[cfg(feature = "train")]
+pub mod gen_eval;
+#[cfg(feature = "train")]
+pub mod generator;
+#[cfg(feature = "train")]
 pub mod model;
 #[cfg(feature = "train")]
 pub mod onnx;
 #[cfg(feature = "train")]
 pub mod rng;
+#[cfg(feature = "train")]
+pub mod sdvae;
 #[cfg(feature = "train")]
 pub mod train;
 

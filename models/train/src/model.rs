@@ -67,7 +67,8 @@ pub struct Conv {
 }
 
 impl Conv {
-    fn new(
+    /// A `k x k` convolution `cin -> cout` with bias, padding `k / 2`, under `name`.
+    pub fn new(
         vb: &VarBuilder,
         name: &str,
         cin: usize,

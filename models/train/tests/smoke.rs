@@ -3,6 +3,9 @@
 //! embeds exactly as the candle model does.
 #![cfg(feature = "train")]
 
+mod common;
+use common::scratch;
+
 use candle_core::{DType, Device, Tensor, Var};
 use edgemark::neural::Neural;
 use edgemark::{Bits, Image, Scheme};
@@ -12,14 +15,6 @@ use edgemark_train::export;
 use edgemark_train::model::Arch;
 use edgemark_train::rng::Rng;
 use edgemark_train::train::{Config, Trainer};
-use std::path::PathBuf;
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("edgemark-train-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// Textured synthetic RGB images (smooth gradients plus seeded noise).
 fn synthetic(dir: &std::path::Path, count: usize, side: u32) {

@@ -6,12 +6,25 @@
 //! edgemark-train export --ckpt FILE --dir DIR [--name NAME] [--psnr DB]
 //! edgemark-train eval   --card FILE [--photos DIR] [--max-side PX] [--json FILE]
 //! edgemark-train bench  --card FILE [--photos DIR] [--size PX] [--runs N]
+//! edgemark-train train-generator [--photos DIR] [--out FILE] [--steps N] [--batch N] [--size PX]
+//! edgemark-train finetune-decoder (--generator FILE | --vae FILE [--vae-config sd|sdxl|tiny|config.json])
+//!                       [--photos DIR] [--model DIR] [--message HEX] [--out FILE] [--steps N]
+//!                       [--batch N] [--size PX] [--lr F] [--lambda F] [--psnr DB] [--warmup N]
+//!                       [--kinds jpeg,crop,..] [--seed N] [--eval-size PX] [--eval-crops N] [--json FILE]
 //! ```
+//!
+//! `finetune-decoder` fine-tunes a generator's image decoder so that every image it makes
+//! carries `--message` for the frozen extractor of `--model` (default
+//! `models/edgemark-hidden-48`), then evaluates it on the held-out photos (and, separately,
+//! the training photos) through EdgeMark itself.
 
 use edgemark_train::data::{split, Dataset};
 use edgemark_train::distort::Kind;
+use edgemark_train::finetune::{self, FineTuner, Source};
+use edgemark_train::generator::{self, PretrainConfig};
+use edgemark_train::sdvae::VaeConfig;
 use edgemark_train::train::{Config, Trainer};
-use edgemark_train::{evaluate, export, Error, Result};
+use edgemark_train::{evaluate, export, gen_eval, Error, Result};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -45,33 +58,161 @@ fn need(m: &HashMap<String, String>, k: &str) -> Result<PathBuf> {
         .ok_or_else(|| Error::Config(format!("--{k} is required")))
 }
 
+fn kinds(m: &HashMap<String, String>) -> Result<Vec<Kind>> {
+    match m.get("kinds") {
+        None => Ok(Vec::new()),
+        Some(list) => list
+            .split(',')
+            .map(|k| {
+                Kind::from_name(k).ok_or_else(|| Error::Config(format!("--kinds: unknown '{k}'")))
+            })
+            .collect(),
+    }
+}
+
+/// The default message fine-tuned generators carry (48 bits).
+const DEFAULT_MESSAGE: &str = "0x5D1E6A3C0F93";
+
+fn train_generator(m: &HashMap<String, String>, photos: &std::path::Path) -> Result<()> {
+    let d = PretrainConfig::default();
+    let cfg = PretrainConfig {
+        steps: get(m, "steps", d.steps)?,
+        batch: get(m, "batch", d.batch)?,
+        lr: get(m, "lr", d.lr)?,
+        seed: get(m, "seed", d.seed)?,
+    };
+    let out = PathBuf::from(get(
+        m,
+        "out",
+        ".cache/generator/tiny-vae.safetensors".to_string(),
+    )?);
+    let (train, held) = split(photos)?;
+    let size: u32 = get(m, "size", 128)?;
+    let data = Dataset::load(&train, size, get(m, "max-side", 640)?)?;
+    println!(
+        "training the small generator on {} photos ({} held out), {size}x{size} crops, {cfg:?}",
+        data.len(),
+        held.len()
+    );
+    let t = std::time::Instant::now();
+    let vars = generator::pretrain(&data, &cfg, |l| println!("{l}"))?;
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    vars.save(&out)?;
+    println!(
+        "wrote {} ({:.0} s)",
+        out.display(),
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn finetune_decoder(m: &HashMap<String, String>, photos: &std::path::Path) -> Result<()> {
+    let source = match (m.get("generator"), m.get("vae")) {
+        (Some(g), None) => Source::Tiny(PathBuf::from(g)),
+        (None, Some(v)) => Source::Sd(
+            PathBuf::from(v),
+            VaeConfig::named_or_file(&get(m, "vae-config", "sd".to_string())?)?,
+        ),
+        _ => {
+            return Err(Error::Config(
+                "give exactly one of --generator FILE (edgemark-train train-generator) and \
+                 --vae FILE (a diffusers AutoencoderKL safetensors)"
+                    .into(),
+            ))
+        }
+    };
+    let model = PathBuf::from(get(m, "model", "models/edgemark-hidden-48".to_string())?);
+    let extractor = model.join(export::DECODER_FILE);
+    let card = model.join("card.toml");
+    let d = finetune::Config::default();
+    let cfg = finetune::Config {
+        steps: get(m, "steps", d.steps)?,
+        batch: get(m, "batch", d.batch)?,
+        lr: get(m, "lr", d.lr)?,
+        lambda: get(m, "lambda", d.lambda)?,
+        psnr: get(m, "psnr", d.psnr)?,
+        warmup: get(m, "warmup", d.warmup)?,
+        kinds: kinds(m)?,
+        seed: get(m, "seed", d.seed)?,
+    };
+    let (_, arch) = finetune::load_extractor(&extractor, &candle_core::Device::Cpu)?;
+    let message_text = get(m, "message", DEFAULT_MESSAGE.to_string())?;
+    let message = finetune::parse_message(&message_text, arch.bits)?;
+    let seed = cfg.seed;
+    let (train, held) = split(photos)?;
+    let size: u32 = get(m, "size", 128)?;
+    let data = Dataset::load(&train, size, get(m, "max-side", 640)?)?;
+    println!(
+        "fine-tuning the decoder of {} on {} photos ({} held out), {size}x{size} crops, {cfg:?}",
+        source.path().display(),
+        data.len(),
+        held.len()
+    );
+    let t = std::time::Instant::now();
+    let mut ft = FineTuner::new(&source, &extractor, &message, cfg)?;
+    ft.run(&data, get(m, "every", 25)?, |l| println!("{l}"))?;
+    let secs = t.elapsed().as_secs_f64();
+    let out = PathBuf::from(get(
+        m,
+        "out",
+        ".cache/generator/finetuned.safetensors".to_string(),
+    )?);
+    ft.save(&out)?;
+    println!("wrote {} (fine-tuning {secs:.0} s)", out.display());
+    let eval_size: u32 = get(m, "eval-size", 256)?;
+    let per: usize = get(m, "eval-crops", 4)?;
+    let mut json = Vec::new();
+    for (label, files) in [("held-out photos", &held), ("training photos", &train)] {
+        let covers = evaluate::covers(files, get(m, "eval-max-side", 512)?)?;
+        let e = gen_eval::evaluate(
+            ft.original(),
+            ft.tuned(),
+            &covers,
+            eval_size,
+            per,
+            &card,
+            &message,
+            1e-6,
+            seed,
+        )?;
+        println!("\n## {label}\n\n{}", gen_eval::table(&e));
+        json.push(serde_json::json!({"set": label, "eval": e}));
+    }
+    if let Some(j) = m.get("json") {
+        let text = serde_json::to_string_pretty(&serde_json::json!({
+            "fine_tuning_seconds": secs,
+            "message": message_text,
+            "sets": json,
+        }))
+        .map_err(|e| Error::Config(e.to_string()))?;
+        std::fs::write(j, text).map_err(|e| Error::io(j, e))?;
+    }
+    Ok(())
+}
+
 fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (cmd, rest) = args
-        .split_first()
-        .ok_or_else(|| Error::Config("usage: edgemark-train train|export|eval|bench ...".into()))?;
+    let (cmd, rest) = args.split_first().ok_or_else(|| {
+        Error::Config(
+            "usage: edgemark-train train|export|eval|bench|train-generator|finetune-decoder ..."
+                .into(),
+        )
+    })?;
     let m = parse(rest)?;
     let photos = PathBuf::from(get(&m, "photos", ".cache/photos".to_string())?);
     match cmd.as_str() {
         "train" => {
             let d = Config::default();
             let cfg = Config {
+                kinds: kinds(&m)?,
                 steps: get(&m, "steps", d.steps)?,
                 batch: get(&m, "batch", d.batch)?,
                 lr: get(&m, "lr", d.lr)?,
                 lambda: get(&m, "lambda", d.lambda)?,
                 psnr: get(&m, "psnr", d.psnr)?,
                 mask_prob: get(&m, "mask", d.mask_prob)?,
-                kinds: match m.get("kinds") {
-                    None => Vec::new(),
-                    Some(list) => list
-                        .split(',')
-                        .map(|k| {
-                            Kind::from_name(k)
-                                .ok_or_else(|| Error::Config(format!("--kinds: unknown '{k}'")))
-                        })
-                        .collect::<Result<_>>()?,
-                },
                 warmup: get(&m, "warmup", d.warmup)?,
                 seed: get(&m, "seed", d.seed)?,
                 every: get(&m, "every", d.every)?,
@@ -130,6 +271,8 @@ fn run() -> Result<()> {
                 "decoder {size}x{size}, one thread (tract): median {med:.2} ms, min {min:.2} ms"
             );
         }
+        "train-generator" => train_generator(&m, &photos)?,
+        "finetune-decoder" => finetune_decoder(&m, &photos)?,
         other => return Err(Error::Config(format!("unknown command '{other}'"))),
     }
     Ok(())
