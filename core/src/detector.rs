@@ -140,11 +140,11 @@ impl<'a> Record<'a> {
 }
 
 impl Report {
-    /// Adds the metadata evidence of the encoded file the report is about
-    /// ([`crate::provenance::scan`]) and settles the verdict again.
-    pub fn add_metadata(&mut self, bytes: &[u8]) {
+    /// Adds the metadata evidence of the encoded file the report is about and of its decoded
+    /// pixels ([`crate::provenance::scan_image`]) and settles the verdict again.
+    pub fn add_metadata(&mut self, bytes: &[u8], image: &Image) {
         let mut evidence = std::mem::take(&mut self.provenance.evidence);
-        evidence.extend(crate::provenance::scan(bytes));
+        evidence.extend(crate::provenance::scan_image(bytes, image));
         self.provenance = Provenance::from_evidence(evidence);
     }
 
@@ -274,8 +274,9 @@ impl Detector {
     /// Decodes encoded bytes (with the detector's limits) and detects; the report's
     /// provenance includes the file's metadata.
     pub fn detect_bytes(&self, bytes: &[u8]) -> Result<Report> {
-        let mut report = self.detect(&Image::decode_with_limits(bytes, &self.limits)?);
-        report.add_metadata(bytes);
+        let image = Image::decode_with_limits(bytes, &self.limits)?;
+        let mut report = self.detect(&image);
+        report.add_metadata(bytes, &image);
         Ok(report)
     }
 

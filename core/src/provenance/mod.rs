@@ -10,12 +10,27 @@
 //!   `compositeSynthetic` say AI; `digitalCapture` says camera (unsigned: noted, not a verdict).
 //! - **Generator text chunks** (PNG `tEXt`/`zTXt`/`iTXt`): AUTOMATIC1111 `parameters`, ComfyUI
 //!   `prompt`/`workflow`, InvokeAI `invokeai_metadata`/`invokeai_graph`, NovelAI (`Software`,
-//!   `Comment`; its signature is not verified), China's GB 45438-2025 implicit label `AIGC`.
+//!   `Comment`), China's GB 45438-2025 implicit label `AIGC`.
 //! - **EXIF** (JPEG APP1, PNG `eXIf`, WebP `EXIF`): FLUX's `Software` "AI generated;..." and
 //!   `Make` "Black Forest Labs", AUTOMATIC1111's parameters in `UserComment`.
 //!
+//!
+//! With the decoded pixels ([`scan_image`]) two more: metadata hidden in the alpha channel's
+//! least significant bits (NovelAI's "stealth" copy, which survives metadata stripping), and
+//! NovelAI's Ed25519 `signed_hash` over the pixels and the comment, checked with NovelAI's
+//! published key ([`check_novelai_signature`]).
+//!
 //! Metadata is easily stripped or forged: every piece of evidence says whether it is
-//! cryptographically signed (`signed`), and nothing here is.
+//! cryptographically signed (`signed`); only a NovelAI comment whose signature verifies is.
+
+mod novelai;
+mod pyjson;
+
+pub use novelai::{
+    check_novelai_signature, stealth_metadata, SignatureCheck, Stealth, NOVELAI_PUBLIC_KEY,
+};
+
+use crate::image::Image;
 
 /// The verdict and what it rests on.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
@@ -123,6 +138,116 @@ fn evidence(kind: EvidenceKind, source: &str, ai: Option<bool>, detail: &str) ->
         ai_generated: ai,
         detail: d,
     }
+}
+
+/// Every piece of evidence in an encoded file and its decoded pixels: [`scan`]'s, NovelAI's
+/// signature on its `Comment` chunk checked over the pixels, and the stealth metadata of the
+/// alpha plane (with its own signature checked). Never fails.
+pub fn scan_image(bytes: &[u8], image: &Image) -> Vec<Evidence> {
+    scan_image_with_key(bytes, image, &novelai::novelai_key())
+}
+
+/// [`scan_image`] with another Ed25519 key in place of NovelAI's (a key of one's own
+/// deployment, or a test key): evidence is signed only when its signature verifies with `key`.
+pub fn scan_image_with_key(bytes: &[u8], image: &Image, key: &[u8; 32]) -> Vec<Evidence> {
+    let mut out = scan(bytes);
+    if let Some(comment) = png_text(bytes, "Comment") {
+        let chunk = out.iter_mut().find(|e| {
+            e.kind == EvidenceKind::TextChunk
+                && e.source == "NovelAI"
+                && e.detail.starts_with("Comment:")
+        });
+        if let Some(e) = chunk {
+            *e = signed(e, check_novelai_signature(image, &comment, key));
+        }
+    }
+    if let Some(stealth) = stealth_metadata(image) {
+        out.push(stealth_evidence(&stealth, image, key));
+    }
+    out
+}
+
+/// `e` after its signature check: signed when it verified, and the outcome in its detail.
+fn signed(e: &Evidence, check: SignatureCheck) -> Evidence {
+    let note = match check {
+        SignatureCheck::Verified => "signed_hash verified (Ed25519 over pixels and comment)",
+        SignatureCheck::Failed => {
+            "signed_hash does NOT verify (pixels or comment changed, or another signer)"
+        }
+        SignatureCheck::NotChecked => "signed_hash not checked (built without `signatures`)",
+        SignatureCheck::Malformed => return e.clone(),
+    };
+    Evidence {
+        signed: check == SignatureCheck::Verified,
+        ..evidence(
+            e.kind,
+            &e.source,
+            e.ai_generated,
+            &format!("{note}; {}", e.detail),
+        )
+    }
+}
+
+/// The evidence of stealth metadata: NovelAI's (JSON of its text chunks, the `Comment`'s
+/// signature checked), AUTOMATIC1111's parameters, or unknown text.
+fn stealth_evidence(stealth: &Stealth, image: &Image, key: &[u8; 32]) -> Evidence {
+    let json = pyjson::Value::parse(&stealth.text);
+    let head = format!("alpha-channel LSB ({})", stealth.magic);
+    match json.filter(|v| matches!(v, pyjson::Value::Object(_))) {
+        Some(v) => {
+            let field = |k: &str| v.get(k).and_then(pyjson::Value::as_str);
+            let summary = ["Software", "Source"]
+                .iter()
+                .filter_map(|k| field(k).map(|t| format!("{k}: {t}")))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let e = evidence(
+                EvidenceKind::TextChunk,
+                "NovelAI",
+                Some(true),
+                &format!("{head}: {summary}"),
+            );
+            match field("Comment") {
+                Some(comment) => signed(&e, check_novelai_signature(image, &comment, key)),
+                None => e,
+            }
+        }
+        None if stealth.text.contains("Steps: ") => evidence(
+            EvidenceKind::TextChunk,
+            "AUTOMATIC1111",
+            Some(true),
+            &format!("{head}: {}", stealth.text),
+        ),
+        None => evidence(
+            EvidenceKind::TextChunk,
+            "stealth metadata",
+            None,
+            &format!("{head}: {}", stealth.text),
+        ),
+    }
+}
+
+/// The text of a PNG's `tEXt` (or uncompressed `iTXt`) chunk named `key`.
+fn png_text(bytes: &[u8], key: &str) -> Option<String> {
+    if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return None;
+    }
+    chunks(bytes, Container::Png).find_map(|(kind, data)| {
+        let (k, rest) = split_nul(data)?;
+        if k != key.as_bytes() {
+            return None;
+        }
+        match kind {
+            b"tEXt" => Some(latin1(rest)),
+            // Compression flag 0, method, then language tag and translated keyword.
+            b"iTXt" if rest.first() == Some(&0) => {
+                let (_, rest) = split_nul(rest.get(2..)?)?;
+                let (_, text) = split_nul(rest)?;
+                Some(String::from_utf8_lossy(text).into_owned())
+            }
+            _ => None,
+        }
+    })
 }
 
 /// Every piece of metadata evidence in an encoded file (PNG, JPEG, WebP; other formats and
