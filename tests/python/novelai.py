@@ -2,8 +2,8 @@
 """Writes NovelAI-style files for EdgeMark's provenance tests (tests/tests/provenance.rs).
 
   novelai.py COVER OUTDIR  -> files in OUTDIR; prints one JSON object:
-                              {"public_key": base64, "comment": the signed Comment text,
-                               "files": [{"file", "source", "stealth", "signature"}]}
+                              {"public_key": base64, "files": [{"file", "source",
+                               "signature": "verified" | "failed" | "none", "comment"}]}
 
 What NovelAI writes (its novelai-image-metadata scripts describe the format and nai_sig.py
 checks it):
@@ -18,7 +18,9 @@ checks it):
 NovelAI's private key is NovelAI's: these files are signed with a fixed test key (PyNaCl,
 libsodium), whose public half is printed. The comment holds the values whose JSON spelling
 differs between languages (floats such as 5.0, 1e-05 and 1e+16, big integers, non-ASCII text,
-escapes), so a verifier that does not reproduce Python's `json.dumps` byte for byte fails.
+escapes), so a verifier that does not reproduce Python's `json.dumps` byte for byte fails; one
+file stores its comment in another spelling (compact, raw non-ASCII, a repeated key, numbers
+such as 1E5 and 2.50), so a verifier that only cuts `signed_hash` out of the stored text fails.
 AUTOMATIC1111's stealth-pnginfo extension writes its parameters the same way with the magic
 `stealth_pnginfo` (no compression).
 """
@@ -99,16 +101,16 @@ def main():
 
     files = []
 
-    def save(name, pixels, source, signature, with_texts=True, **kw):
+    def save(name, pixels, source, signature, with_texts=True, chunks=texts, comment=comment_text, **kw):
         path = os.path.join(out, name)
         info = PngInfo()
         if with_texts:
-            for k, v in texts:
-                info.add_text(k, v)
+            for k, v in chunks:
+                info.add_text(k, v)  # Pillow writes iTXt for text that is not Latin-1
         if name.endswith(".png"):
             kw["pnginfo"] = info
-        Image.fromarray(pixels, "RGBA").save(path, **kw)
-        files.append({"file": path, "source": source, "stealth": True, "signature": signature})
+        Image.fromarray(pixels).save(path, **kw)
+        files.append({"file": path, "source": source, "signature": signature, "comment": comment})
 
     save("novelai-signed.png", rgba, "NovelAI", "verified")
     # Metadata stripped (a re-save without text chunks): the alpha copy remains.
@@ -120,15 +122,30 @@ def main():
     tampered[h // 2, w // 2, 0] ^= 1
     save("novelai-tampered.png", tampered, "NovelAI", "failed")
 
+    # A comment stored in another spelling than Python's json.dumps (compact separators, raw
+    # non-ASCII, a repeated key, numbers and escapes that Python re-spells), signed as nai_sig.py
+    # checks it: over json.dumps(json.loads(stored) without signed_hash).
+    stored = ('{"prompt":"caf\u00e9 \u2615 \\/ \\u007f \\u0000 x","n":-42,"e":1E5,"small":0.0001,'
+              '"big":1e22,"dup":1,"signed_hash":"SIG","dup":2,  "sp" :  [ 1 , 2.50, -0, 1e-7 ] }')
+    loaded = json.loads(stored)
+    del loaded["signed_hash"]
+    sig = base64.b64encode(key.sign(rgb.tobytes() + json.dumps(loaded).encode("utf-8")).signature).decode()
+    unusual_comment = stored.replace("SIG", sig)
+    unusual_texts = [("Software", "NovelAI"), ("Comment", unusual_comment)]
+    unusual = np.dstack([rgb, np.full((h, w), 255, np.uint8)])
+    put_stealth(unusual, b"stealth_pngcomp",
+                gzip.compress(json.dumps(dict(unusual_texts), ensure_ascii=False).encode("utf-8")))
+    save("novelai-unusual.png", unusual, "NovelAI", "verified", chunks=unusual_texts,
+         comment=unusual_comment)
+
     a1111 = np.dstack([rgb, np.full((h, w), 255, np.uint8)])
     params = ("a photo of a cat\nNegative prompt: blurry\n"
               "Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 512x512")
     put_stealth(a1111, b"stealth_pnginfo", params.encode("utf-8"))
-    save("a1111-stealth.png", a1111, "AUTOMATIC1111", "none", with_texts=False)
+    save("a1111-stealth.png", a1111, "AUTOMATIC1111", "none", with_texts=False, comment=None)
 
     print(json.dumps({
         "public_key": base64.b64encode(bytes(key.verify_key)).decode(),
-        "comment": comment_text,
         "files": files,
     }))
 

@@ -1,6 +1,6 @@
 //! Provenance: one verdict on "is this image AI-generated?" from every kind of evidence a
 //! file carries. Watermarks come from the detector's generator presets; metadata is read from
-//! the file's bytes before any pixel is decoded:
+//! the file's bytes ([`scan`], which needs no pixels):
 //!
 //! - **C2PA** manifests (JPEG APP11 JUMBF, PNG `caBX`, WebP `C2PA`): found and searched for
 //!   the IPTC digital source type they claim. Their signatures are **not validated** here
@@ -151,14 +151,24 @@ pub fn scan_image(bytes: &[u8], image: &Image) -> Vec<Evidence> {
 /// deployment, or a test key): evidence is signed only when its signature verifies with `key`.
 pub fn scan_image_with_key(bytes: &[u8], image: &Image, key: &[u8; 32]) -> Vec<Evidence> {
     let mut out = scan(bytes);
-    if let Some(comment) = png_text(bytes, "Comment") {
-        let chunk = out.iter_mut().find(|e| {
-            e.kind == EvidenceKind::TextChunk
-                && e.source == "NovelAI"
-                && e.detail.starts_with("Comment:")
-        });
-        if let Some(e) = chunk {
-            *e = signed(e, check_novelai_signature(image, &comment, key));
+    // The signature is checked when the file has exactly one `Comment` chunk that `scan`
+    // took for NovelAI's, so that the outcome lands on the evidence of the text it checked
+    // (several comments, or one compressed: left unsigned).
+    let comments = png_texts(bytes, "Comment");
+    let mut chunks = out.iter_mut().filter(|e| {
+        e.kind == EvidenceKind::TextChunk
+            && e.source == "NovelAI"
+            && e.detail.starts_with("Comment:")
+    });
+    if let (Some(e), None, [comment]) = (chunks.next(), chunks.next(), comments.as_slice()) {
+        let own = evidence(
+            e.kind,
+            "NovelAI",
+            e.ai_generated,
+            &format!("Comment: {comment}"),
+        );
+        if own.detail == e.detail {
+            *e = signed(e, check_novelai_signature(image, comment, key));
         }
     }
     if let Some(stealth) = stealth_metadata(image) {
@@ -188,66 +198,75 @@ fn signed(e: &Evidence, check: SignatureCheck) -> Evidence {
     }
 }
 
-/// The evidence of stealth metadata: NovelAI's (JSON of its text chunks, the `Comment`'s
-/// signature checked), AUTOMATIC1111's parameters, or unknown text.
+/// The evidence of stealth metadata: NovelAI's (JSON of its text chunks with `Software`
+/// "NovelAI..." or a signed `Comment`, whose signature is checked), AUTOMATIC1111's
+/// parameters, or other text (no verdict).
 fn stealth_evidence(stealth: &Stealth, image: &Image, key: &[u8; 32]) -> Evidence {
-    let json = pyjson::Value::parse(&stealth.text);
+    let json =
+        pyjson::Value::parse(&stealth.text).filter(|v| matches!(v, pyjson::Value::Object(_)));
+    let field = |k: &str| json.as_ref()?.get(k)?.as_str();
     let head = format!("alpha-channel LSB ({})", stealth.magic);
-    match json.filter(|v| matches!(v, pyjson::Value::Object(_))) {
-        Some(v) => {
-            let field = |k: &str| v.get(k).and_then(pyjson::Value::as_str);
-            let summary = ["Software", "Source"]
-                .iter()
-                .filter_map(|k| field(k).map(|t| format!("{k}: {t}")))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let e = evidence(
-                EvidenceKind::TextChunk,
-                "NovelAI",
-                Some(true),
-                &format!("{head}: {summary}"),
-            );
-            match field("Comment") {
-                Some(comment) => signed(&e, check_novelai_signature(image, &comment, key)),
-                None => e,
-            }
-        }
-        None if stealth.text.contains("Steps: ") => evidence(
+    let comment = field("Comment");
+    let novelai = field("Software").is_some_and(|s| s.starts_with("NovelAI"))
+        || comment
+            .as_deref()
+            .is_some_and(|c| c.contains("\"signed_hash\""));
+    if novelai {
+        let software = field("Software").unwrap_or_default();
+        let e = evidence(
             EvidenceKind::TextChunk,
-            "AUTOMATIC1111",
+            "NovelAI",
             Some(true),
-            &format!("{head}: {}", stealth.text),
-        ),
-        None => evidence(
-            EvidenceKind::TextChunk,
-            "stealth metadata",
-            None,
-            &format!("{head}: {}", stealth.text),
-        ),
+            &format!(
+                "{head}: Software: {software}; Comment: {}",
+                comment.as_deref().unwrap_or("")
+            ),
+        );
+        return match comment {
+            Some(c) => signed(&e, check_novelai_signature(image, &c, key)),
+            None => e,
+        };
     }
+    let (source, ai) = if stealth.text.contains("Steps: ") {
+        ("AUTOMATIC1111", Some(true))
+    } else {
+        ("stealth metadata", None)
+    };
+    evidence(
+        EvidenceKind::TextChunk,
+        source,
+        ai,
+        &format!("{head}: {}", stealth.text),
+    )
 }
 
-/// The text of a PNG's `tEXt` (or uncompressed `iTXt`) chunk named `key`.
-fn png_text(bytes: &[u8], key: &str) -> Option<String> {
+/// The texts of a PNG's chunks named `key` (before `IEND`): `tEXt`, and `iTXt` uncompressed
+/// (a compressed one is listed empty, so that it still counts).
+fn png_texts(bytes: &[u8], key: &str) -> Vec<String> {
     if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        return None;
+        return Vec::new();
     }
-    chunks(bytes, Container::Png).find_map(|(kind, data)| {
-        let (k, rest) = split_nul(data)?;
-        if k != key.as_bytes() {
-            return None;
-        }
-        match kind {
-            b"tEXt" => Some(latin1(rest)),
-            // Compression flag 0, method, then language tag and translated keyword.
-            b"iTXt" if rest.first() == Some(&0) => {
-                let (_, rest) = split_nul(rest.get(2..)?)?;
-                let (_, text) = split_nul(rest)?;
-                Some(String::from_utf8_lossy(text).into_owned())
+    chunks(bytes, Container::Png)
+        .take_while(|(kind, _)| kind != b"IEND")
+        .filter_map(|(kind, data)| {
+            let (k, rest) = split_nul(data)?;
+            if k != key.as_bytes() {
+                return None;
             }
-            _ => None,
-        }
-    })
+            match kind {
+                b"tEXt" => Some(latin1(rest)),
+                b"zTXt" => Some(String::new()),
+                // Compression flag and method, then language tag and translated keyword.
+                b"iTXt" if rest.first() == Some(&0) => {
+                    let (_, rest) = split_nul(rest.get(2..)?)?;
+                    let (_, text) = split_nul(rest)?;
+                    Some(String::from_utf8_lossy(text).into_owned())
+                }
+                b"iTXt" => Some(String::new()),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// Every piece of metadata evidence in an encoded file (PNG, JPEG, WebP; other formats and

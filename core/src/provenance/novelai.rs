@@ -160,6 +160,9 @@ pub fn check_novelai_signature(
     comment: &str,
     public_key: &[u8; 32],
 ) -> SignatureCheck {
+    if comment.len() > MAX_STEALTH {
+        return SignatureCheck::Malformed;
+    }
     let Some(mut comment) = Value::parse(comment) else {
         return SignatureCheck::Malformed;
     };
@@ -201,20 +204,27 @@ fn ed25519(_: &[u8; 32], _: &[u8], _: &[u8; 64]) -> SignatureCheck {
     SignatureCheck::NotChecked
 }
 
-/// Standard base64 (padding optional, whitespace skipped); `None` on any other character.
+/// Base64 as Python's `base64.b64decode` reads it by default: characters outside the
+/// standard alphabet are skipped, the data ends at the first `=`, and a length that needs
+/// padding must have it (`None`: Python's "Incorrect padding").
 pub(crate) fn base64(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut acc, mut nbits) = (0u32, 0u32);
-    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
+    let (mut acc, mut nbits, mut n, mut pad) = (0u32, 0u32, 0usize, 0usize);
+    for c in text.bytes() {
         let v = match c {
+            b'=' => {
+                pad += 1;
+                continue;
+            }
+            _ if pad > 0 => continue,
             b'A'..=b'Z' => c - b'A',
             b'a'..=b'z' => c - b'a' + 26,
             b'0'..=b'9' => c - b'0' + 52,
             b'+' => 62,
             b'/' => 63,
-            b'=' => break,
-            _ => return None,
+            _ => continue,
         };
+        n += 1;
         acc = (acc << 6) | u32::from(v);
         nbits += 6;
         if nbits >= 8 {
@@ -222,7 +232,10 @@ pub(crate) fn base64(text: &str) -> Option<Vec<u8>> {
             out.push((acc >> nbits) as u8);
         }
     }
-    Some(out)
+    match (n % 4, pad) {
+        (0, _) | (2, 2..) | (3, 1..) => Some(out),
+        _ => None,
+    }
 }
 
 /// NovelAI's public key as bytes.
@@ -314,8 +327,13 @@ mod tests {
     #[test]
     fn base64_and_the_published_key() {
         assert_eq!(base64("aGVsbG8=").unwrap(), b"hello");
-        assert_eq!(base64("aGVsbG8").unwrap(), b"hello");
-        assert!(base64("aGV*bG8=").is_none());
+        assert_eq!(
+            base64("aGV*sb\nG8=").unwrap(),
+            b"hello",
+            "others skipped, as Python"
+        );
+        assert!(base64("aGVsbG8").is_none(), "missing padding, as Python");
+        assert!(base64("aGVsbG8h=").is_some() && base64("a").is_none());
         assert_ne!(novelai_key(), [0; 32]);
     }
 

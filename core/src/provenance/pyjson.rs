@@ -213,6 +213,8 @@ impl Parser<'_> {
     fn object(&mut self, depth: usize) -> Option<Value> {
         self.at += 1;
         let mut members: Vec<(Vec<u16>, Value)> = Vec::new();
+        // Where each key sits in `members` (a repeated key is found in constant time).
+        let mut index: std::collections::HashMap<Vec<u16>, usize> = Default::default();
         self.ws();
         if self.eat(b"}") {
             return Some(Value::Object(members));
@@ -228,9 +230,12 @@ impl Parser<'_> {
                 return None;
             }
             let v = self.value(depth + 1)?;
-            match members.iter_mut().find(|(k, _)| *k == key) {
-                Some(slot) => slot.1 = v,
-                None => members.push((key, v)),
+            match index.get(&key) {
+                Some(&i) => members[i].1 = v,
+                None => {
+                    index.insert(key.clone(), members.len());
+                    members.push((key, v));
+                }
             }
             self.ws();
             if self.eat(b"}") {
