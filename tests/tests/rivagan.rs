@@ -324,3 +324,102 @@ fn neural_scheme_is_shared_across_threads() {
     });
     assert_eq!(serial, parallel);
 }
+
+/// imwatermark decodes RivaGAN on the whole frame (the decoder ends in a mean over positions);
+/// EdgeMark's card (`windows = 16`) reads an image of up to 16 windows' area whole as well, and
+/// a larger one through windows spread over it. On photos whose middle is dark (a night
+/// scene's: where the mark is weakest) it reads the bits imwatermark reads, more of them right
+/// than the central window alone (what EdgeMark read before; the card with `windows = 1`); a
+/// card that may read only 2 windows of these 3-window-area images takes the grid, which reads
+/// at least as many bits right as the central window.
+#[test]
+fn reads_as_much_of_the_frame_as_imwatermark() {
+    let Some(s) = rivagan() else { return };
+    let Some(py) = python() else { return };
+    let Some(photos) = photos() else { return };
+    let card_path = rivagan_card().expect("card");
+    let text = std::fs::read_to_string(&card_path).unwrap();
+    assert!(text.contains("\nwindows = 16"), "the card reads 16 windows");
+    let models = card_path.parent().unwrap();
+    let with_windows = |n: u32| {
+        Neural::from_bytes(
+            ModelCard::from_toml(&text.replace("\nwindows = 16", &format!("\nwindows = {n}")))
+                .unwrap(),
+            &std::fs::read(models.join("rivagan_decoder.onnx")).unwrap(),
+            Some(&std::fs::read(models.join("rivagan_encoder.onnx")).unwrap()),
+        )
+        .unwrap()
+    };
+    let (centre, two) = (with_windows(1), with_windows(2));
+    let dir = scratch("rivagan-windows");
+    let msg = Bits::from_hex("0xDEADBEEF").unwrap();
+    let (w, h) = (512u32, 384u32);
+    let mut marked = Vec::new();
+    for p in photos.iter() {
+        let img = Image::open(p).unwrap();
+        if img.width() < w || img.height() < h {
+            continue;
+        }
+        // The central 512x384, its middle 256x256 darkened to 6 %.
+        let (x0, y0) = ((img.width() - w) / 2, (img.height() - h) / 2);
+        let mut rgb = Vec::with_capacity((w * h * 3) as usize);
+        for y in 0..h {
+            let row = ((y + y0) * img.width() + x0) as usize * 3;
+            for (x, px) in img.rgb()[row..row + w as usize * 3].chunks(3).enumerate() {
+                let dark = (128..384).contains(&(x as u32)) && (64..320).contains(&y);
+                rgb.extend(
+                    px.iter()
+                        .map(|&v| if dark { (f32::from(v) * 0.06) as u8 } else { v }),
+                );
+            }
+        }
+        let cover = dir.join(format!("cover-{}.png", marked.len()));
+        Image::from_rgb(w, h, rgb).unwrap().save(&cover).unwrap();
+        let out = dir.join(format!("marked-{}.png", marked.len()));
+        reference(
+            &py,
+            &[
+                "embed",
+                "--hex",
+                "DEADBEEF",
+                &cover.display().to_string(),
+                &out.display().to_string(),
+            ],
+        );
+        marked.push(out);
+        if marked.len() == 6 {
+            break;
+        }
+    }
+    assert_eq!(marked.len(), 6, "six photos of at least 512x384");
+    let theirs = reference_decode(&py, &marked);
+    let (mut ours, mut central, mut grid) = (0, 0, 0);
+    for (f, (bits, _)) in marked.iter().zip(&theirs) {
+        let img = Image::open(f).unwrap();
+        let read = s.decode(&img).unwrap();
+        assert_eq!(read[0].variant, "windows");
+        assert_eq!(
+            &read[0].bits.to_string(),
+            bits,
+            "{}: not imwatermark's bits",
+            f.display()
+        );
+        let o = read[0].bits.matches(&msg);
+        let c = centre.decode(&img).unwrap()[0].bits.matches(&msg);
+        let g = two.decode(&img).unwrap()[0].bits.matches(&msg);
+        eprintln!(
+            "{}: whole frame {o}/32, central window {c}/32, 2 windows {g}/32",
+            f.display()
+        );
+        (ours, central, grid) = (ours + o, central + c, grid + g);
+    }
+    eprintln!("bits right of 192: whole frame {ours} (imwatermark's), central {central}, 2 windows {grid}");
+    assert!(
+        central < ours,
+        "the central window alone reads as much ({central} >= {ours})"
+    );
+    assert!(
+        grid >= central,
+        "2 windows read fewer bits right ({grid}) than the centre ({central})"
+    );
+}

@@ -181,6 +181,18 @@ pub struct DecoderSpec {
     /// downscale by half. Not for [`Fit::Resize`].
     #[serde(default = "default_scales")]
     pub scales: Vec<f32>,
+    /// For [`Fit::CenterCrop`] at scale 1: how much of the image is read, in windows of the
+    /// input size (default 1: the central window). With `n` > 1, an image of at most `n`
+    /// windows' area is read whole in one run (for a fully convolutional decoder that averages
+    /// over space, such as RivaGAN's, exactly what the model's own code reads); a larger one
+    /// through a grid of at most `n` windows spread evenly over it, their raw outputs
+    /// averaged. The cost grows with the area read. At most 64.
+    #[serde(default = "default_windows")]
+    pub windows: u32,
+}
+
+fn default_windows() -> u32 {
+    1
 }
 
 /// How the message is given to the encoder.
@@ -350,6 +362,14 @@ impl ModelCard {
             return Err(model_err(format!(
                 "model card {}: decoder scales {scales:?} must be 1 to 8 values in 0.1..=10",
                 self.name
+            )));
+        }
+        if !(1..=64).contains(&self.decoder.windows)
+            || (self.decoder.windows > 1 && i.fit != Fit::CenterCrop)
+        {
+            return Err(model_err(format!(
+                "model card {}: decoder windows = {} must be 1, or up to 64 with fit = \"center_crop\"",
+                self.name, self.decoder.windows
             )));
         }
         if i.fit == Fit::Resize && scales.as_slice() != [1.0] {
@@ -522,6 +542,8 @@ threshold = 0.5
                 "threshold = 0.5\nscales = [1.0, 2.0]",
                 "scales",
             ),
+            // So do several windows; and 1 to 64 of them.
+            ("threshold = 0.5", "threshold = 0.5\nwindows = 4", "windows"),
         ] {
             let text = CARD.replacen(from, to, 1);
             match ModelCard::from_toml(&text) {
@@ -529,6 +551,20 @@ threshold = 0.5
                 other => panic!("{to}: expected a model error, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn windows_are_1_to_64_with_center_crop() {
+        let crop = CARD.replacen("fit = \"resize\"", "fit = \"center_crop\"", 1);
+        for (n, ok) in [(0, false), (1, true), (16, true), (64, true), (65, false)] {
+            let text = crop.replacen(
+                "threshold = 0.5",
+                &format!("threshold = 0.5\nwindows = {n}"),
+                1,
+            );
+            assert_eq!(ModelCard::from_toml(&text).is_ok(), ok, "windows = {n}");
+        }
+        assert_eq!(ModelCard::from_toml(&crop).unwrap().decoder.windows, 1);
     }
 
     #[test]

@@ -157,7 +157,8 @@ impl Neural {
 
     /// The raw decoder outputs with the image read at `scale` (one of the card's
     /// `decoder.scales`, or any other): the central region that becomes the decoder's window
-    /// once resized by `scale`.
+    /// once resized by `scale`. At scale 1 a card with `decoder.windows` > 1 reads the whole
+    /// image, or averages the outputs over that many windows spread over a larger one.
     pub fn decode_raw_at(&self, image: &Image, scale: f32) -> Result<Vec<f32>> {
         let spec = &self.card.input;
         if !(scale.is_finite() && scale > 0.0) {
@@ -165,6 +166,9 @@ impl Neural {
         }
         let input = match spec.fit {
             Fit::Resize => resized_tensor(spec, image)?,
+            Fit::CenterCrop if scale == 1.0 && self.card.decoder.windows > 1 => {
+                return self.decode_windows(image);
+            }
             _ if scale == 1.0 => crop_tensor(spec, image, self.window(image)?)?,
             _ => {
                 let (tw, th) = match spec.fit {
@@ -191,6 +195,44 @@ impl Neural {
                 crop_tensor(spec, &scaled, self.window(&scaled)?)?
             }
         };
+        self.run_decoder(input)
+    }
+
+    /// The windows read at scale 1 with the card's `decoder.windows` = `n`: the whole image in
+    /// one run when its area is at most `n` windows' (what a decoder that averages over space
+    /// reads in its own code), else a grid of at most `n` windows spread over it
+    /// ([`Window::grid`]).
+    fn windows(&self, image: &Image) -> Result<Vec<Window>> {
+        let spec = &self.card.input;
+        let n = u64::from(self.card.decoder.windows);
+        let area = u64::from(image.width()) * u64::from(image.height());
+        let grid = if area <= n * u64::from(spec.width) * u64::from(spec.height) {
+            vec![Window::full(image)]
+        } else {
+            Window::grid(image, spec.width, spec.height, self.card.decoder.windows)
+        };
+        grid.into_iter()
+            .map(|w| {
+                w.multiple_of(spec.multiple_of)
+                    .ok_or_else(|| self.too_small(image))
+            })
+            .collect()
+    }
+
+    /// The raw outputs averaged over [`Neural::windows`].
+    fn decode_windows(&self, image: &Image) -> Result<Vec<f32>> {
+        let windows = self.windows(image)?;
+        let mut sum = vec![0f32; self.card.bits];
+        for &w in &windows {
+            let raw = self.run_decoder(crop_tensor(&self.card.input, image, w)?)?;
+            sum.iter_mut().zip(&raw).for_each(|(s, v)| *s += v);
+        }
+        let n = windows.len().max(1) as f32;
+        Ok(sum.into_iter().map(|s| s / n).collect())
+    }
+
+    /// One decoder run: its `bits` raw output values.
+    fn run_decoder(&self, input: Tensor) -> Result<Vec<f32>> {
         let out = self.decoder.run(vec![input])?;
         let t = out
             .get(self.decoder_output)
@@ -245,6 +287,7 @@ impl Scheme for Neural {
 
     fn decode(&self, image: &Image) -> Result<Vec<Reading>> {
         let variant = match self.card.input.fit {
+            Fit::CenterCrop if self.card.decoder.windows > 1 => "windows",
             Fit::CenterCrop => "centre",
             Fit::Native => "native",
             Fit::Resize => "resized",

@@ -36,6 +36,44 @@ impl Window {
         }
     }
 
+    /// A grid of at most `max` windows of `w x h` (clipped to the image) spread evenly over
+    /// it: as many columns and rows as cover the image, fewer (the longer side first) when
+    /// that is more than `max`; the first and last windows touch the image's edges, the
+    /// others are evenly spaced between them (overlapping where the sides are not whole
+    /// multiples). One column or row is centred.
+    pub fn grid(image: &Image, w: u32, h: u32, max: u32) -> Vec<Window> {
+        let (iw, ih) = (image.width(), image.height());
+        let (w, h) = (w.min(iw).max(1), h.min(ih).max(1));
+        let (mut nx, mut ny) = (iw.div_ceil(w), ih.div_ceil(h));
+        while nx * ny > max.max(1) {
+            if nx >= ny {
+                nx -= 1;
+            } else {
+                ny -= 1;
+            }
+        }
+        let at = |i: u32, n: u32, side: u32, len: u32| {
+            if n == 1 {
+                (len - side) / 2
+            } else {
+                ((u64::from(i) * u64::from(len - side) + u64::from(n - 1) / 2) / u64::from(n - 1))
+                    as u32
+            }
+        };
+        let mut out = Vec::with_capacity((nx * ny) as usize);
+        for j in 0..ny {
+            for i in 0..nx {
+                out.push(Window {
+                    x0: at(i, nx, w, iw),
+                    y0: at(j, ny, h, ih),
+                    w,
+                    h,
+                });
+            }
+        }
+        out
+    }
+
     /// This window cut down about its centre to sides that are multiples of `m` (`None`
     /// when a side is shorter than `m`).
     pub fn multiple_of(self, m: u32) -> Option<Window> {
@@ -175,4 +213,35 @@ pub(crate) fn paste_output(
         }
     }
     Ok(image.with_rgb(rgb))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(w: u32, h: u32) -> Image {
+        Image::from_rgb(w, h, vec![0; (w * h * 3) as usize]).unwrap()
+    }
+
+    #[test]
+    fn grids_cover_the_image_and_respect_the_cap() {
+        let pos = |g: &[Window]| g.iter().map(|w| (w.x0, w.y0)).collect::<Vec<_>>();
+        // 512x384: two columns, two rows (the rows overlap by 128).
+        let g = Window::grid(&image(512, 384), 256, 256, 16);
+        assert_eq!(pos(&g), [(0, 0), (256, 0), (0, 128), (256, 128)]);
+        assert!(g.iter().all(|w| (w.w, w.h) == (256, 256)));
+        // 1024x768 needs 4 x 3; capped at 4: 2 x 2 at the corners.
+        let g = Window::grid(&image(1024, 768), 256, 256, 4);
+        assert_eq!(pos(&g), [(0, 0), (768, 0), (0, 512), (768, 512)]);
+        // 1000x256 with 16: 4 columns evenly spaced, edges touched.
+        let g = Window::grid(&image(1000, 256), 256, 256, 16);
+        assert_eq!(pos(&g), [(0, 0), (248, 0), (496, 0), (744, 0)]);
+        // A cap of 1, or an image no larger than a window: the central window.
+        assert_eq!(
+            pos(&Window::grid(&image(700, 500), 256, 256, 1)),
+            [(222, 122)]
+        );
+        let g = Window::grid(&image(200, 100), 256, 256, 16);
+        assert_eq!((pos(&g), g[0].w, g[0].h), (vec![(0, 0)], 200, 100));
+    }
 }
