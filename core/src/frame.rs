@@ -11,7 +11,7 @@
 //! in tests and tools.
 
 use crate::error::{Error, Result};
-use crate::image::{Image, Limits};
+use crate::image::{check_rows, Image, Limits};
 
 /// One plane of a planar frame: its bytes and the distance in bytes from one row to the next.
 #[derive(Clone, Copy, Debug)]
@@ -39,25 +39,8 @@ fn check_plane(name: &str, plane: &Plane<'_>, row_bytes: usize, rows: usize) -> 
     if plane.data.is_empty() {
         return Err(Error::frame(format!("{name} plane is empty (no data)")));
     }
-    if plane.stride < row_bytes {
-        return Err(Error::frame(format!(
-            "{name} plane stride {} is smaller than a row ({row_bytes} bytes)",
-            plane.stride
-        )));
-    }
-    let needed = plane
-        .stride
-        .checked_mul(rows - 1)
-        .and_then(|v| v.checked_add(row_bytes))
-        .ok_or_else(|| Error::frame(format!("{name} plane size overflows")))?;
-    if plane.data.len() < needed {
-        return Err(Error::frame(format!(
-            "{name} plane of {} bytes is too short for {rows} rows of {row_bytes} bytes with stride {} (needs {needed})",
-            plane.data.len(),
-            plane.stride
-        )));
-    }
-    Ok(())
+    let what = format!("{name} plane");
+    check_rows(&what, plane.data.len(), row_bytes, rows, plane.stride).map(|_| ())
 }
 
 fn check_dims(width: u32, height: u32, limits: &Limits) -> Result<()> {

@@ -216,21 +216,13 @@ impl Image {
             .checked_mul(bpp)
             .ok_or_else(|| Error::frame("row size overflows"))?;
         let stride = stride.unwrap_or(row_bytes);
-        if stride < row_bytes {
-            return Err(Error::frame(format!(
-                "stride {stride} is smaller than a row ({row_bytes} bytes for {width} pixels of {format:?})"
-            )));
-        }
-        let needed = stride
-            .checked_mul(height as usize - 1)
-            .and_then(|v| v.checked_add(row_bytes))
-            .ok_or_else(|| Error::frame("buffer size overflows"))?;
-        if data.len() < needed {
-            return Err(Error::frame(format!(
-                "buffer of {} bytes is too short for {width}x{height} {format:?} with stride {stride} (needs {needed})",
-                data.len()
-            )));
-        }
+        check_rows(
+            &format!("{format:?} buffer"),
+            data.len(),
+            row_bytes,
+            height as usize,
+            stride,
+        )?;
         let n = width as usize * height as usize;
         let mut rgb = Vec::with_capacity(n * 3);
         let has_alpha = matches!(format, PixelFormat::Rgba8 | PixelFormat::Bgra8);
@@ -459,6 +451,34 @@ pub fn psnr(a: &Image, b: &Image) -> f64 {
         return f64::INFINITY;
     }
     10.0 * (255.0f64 * 255.0 / (sse / a.rgb.len() as f64)).log10()
+}
+
+/// Checks that a buffer of `len` bytes holds `rows` (at least 1) rows of `row_bytes` bytes,
+/// `stride` bytes apart (the last row needs only its own bytes); `what` names the buffer in
+/// the errors (invalid frame). Returns the bytes needed. Every caller-supplied pixel buffer
+/// (frames, planes, overlay targets) is checked here before a byte is read or written.
+pub(crate) fn check_rows(
+    what: &str,
+    len: usize,
+    row_bytes: usize,
+    rows: usize,
+    stride: usize,
+) -> Result<usize> {
+    if stride < row_bytes {
+        return Err(Error::frame(format!(
+            "{what} stride {stride} is smaller than a row ({row_bytes} bytes)"
+        )));
+    }
+    let needed = stride
+        .checked_mul(rows.saturating_sub(1))
+        .and_then(|v| v.checked_add(row_bytes))
+        .ok_or_else(|| Error::frame(format!("{what} size overflows")))?;
+    if len < needed {
+        return Err(Error::frame(format!(
+            "{what} of {len} bytes is too short for {rows} rows of {row_bytes} bytes with stride {stride} (needs {needed})"
+        )));
+    }
+    Ok(needed)
 }
 
 fn pixel_count(width: u32, height: u32) -> Result<usize> {

@@ -27,7 +27,7 @@
 //! ```
 
 use crate::error::{Error, Result};
-use crate::image::{Image, Limits, PixelFormat};
+use crate::image::{check_rows, Image, Limits, PixelFormat};
 use crate::payload::Bits;
 use crate::schemes::{EdgemarkV3, V3_TILE};
 
@@ -124,21 +124,7 @@ impl Overlay {
         }
         Limits::default().check(width.into(), height.into())?;
         let row = width as usize * 4;
-        if stride < row {
-            return Err(Error::frame(format!(
-                "stride {stride} is less than width * 4 = {row}"
-            )));
-        }
-        let need = stride
-            .checked_mul(height as usize - 1)
-            .and_then(|n| n.checked_add(row))
-            .ok_or_else(|| Error::frame("stride * height overflows"))?;
-        if dst.len() < need {
-            return Err(Error::frame(format!(
-                "buffer of {} bytes, {need} needed",
-                dst.len()
-            )));
-        }
+        check_rows("overlay buffer", dst.len(), row, height as usize, stride)?;
         for y in 0..height as usize {
             let src = &self.rgba[(y % TILE_SIDE) * TILE_SIDE * 4..][..TILE_SIDE * 4];
             let out = &mut dst[y * stride..][..row];
