@@ -3,11 +3,13 @@
 
   novelai.py COVER OUTDIR  -> files in OUTDIR; prints one JSON object:
                               {"public_key": base64, "files": [{"file", "source",
-                               "signature": "verified" | "failed" | "none", "comment"}]}
+                               "signature": "verified" | "failed" | "none", "comment",
+                               "copies": file-level copies of the comment (0 or 1)}]}
 
 What NovelAI writes (its novelai-image-metadata scripts describe the format and nai_sig.py
 checks it):
-- PNG text chunks `Software` "NovelAI", `Source`, `Comment` (JSON, with `signed_hash`);
+- PNG text chunks `Software` "NovelAI", `Source`, `Comment` (JSON, with `signed_hash`); in WebP
+  the comment goes to EXIF `UserComment` (ASCII) and `Source` to `Software`;
 - a "stealth" copy in the alpha channel's least significant bits: the magic `stealth_pngcomp`,
   a 32-bit big-endian length in bits, then gzip of the JSON of the text chunks; bits run down
   each column, then to the next column, most significant first; unused alpha is 255 and
@@ -110,13 +112,21 @@ def main():
         if name.endswith(".png"):
             kw["pnginfo"] = info
         Image.fromarray(pixels).save(path, **kw)
-        files.append({"file": path, "source": source, "signature": signature, "comment": comment})
+        # File-level copies of the comment (a Comment text chunk, an EXIF UserComment).
+        copies = int((with_texts and name.endswith(".png")) or "exif" in kw)
+        files.append({"file": path, "source": source, "signature": signature, "comment": comment,
+                      "copies": copies if source == "NovelAI" else 0})
 
     save("novelai-signed.png", rgba, "NovelAI", "verified")
     # Metadata stripped (a re-save without text chunks): the alpha copy remains.
     save("novelai-stripped.png", rgba, "NovelAI", "verified", with_texts=False)
     # Lossless WebP keeps the pixels and the alpha plane exactly.
     save("novelai-lossless.webp", rgba, "NovelAI", "verified", lossless=True, exact=True)
+    # NovelAI's WebP files carry the comment in EXIF UserComment (ASCII), Source in Software.
+    exif = Image.Exif()
+    exif[0x0131] = "Stable Diffusion XL C1E1DE52"
+    exif.get_ifd(0x8769)[0x9286] = b"ASCII\0\0\0" + comment_text.encode("ascii")
+    save("novelai-exif.webp", rgba, "NovelAI", "verified", lossless=True, exact=True, exif=exif)
     # One pixel changed after signing: the signature must fail.
     tampered = rgba.copy()
     tampered[h // 2, w // 2, 0] ^= 1

@@ -150,31 +150,38 @@ pub fn scan_image(bytes: &[u8], image: &Image) -> Vec<Evidence> {
 /// [`scan_image`] with another Ed25519 key in place of NovelAI's (a key of one's own
 /// deployment, or a test key): evidence is signed only when its signature verifies with `key`.
 pub fn scan_image_with_key(bytes: &[u8], image: &Image, key: &[u8; 32]) -> Vec<Evidence> {
-    let mut out = scan(bytes);
-    // The signature is checked when the file has exactly one `Comment` chunk that `scan`
-    // took for NovelAI's, so that the outcome lands on the evidence of the text it checked
-    // (several comments, or one compressed: left unsigned).
-    let comments = png_texts(bytes, "Comment");
-    let mut chunks = out.iter_mut().filter(|e| {
-        e.kind == EvidenceKind::TextChunk
-            && e.source == "NovelAI"
-            && e.detail.starts_with("Comment:")
-    });
-    if let (Some(e), None, [comment]) = (chunks.next(), chunks.next(), comments.as_slice()) {
-        let own = evidence(
-            e.kind,
-            "NovelAI",
-            e.ai_generated,
-            &format!("Comment: {comment}"),
-        );
-        if own.detail == e.detail {
-            *e = signed(e, check_novelai_signature(image, comment, key));
-        }
+    let found = scan_found(bytes);
+    let mut out = found.evidence;
+    // Each NovelAI comment (PNG text chunk of any kind, EXIF UserComment) is checked on the
+    // very text its evidence came from.
+    for (i, comment) in found.comments {
+        out[i] = signed(&out[i], check_novelai_signature(image, &comment, key));
     }
     if let Some(stealth) = stealth_metadata(image) {
         out.push(stealth_evidence(&stealth, image, key));
     }
     out
+}
+
+/// What [`scan`] finds: the evidence, and for each piece that is a NovelAI comment carrying a
+/// `signed_hash`, its index and full text (for [`scan_image`]'s signature check).
+#[derive(Default)]
+struct Found {
+    evidence: Vec<Evidence>,
+    comments: Vec<(usize, String)>,
+}
+
+impl Found {
+    fn push(&mut self, e: Evidence) {
+        self.evidence.push(e);
+    }
+
+    /// Pushes `e` and keeps `comment` as the signed text behind it.
+    fn push_signed(&mut self, e: Evidence, comment: &str) {
+        self.comments
+            .push((self.evidence.len(), comment.to_string()));
+        self.evidence.push(e);
+    }
 }
 
 /// `e` after its signature check: signed when it verified, and the outcome in its detail.
@@ -240,39 +247,14 @@ fn stealth_evidence(stealth: &Stealth, image: &Image, key: &[u8; 32]) -> Evidenc
     )
 }
 
-/// The texts of a PNG's chunks named `key` (before `IEND`): `tEXt`, and `iTXt` uncompressed
-/// (a compressed one is listed empty, so that it still counts).
-fn png_texts(bytes: &[u8], key: &str) -> Vec<String> {
-    if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        return Vec::new();
-    }
-    chunks(bytes, Container::Png)
-        .take_while(|(kind, _)| kind != b"IEND")
-        .filter_map(|(kind, data)| {
-            let (k, rest) = split_nul(data)?;
-            if k != key.as_bytes() {
-                return None;
-            }
-            match kind {
-                b"tEXt" => Some(latin1(rest)),
-                b"zTXt" => Some(String::new()),
-                // Compression flag and method, then language tag and translated keyword.
-                b"iTXt" if rest.first() == Some(&0) => {
-                    let (_, rest) = split_nul(rest.get(2..)?)?;
-                    let (_, text) = split_nul(rest)?;
-                    Some(String::from_utf8_lossy(text).into_owned())
-                }
-                b"iTXt" => Some(String::new()),
-                _ => None,
-            }
-        })
-        .collect()
-}
-
 /// Every piece of metadata evidence in an encoded file (PNG, JPEG, WebP; other formats and
 /// unreadable structure give none). Never fails: metadata is read on a best-effort basis.
 pub fn scan(bytes: &[u8]) -> Vec<Evidence> {
-    let mut out = Vec::new();
+    scan_found(bytes).evidence
+}
+
+fn scan_found(bytes: &[u8]) -> Found {
+    let mut out = Found::default();
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         png(bytes, &mut out);
     } else if bytes.starts_with(&[0xFF, 0xD8]) {
@@ -283,7 +265,7 @@ pub fn scan(bytes: &[u8]) -> Vec<Evidence> {
     out
 }
 
-fn png(bytes: &[u8], out: &mut Vec<Evidence>) {
+fn png(bytes: &[u8], out: &mut Found) {
     let mut inflations = MAX_INFLATED;
     for (kind, data) in chunks(bytes, Container::Png) {
         match kind {
@@ -341,7 +323,7 @@ fn chunks(bytes: &[u8], container: Container) -> impl Iterator<Item = (&[u8], &[
     })
 }
 
-fn itxt(data: &[u8], inflations: &mut usize, out: &mut Vec<Evidence>) {
+fn itxt(data: &[u8], inflations: &mut usize, out: &mut Found) {
     let Some((key, rest)) = split_nul(data).filter(|(k, _)| wanted(k)) else {
         return;
     };
@@ -373,7 +355,7 @@ fn itxt(data: &[u8], inflations: &mut usize, out: &mut Vec<Evidence>) {
 }
 
 /// A generator's PNG text chunk, by keyword.
-fn text_chunk(key: &str, text: &str, out: &mut Vec<Evidence>) {
+fn text_chunk(key: &str, text: &str, out: &mut Found) {
     let tool = match key {
         "parameters" => Some("AUTOMATIC1111"),
         "prompt" | "workflow" => Some("ComfyUI"),
@@ -384,12 +366,21 @@ fn text_chunk(key: &str, text: &str, out: &mut Vec<Evidence>) {
         _ => None,
     };
     if let Some(tool) = tool {
-        let detail = format!("{key}: {text}");
-        out.push(evidence(EvidenceKind::TextChunk, tool, Some(true), &detail));
+        let e = evidence(
+            EvidenceKind::TextChunk,
+            tool,
+            Some(true),
+            &format!("{key}: {text}"),
+        );
+        if key == "Comment" {
+            out.push_signed(e, text);
+        } else {
+            out.push(e);
+        }
     }
 }
 
-fn jpeg(bytes: &[u8], out: &mut Vec<Evidence>) {
+fn jpeg(bytes: &[u8], out: &mut Found) {
     let mut at = 2;
     let mut jumbf = Vec::new();
     while at + 4 <= bytes.len() {
@@ -425,7 +416,7 @@ fn jpeg(bytes: &[u8], out: &mut Vec<Evidence>) {
     }
 }
 
-fn webp(bytes: &[u8], out: &mut Vec<Evidence>) {
+fn webp(bytes: &[u8], out: &mut Found) {
     for (kind, data) in chunks(bytes, Container::Riff) {
         match kind {
             b"EXIF" => exif(data.strip_prefix(b"Exif\0\0").unwrap_or(data), out),
@@ -456,7 +447,7 @@ fn source_type(text: &str) -> Option<(&'static str, Option<bool>)> {
         .copied()
 }
 
-fn xmp(text: &str, out: &mut Vec<Evidence>) {
+fn xmp(text: &str, out: &mut Found) {
     // As an attribute, an element or an rdf:resource, the value is the IPTC vocabulary's URI
     // (or, loosely written, the bare term after the property name).
     if text.contains("DigitalSourceType") {
@@ -492,7 +483,7 @@ fn xmp(text: &str, out: &mut Vec<Evidence>) {
     }
 }
 
-fn c2pa(data: &[u8], out: &mut Vec<Evidence>) {
+fn c2pa(data: &[u8], out: &mut Found) {
     let text = String::from_utf8_lossy(data);
     if !text.contains("c2pa") {
         return;
@@ -522,7 +513,7 @@ fn c2pa(data: &[u8], out: &mut Vec<Evidence>) {
 
 /// The EXIF fields generators write: IFD0 `Make` and `Software`, and the EXIF IFD's
 /// `UserComment`.
-fn exif(tiff: &[u8], out: &mut Vec<Evidence>) {
+fn exif(tiff: &[u8], out: &mut Found) {
     let Some(fields) = tiff_fields(tiff) else {
         return;
     };
@@ -550,6 +541,16 @@ fn exif(tiff: &[u8], out: &mut Vec<Evidence>) {
                     Some(true),
                     &format!("Software: {value}"),
                 ));
+            }
+            // NovelAI's WebP files: the comment (JSON with `signed_hash`) in UserComment.
+            0x9286 if value.contains("\"signed_hash\"") => {
+                let e = evidence(
+                    EvidenceKind::Exif,
+                    "NovelAI",
+                    Some(true),
+                    &format!("UserComment: {value}"),
+                );
+                out.push_signed(e, &value);
             }
             0x9286 if value.contains("Steps: ") && value.contains("Sampler: ") => {
                 out.push(evidence(
@@ -721,15 +722,16 @@ mod tests {
 
     #[test]
     fn xmp_source_types_as_uri_or_bare_term() {
-        let mut out = Vec::new();
+        let mut found = Found::default();
         xmp(
             r#"<rdf:Description Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"/>"#,
-            &mut out,
+            &mut found,
         );
         xmp(
             "<Iptc4xmpExt:DigitalSourceType>digitalCapture</Iptc4xmpExt:DigitalSourceType>",
-            &mut out,
+            &mut found,
         );
+        let out = found.evidence;
         assert_eq!(out[0].detail, "trainedAlgorithmicMedia");
         assert_eq!(out[0].ai_generated, Some(true));
         assert_eq!(out[1].ai_generated, Some(false));
