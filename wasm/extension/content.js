@@ -1,5 +1,6 @@
 // Content script: finds the images on the page, has a Web Worker run EdgeMark on each, and
-// marks the watermarked ones (red outline, tooltip, data-edgemark attributes).
+// marks the flagged ones: a red outline, an "AI" badge on the image's top-left corner whose
+// hover card lists the evidence (signed or not), and data-edgemark attributes.
 (() => {
   const MIN_SIDE = 64; // smaller images cannot hold a 48-bit dwtDct mark
   const seen = new WeakSet();
@@ -71,10 +72,42 @@
     img.dataset.edgemarkWatermarks = report.findings.filter((f) => f.detected).map((f) => f.watermark).join(",");
     img.dataset.edgemarkEvidence = p.evidence.map((e) => `${e.kind}:${e.source}`).join(",");
     img.classList.add("edgemark-detected");
-    img.title = ["EdgeMark: AI-generated"]
-      .concat(p.evidence.map((e) => `${e.kind} ${e.source}${e.signed ? " (signed)" : " (unsigned)"}: ${e.detail}`))
-      .join("\n");
+    const lines = p.evidence.map((e) => `${e.kind} ${e.source}${e.signed ? " (signed)" : " (unsigned)"}: ${e.detail}`);
+    img.title = ["EdgeMark: AI-generated"].concat(lines).join("\n");
+    badge(img, lines);
   }
+
+  // The badge: a sibling of the image, absolutely placed over its top-left corner (same
+  // offset parent), kept there when the layout changes. Its card shows on hover; text only
+  // (textContent), never the page's or the file's markup.
+  const badges = new Map();
+  function badge(img, lines) {
+    const b = document.createElement("span");
+    b.className = "edgemark-badge";
+    b.textContent = "AI";
+    b.setAttribute("role", "note");
+    b.setAttribute("aria-label", "EdgeMark: AI-generated. " + lines.join(". "));
+    const card = document.createElement("span");
+    card.className = "edgemark-evidence";
+    const head = document.createElement("strong");
+    head.textContent = "EdgeMark: AI-generated";
+    card.append(head);
+    for (const l of lines) {
+      const row = document.createElement("span");
+      row.className = "edgemark-evidence-row";
+      row.textContent = l;
+      card.append(row);
+    }
+    b.append(card);
+    img.insertAdjacentElement("afterend", b);
+    badges.set(img, b);
+    place(img, b);
+  }
+  function place(img, b) {
+    b.style.left = `${img.offsetLeft}px`;
+    b.style.top = `${img.offsetTop}px`;
+  }
+  new ResizeObserver(() => badges.forEach((b, img) => place(img, b))).observe(document.documentElement);
 
   async function scan(img) {
     if (seen.has(img) || !img.currentSrc) return;

@@ -46,10 +46,14 @@ export function installOverlay({ id, strength, zIndex = 2147483647, png, documen
   };
   for (const [key, value] of Object.entries(style)) el.style.setProperty(key, value, "important");
 
-  // One tile pixel per device pixel; watch for the next devicePixelRatio change.
+  // One tile pixel per device pixel; watch for the next devicePixelRatio change (a media query
+  // on the current ratio, and window resizes, which browser zoom also fires).
   let query = null;
+  let current = 0;
   const update = () => {
     const dpr = win.devicePixelRatio || 1;
+    if (dpr === current) return;
+    current = dpr;
     const side = `${TILE_SIDE / dpr}px`;
     el.style.setProperty("background-size", `${side} ${side}`, "important");
     query?.removeEventListener("change", update);
@@ -57,6 +61,7 @@ export function installOverlay({ id, strength, zIndex = 2147483647, png, documen
     query?.addEventListener("change", update);
   };
   update();
+  win.addEventListener("resize", update);
   doc.documentElement.appendChild(el);
 
   // Resolves once the tile is decoded and two frames later, when the layer is on screen.
@@ -73,6 +78,7 @@ export function installOverlay({ id, strength, zIndex = 2147483647, png, documen
     ready,
     remove() {
       query?.removeEventListener("change", update);
+      win.removeEventListener("resize", update);
       query = null;
       el.remove();
       URL.revokeObjectURL(url);

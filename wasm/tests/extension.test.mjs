@@ -34,6 +34,30 @@ test("the extension marks the watermarked images on a page", async () => {
       if (file.startsWith("ai-sd1-")) assert.ok(evidence.includes("watermark:sd1") && title.includes("unsigned"), `${file}: ${evidence}`);
       if (file.startsWith("ai-meta-")) assert.ok(evidence.includes("text_chunk:AUTOMATIC1111"), `${file}: ${evidence}`);
     }
+    // An "AI" badge on every flagged image's top-left corner, none on the others.
+    const badges = await page.$$eval("img", (imgs) => imgs.map((i) => {
+      const b = i.nextElementSibling?.classList.contains("edgemark-badge") ? i.nextElementSibling : null;
+      const r = i.getBoundingClientRect();
+      const q = b?.getBoundingClientRect();
+      return [decodeURIComponent(i.src.split("/").pop()), b ? b.firstChild.textContent : null, q ? [q.left - r.left, q.top - r.top] : null];
+    }));
+    for (const [file, text, at] of badges) {
+      if (expected[file] === "detected") {
+        assert.equal(text, "AI", `${file}: badge`);
+        assert.ok(at.every((d) => d >= 0 && d <= 12), `${file}: badge at ${at} from the image's corner`);
+      } else {
+        assert.equal(text, null, `${file}: a badge on an image that is not flagged`);
+      }
+    }
+    // The badge's card lists the evidence, on hover only.
+    const sd1 = images.find((f) => f.startsWith("ai-sd1-"));
+    const badge = await page.$(`img[src="/fixtures/${encodeURIComponent(sd1)}"] + .edgemark-badge`);
+    const card = await badge.$(".edgemark-evidence");
+    assert.equal(await card.isVisible(), false, "the evidence card is hidden until hovered");
+    await badge.hover();
+    assert.equal(await card.isVisible(), true, "hovering the badge shows the evidence card");
+    const text = await card.innerText();
+    assert.ok(text.includes("EdgeMark: AI-generated") && text.includes("watermark sd1 (unsigned)"), text);
   } catch (e) {
     console.error(browser.logs.join("\n"));
     throw e;

@@ -569,8 +569,12 @@ test("the helper follows devicePixelRatio changes (browser zoom, another screen)
     await install(page, VIEWER_A);
     const cdp = await context.newCDPSession(page);
     const seen = [await tileSize(page)];
+    // Browser zoom as the browser does it: the ratio goes up and the CSS viewport shrinks by
+    // the same factor. (Chromium 156 no longer dispatches media-query changes for a CDP
+    // override of the ratio alone, which no real zoom or screen change does.)
     for (const dpr of [2, 1.5]) {
-      await cdp.send("Emulation.setDeviceMetricsOverride", { ...VIEWPORT, deviceScaleFactor: dpr, mobile: false });
+      const size = { width: Math.round(VIEWPORT.width / dpr), height: Math.round(VIEWPORT.height / dpr) };
+      await cdp.send("Emulation.setDeviceMetricsOverride", { ...size, deviceScaleFactor: dpr, mobile: false });
       await page.waitForFunction((dpr) => window.devicePixelRatio === dpr, dpr);
       await page.waitForFunction((dpr) => {
         const v = parseFloat(getComputedStyle(document.querySelector("[data-edgemark-overlay]")).backgroundSize);
