@@ -24,6 +24,9 @@
 //! cryptographically signed (`signed`); only a NovelAI comment whose signature verifies is.
 
 mod novelai;
+// Only the signature check needs Python's exact JSON (and its float formatting and parsing,
+// about 24 KB of a WebAssembly build).
+#[cfg(feature = "signatures")]
 mod pyjson;
 
 pub use novelai::{
@@ -209,25 +212,13 @@ fn signed(e: &Evidence, check: SignatureCheck) -> Evidence {
 /// "NovelAI..." or a signed `Comment`, whose signature is checked), AUTOMATIC1111's
 /// parameters, or other text (no verdict).
 fn stealth_evidence(stealth: &Stealth, image: &Image, key: &[u8; 32]) -> Evidence {
-    let json =
-        pyjson::Value::parse(&stealth.text).filter(|v| matches!(v, pyjson::Value::Object(_)));
-    let field = |k: &str| json.as_ref()?.get(k)?.as_str();
     let head = format!("alpha-channel LSB ({})", stealth.magic);
-    let comment = field("Comment");
-    let novelai = field("Software").is_some_and(|s| s.starts_with("NovelAI"))
-        || comment
-            .as_deref()
-            .is_some_and(|c| c.contains("\"signed_hash\""));
-    if novelai {
-        let software = field("Software").unwrap_or_default();
+    if let Some((summary, comment)) = novelai_fields(&stealth.text) {
         let e = evidence(
             EvidenceKind::TextChunk,
             "NovelAI",
             Some(true),
-            &format!(
-                "{head}: Software: {software}; Comment: {}",
-                comment.as_deref().unwrap_or("")
-            ),
+            &format!("{head}: {summary}"),
         );
         return match comment {
             Some(c) => signed(&e, check_novelai_signature(image, &c, key)),
@@ -245,6 +236,40 @@ fn stealth_evidence(stealth: &Stealth, image: &Image, key: &[u8; 32]) -> Evidenc
         ai,
         &format!("{head}: {}", stealth.text),
     )
+}
+
+/// When stealth text is NovelAI's (a JSON object with `Software` "NovelAI..." or a comment
+/// carrying a `signed_hash`): a summary for the evidence, and the comment to check.
+#[cfg(feature = "signatures")]
+fn novelai_fields(text: &str) -> Option<(String, Option<String>)> {
+    let json = pyjson::Value::parse(text).filter(|v| matches!(v, pyjson::Value::Object(_)))?;
+    let field = |k: &str| json.get(k)?.as_str();
+    let comment = field("Comment");
+    let novelai = field("Software").is_some_and(|s| s.starts_with("NovelAI"))
+        || comment
+            .as_deref()
+            .is_some_and(|c| c.contains("\"signed_hash\""));
+    novelai.then(|| {
+        let summary = format!(
+            "Software: {}; Comment: {}",
+            field("Software").unwrap_or_default(),
+            comment.as_deref().unwrap_or("")
+        );
+        (summary, comment)
+    })
+}
+
+/// Without the JSON reader (no `signatures`): NovelAI's when the text names its software or a
+/// `signed_hash`; the whole text as the summary, the signature reported as not checked.
+#[cfg(not(feature = "signatures"))]
+fn novelai_fields(text: &str) -> Option<(String, Option<String>)> {
+    let signed = text.contains("signed_hash");
+    (text.contains("\"Software\": \"NovelAI") || signed).then(|| {
+        (
+            text.to_string(),
+            signed.then(|| "\"signed_hash\"".to_string()),
+        )
+    })
 }
 
 /// Every piece of metadata evidence in an encoded file (PNG, JPEG, WebP; other formats and

@@ -14,6 +14,7 @@
 //!   check needs the `signatures` feature (default; the classical WebAssembly package leaves it
 //!   out for size and says so in the evidence).
 
+#[cfg(feature = "signatures")]
 use super::pyjson::Value;
 use crate::image::Image;
 
@@ -152,9 +153,21 @@ fn gunzip(data: &[u8]) -> Option<Vec<u8>> {
     (written == size).then_some(out)
 }
 
+/// Checks the `signed_hash` of a NovelAI comment: without the `signatures` feature: [`SignatureCheck::NotChecked`]
+/// for a comment that names a `signed_hash`, else [`SignatureCheck::Malformed`].
+#[cfg(not(feature = "signatures"))]
+pub fn check_novelai_signature(_: &Image, comment: &str, _: &[u8; 32]) -> SignatureCheck {
+    if comment.contains("\"signed_hash\"") {
+        SignatureCheck::NotChecked
+    } else {
+        SignatureCheck::Malformed
+    }
+}
+
 /// Checks the `signed_hash` of a NovelAI comment (the `Comment` text chunk, or the `Comment`
 /// field of the stealth metadata) against `public_key` (32 bytes) over `image`'s RGB pixels,
 /// as NovelAI's `nai_sig.py` does.
+#[cfg(feature = "signatures")]
 pub fn check_novelai_signature(
     image: &Image,
     comment: &str,
@@ -197,11 +210,6 @@ fn ed25519(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> SignatureChe
         Ok(()) => SignatureCheck::Verified,
         Err(_) => SignatureCheck::Failed,
     }
-}
-
-#[cfg(not(feature = "signatures"))]
-fn ed25519(_: &[u8; 32], _: &[u8], _: &[u8; 64]) -> SignatureCheck {
-    SignatureCheck::NotChecked
 }
 
 /// Base64 as Python's `base64.b64decode` reads it by default: characters outside the
@@ -337,6 +345,7 @@ mod tests {
         assert_ne!(novelai_key(), [0; 32]);
     }
 
+    #[cfg(feature = "signatures")]
     #[test]
     fn unreadable_signatures_are_malformed() {
         let img = Image::from_rgb(4, 4, vec![1; 48]).unwrap();
