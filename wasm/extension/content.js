@@ -77,14 +77,15 @@
     badge(img, lines);
   }
 
-  // The badge: a sibling of the image, absolutely placed over its top-left corner (same
-  // offset parent), kept there when the layout changes. Its card shows on hover; text only
-  // (textContent), never the page's or the file's markup.
+  // The badge: a sibling of the image, absolutely placed over its top-left corner, kept there
+  // when the layout changes and removed with the image. Its card shows on hover or focus;
+  // text only (textContent), never the page's or the file's markup.
   const badges = new Map();
   function badge(img, lines) {
     const b = document.createElement("span");
     b.className = "edgemark-badge";
     b.textContent = "AI";
+    b.tabIndex = 0;
     b.setAttribute("role", "note");
     b.setAttribute("aria-label", "EdgeMark: AI-generated. " + lines.join(". "));
     const card = document.createElement("span");
@@ -101,13 +102,30 @@
     b.append(card);
     img.insertAdjacentElement("afterend", b);
     badges.set(img, b);
-    place(img, b);
+    placeAll();
   }
+  // Wherever the badge's containing block is (a positioned ancestor, a table cell, the
+  // page), move it by the distance between its box and the image's, 6 px inside the corner.
+  const INSET = 6;
   function place(img, b) {
-    b.style.left = `${img.offsetLeft}px`;
-    b.style.top = `${img.offsetTop}px`;
+    b.style.left = "0px";
+    b.style.top = "0px";
+    const at = b.getBoundingClientRect();
+    const to = img.getBoundingClientRect();
+    b.style.left = `${to.left - at.left + INSET}px`;
+    b.style.top = `${to.top - at.top + INSET}px`;
   }
-  new ResizeObserver(() => badges.forEach((b, img) => place(img, b))).observe(document.documentElement);
+  function placeAll() {
+    for (const [img, b] of badges) {
+      if (img.isConnected) place(img, b);
+      else {
+        b.remove();
+        badges.delete(img);
+      }
+    }
+  }
+  new ResizeObserver(placeAll).observe(document.documentElement);
+  window.addEventListener("resize", placeAll);
 
   async function scan(img) {
     if (seen.has(img) || !img.currentSrc) return;

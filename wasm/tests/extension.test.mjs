@@ -49,6 +49,23 @@ test("the extension marks the watermarked images on a page", async () => {
         assert.equal(text, null, `${file}: a badge on an image that is not flagged`);
       }
     }
+    // In a table cell of a padded table (where offsetParent is the unpositioned cell), after a
+    // layout change, the badge still sits at the image's corner.
+    const moved = await page.evaluate((src) => {
+      const img = document.querySelector(`img[src="${src}"]`);
+      const badge = img.nextElementSibling;
+      const table = document.createElement("table");
+      table.style.cssText = "margin: 40px 0 0 70px; border-spacing: 13px";
+      const cell = table.insertRow().insertCell();
+      cell.style.padding = "21px";
+      cell.append(img, badge);
+      document.body.prepend(table);
+      window.dispatchEvent(new Event("resize"));
+      const r = img.getBoundingClientRect();
+      const q = badge.getBoundingClientRect();
+      return [q.left - r.left, q.top - r.top];
+    }, `/fixtures/${encodeURIComponent(images.find((f) => f.startsWith("ai-meta-")))}`);
+    assert.ok(moved.every((d) => d >= 0 && d <= 12), `badge at ${moved} from the corner of an image in a table cell`);
     // The badge's card lists the evidence, on hover only.
     const sd1 = images.find((f) => f.startsWith("ai-sd1-"));
     const badge = await page.$(`img[src="/fixtures/${encodeURIComponent(sd1)}"] + .edgemark-badge`);

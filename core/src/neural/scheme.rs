@@ -303,7 +303,13 @@ impl Scheme for Neural {
                     if scale == 1.0 {
                         variant.into()
                     } else {
-                        format!("{variant} x{scale:.3}")
+                        // Other scales read the central window only.
+                        let base = if variant == "windows" {
+                            "centre"
+                        } else {
+                            variant
+                        };
+                        format!("{base} x{scale:.3}")
                     },
                     raw.iter().map(|&v| self.soft(v)).collect(),
                 )),

@@ -37,16 +37,18 @@ impl Window {
     }
 
     /// A grid of at most `max` windows of `w x h` (clipped to the image) spread evenly over
-    /// it: as many columns and rows as cover the image, fewer (the longer side first) when
-    /// that is more than `max`; the first and last windows touch the image's edges, the
+    /// it: as many columns and rows as cover the image, fewer (from the side with more, on a
+    /// tie the image's shorter side) when that is more than `max`; the first and last windows touch the image's edges, the
     /// others are evenly spaced between them (overlapping where the sides are not whole
     /// multiples). One column or row is centred.
     pub fn grid(image: &Image, w: u32, h: u32, max: u32) -> Vec<Window> {
         let (iw, ih) = (image.width(), image.height());
         let (w, h) = (w.min(iw).max(1), h.min(ih).max(1));
         let (mut nx, mut ny) = (iw.div_ceil(w), ih.div_ceil(h));
-        while nx * ny > max.max(1) {
-            if nx >= ny {
+        while u64::from(nx) * u64::from(ny) > u64::from(max.max(1)) {
+            // Fewer along the side with more windows; on a tie, along the image's shorter side
+            // (a wide image keeps its columns).
+            if nx > ny || (nx == ny && iw < ih) {
                 nx -= 1;
             } else {
                 ny -= 1;
@@ -60,7 +62,7 @@ impl Window {
                     as u32
             }
         };
-        let mut out = Vec::with_capacity((nx * ny) as usize);
+        let mut out = Vec::with_capacity(nx as usize * ny as usize);
         for j in 0..ny {
             for i in 0..nx {
                 out.push(Window {
@@ -236,6 +238,9 @@ mod tests {
         // 1000x256 with 16: 4 columns evenly spaced, edges touched.
         let g = Window::grid(&image(1000, 256), 256, 256, 16);
         assert_eq!(pos(&g), [(0, 0), (248, 0), (496, 0), (744, 0)]);
+        // 512x384 capped at 2: two columns in the middle row (a wide image keeps its columns).
+        let g = Window::grid(&image(512, 384), 256, 256, 2);
+        assert_eq!(pos(&g), [(0, 64), (256, 64)]);
         // A cap of 1, or an image no larger than a window: the central window.
         assert_eq!(
             pos(&Window::grid(&image(700, 500), 256, 256, 1)),

@@ -156,15 +156,29 @@ pub fn scan_image_with_key(bytes: &[u8], image: &Image, key: &[u8; 32]) -> Vec<E
     let found = scan_found(bytes);
     let mut out = found.evidence;
     // Each NovelAI comment (PNG text chunk of any kind, EXIF UserComment) is checked on the
-    // very text its evidence came from.
+    // very text its evidence came from; at most MAX_CHECKS distinct texts per file (each check
+    // hashes every pixel), the others stay unsigned.
+    let mut checked: Vec<(String, SignatureCheck)> = Vec::new();
     for (i, comment) in found.comments {
-        out[i] = signed(&out[i], check_novelai_signature(image, &comment, key));
+        let check = match checked.iter().find(|(c, _)| *c == comment) {
+            Some(&(_, check)) => check,
+            None if checked.len() < MAX_CHECKS => {
+                let check = check_novelai_signature(image, &comment, key);
+                checked.push((comment, check));
+                check
+            }
+            None => continue,
+        };
+        out[i] = signed(&out[i], check);
     }
     if let Some(stealth) = stealth_metadata(image) {
         out.push(stealth_evidence(&stealth, image, key));
     }
     out
 }
+
+/// Most signature checks per file (the alpha copy's comes on top).
+const MAX_CHECKS: usize = 4;
 
 /// What [`scan`] finds: the evidence, and for each piece that is a NovelAI comment carrying a
 /// `signed_hash`, its index and full text (for [`scan_image`]'s signature check).
@@ -719,6 +733,40 @@ mod tests {
             v.extend_from_slice(&[0; 4]); // CRC, not checked
         }
         v
+    }
+
+    /// Many signed-looking comments: at most MAX_CHECKS distinct texts are checked (each check
+    /// hashes every pixel); a repeated text reuses its outcome; the rest stay unchecked.
+    #[cfg(feature = "signatures")]
+    #[test]
+    fn signature_checks_per_file_are_bounded() {
+        let sig = "A".repeat(86) + "==";
+        let comment = |i: usize| format!(r#"{{"n": {i}, "signed_hash": "{sig}"}}"#);
+        let mut chunks: Vec<(&[u8; 4], Vec<u8>)> = (0..6)
+            .map(|i| {
+                (
+                    b"tEXt",
+                    [b"Comment\0".as_slice(), comment(i).as_bytes()].concat(),
+                )
+            })
+            .collect();
+        chunks.push((
+            b"tEXt",
+            [b"Comment\0".as_slice(), comment(0).as_bytes()].concat(),
+        ));
+        let image = Image::from_rgb(4, 4, vec![7; 48]).unwrap();
+        let found = scan_image(&png_with(&chunks), &image);
+        let checked: Vec<bool> = found
+            .iter()
+            .map(|e| e.detail.starts_with("signed_hash does NOT verify"))
+            .collect();
+        assert_eq!(found.len(), 7);
+        assert!(found.iter().all(|e| !e.signed && e.source == "NovelAI"));
+        assert_eq!(
+            checked,
+            [true, true, true, true, false, false, true],
+            "{found:?}"
+        );
     }
 
     #[test]

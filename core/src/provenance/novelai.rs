@@ -9,7 +9,7 @@
 //!   `Comment`, ...). It survives metadata stripping, not lossy re-encoding.
 //! - **`signed_hash`**: NovelAI's `Comment` carries an Ed25519 signature (base64) over the
 //!   image's RGB bytes (row-major, 3 per pixel) followed by Python's `json.dumps` of the
-//!   comment without `signed_hash` ([`super::pyjson`]); it is checked against NovelAI's
+//!   comment without `signed_hash` (reproduced byte for byte by the `pyjson` module); it is checked against NovelAI's
 //!   published key, [`NOVELAI_PUBLIC_KEY`] (NovelAI's `nai_sig.py` does the same check). The
 //!   check needs the `signatures` feature (default; the classical WebAssembly package leaves it
 //!   out for size and says so in the evidence).
