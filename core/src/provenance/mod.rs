@@ -172,7 +172,14 @@ pub fn scan_image_with_key(bytes: &[u8], image: &Image, key: &[u8; 32]) -> Vec<E
         out[i] = signed(&out[i], check);
     }
     if let Some(stealth) = stealth_metadata(image) {
-        out.push(stealth_evidence(&stealth, image, key));
+        // The alpha copy usually holds the same comment as the text chunk: its outcome is
+        // reused rather than every pixel hashed again.
+        out.push(stealth_evidence(&stealth, |comment| {
+            checked.iter().find(|(c, _)| c == comment).map_or_else(
+                || check_novelai_signature(image, comment, key),
+                |&(_, check)| check,
+            )
+        }));
     }
     out
 }
@@ -223,9 +230,9 @@ fn signed(e: &Evidence, check: SignatureCheck) -> Evidence {
 }
 
 /// The evidence of stealth metadata: NovelAI's (JSON of its text chunks with `Software`
-/// "NovelAI..." or a signed `Comment`, whose signature is checked), AUTOMATIC1111's
+/// "NovelAI..." or a signed `Comment`, whose signature `check` gives), AUTOMATIC1111's
 /// parameters, or other text (no verdict).
-fn stealth_evidence(stealth: &Stealth, image: &Image, key: &[u8; 32]) -> Evidence {
+fn stealth_evidence(stealth: &Stealth, check: impl FnOnce(&str) -> SignatureCheck) -> Evidence {
     let head = format!("alpha-channel LSB ({})", stealth.magic);
     if let Some((summary, comment)) = novelai_fields(&stealth.text) {
         let e = evidence(
@@ -235,7 +242,7 @@ fn stealth_evidence(stealth: &Stealth, image: &Image, key: &[u8; 32]) -> Evidenc
             &format!("{head}: {summary}"),
         );
         return match comment {
-            Some(c) => signed(&e, check_novelai_signature(image, &c, key)),
+            Some(c) => signed(&e, check(&c)),
             None => e,
         };
     }
