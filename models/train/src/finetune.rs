@@ -23,7 +23,7 @@
 use crate::data::Dataset;
 use crate::distort::{self, Kind};
 use crate::error::{Error, Result};
-use crate::generator::{is_decoder_param, Generator, TinyVae};
+use crate::generator::{is_decoder_param, Generator, TinyVae, WATERMARK_TILE};
 use crate::model::{Arch, Decoder};
 use crate::rng::Rng;
 use crate::sdvae::{SdVae, VaeConfig};
@@ -162,6 +162,9 @@ pub struct Config {
     pub batch: usize,
     /// Learning rate (AdamW; a tenth for the last quarter).
     pub lr: f64,
+    /// The carrier tile's learning rate as a multiple of `lr` (it is one small tensor that
+    /// starts at zero, and learns slowly at the decoder's rate).
+    pub tile_lr: f64,
     /// Weight of the quality loss.
     pub lambda: f64,
     /// The PSNR (dB) the quality loss is normalised to.
@@ -180,6 +183,7 @@ impl Default for Config {
             steps: 500,
             batch: 8,
             lr: 1e-3,
+            tile_lr: 1.0,
             lambda: 0.5,
             psnr: 33.0,
             warmup: 30,
@@ -210,6 +214,8 @@ pub struct FineTuner {
     extractor: Decoder,
     targets: Tensor,
     opt: AdamW,
+    /// The carrier tile's optimizer (its own learning rate).
+    tile_opt: AdamW,
     cfg: Config,
     rng: Rng,
     dev: Device,
@@ -232,7 +238,7 @@ impl FineTuner {
                 arch.bits
             )));
         }
-        let trainable: Vec<_> = {
+        let (tile, trainable): (Vec<_>, Vec<_>) = {
             let data = varmap
                 .data()
                 .lock()
@@ -243,7 +249,13 @@ impl FineTuner {
                 .map(|(n, v)| (n.clone(), v.clone()))
                 .collect();
             named.sort_by(|a, b| a.0.cmp(&b.0));
-            named.into_iter().map(|(_, v)| v).collect()
+            let (tile, rest): (Vec<_>, Vec<_>) = named
+                .into_iter()
+                .partition(|(n, _)| n.as_str() == WATERMARK_TILE);
+            (
+                tile.into_iter().map(|(_, v)| v).collect(),
+                rest.into_iter().map(|(_, v)| v).collect(),
+            )
         };
         if trainable.is_empty() {
             return Err(Error::Config(format!(
@@ -251,14 +263,25 @@ impl FineTuner {
                 source.path().display()
             )));
         }
-        let opt = AdamW::new(
-            trainable,
-            ParamsAdamW {
-                lr: cfg.lr,
-                weight_decay: 0.0,
-                ..Default::default()
-            },
-        )?;
+        let adamw = |vars, lr| {
+            AdamW::new(
+                vars,
+                ParamsAdamW {
+                    lr,
+                    weight_decay: 0.0,
+                    ..Default::default()
+                },
+            )
+        };
+        if tile.len() != 1 {
+            return Err(Error::Config(format!(
+                "{}: expected one carrier tile '{WATERMARK_TILE}' among the decoder's parameters, found {}",
+                source.path().display(),
+                tile.len()
+            )));
+        }
+        let opt = adamw(trainable, cfg.lr)?;
+        let tile_opt = adamw(tile, cfg.lr * cfg.tile_lr)?;
         let t: Vec<f32> = message.iter().map(|&b| f32::from(u8::from(b))).collect();
         let targets = Tensor::from_vec(t, (1, message.len()), &dev)?;
         Ok(FineTuner {
@@ -268,6 +291,7 @@ impl FineTuner {
             extractor,
             targets,
             opt,
+            tile_opt,
             rng: Rng::new(cfg.seed),
             cfg,
             dev,
@@ -289,6 +313,8 @@ impl FineTuner {
     pub fn step(&mut self, data: &Dataset) -> Result<StepStats> {
         if self.step == self.cfg.steps * 3 / 4 {
             self.opt.set_learning_rate(self.cfg.lr * 0.1);
+            self.tile_opt
+                .set_learning_rate(self.cfg.lr * self.cfg.tile_lr * 0.1);
         }
         let n = self.cfg.batch;
         let x = data.batch(n, &mut self.rng, &self.dev)?;
@@ -309,7 +335,9 @@ impl FineTuner {
         let change = (y.clamp(0f32, 1f32)? - &y0)?;
         let quality = texture_weighted(&change, &y0, target_rms)?;
         let loss = (&bce + (quality * self.cfg.lambda)?)?;
-        self.opt.backward_step(&loss)?;
+        let grads = loss.backward()?;
+        self.opt.step(&grads)?;
+        self.tile_opt.step(&grads)?;
         let mse = (&y8 - &y0)?.sqr()?.mean_all()?.to_scalar::<f32>()?;
         self.step += 1;
         Ok(StepStats {

@@ -9,7 +9,7 @@
 //! edgemark-train train-generator [--photos DIR] [--out FILE] [--steps N] [--batch N] [--size PX]
 //! edgemark-train finetune-decoder (--generator FILE | --vae FILE [--vae-config sd|sdxl|tiny|config.json])
 //!                       [--photos DIR] [--model DIR] [--message HEX] [--out FILE] [--steps N]
-//!                       [--batch N] [--size PX] [--lr F] [--lambda F] [--psnr DB] [--warmup N]
+//!                       [--batch N] [--size PX] [--lr F] [--tile-lr F] [--lambda F] [--psnr DB] [--warmup N]
 //!                       [--kinds jpeg,crop,..] [--seed N] [--eval-size PX] [--eval-crops N] [--json FILE]
 //! ```
 //!
@@ -131,6 +131,7 @@ fn finetune_decoder(m: &HashMap<String, String>, photos: &std::path::Path) -> Re
         steps: get(m, "steps", d.steps)?,
         batch: get(m, "batch", d.batch)?,
         lr: get(m, "lr", d.lr)?,
+        tile_lr: get(m, "tile-lr", d.tile_lr)?,
         lambda: get(m, "lambda", d.lambda)?,
         psnr: get(m, "psnr", d.psnr)?,
         warmup: get(m, "warmup", d.warmup)?,
