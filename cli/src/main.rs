@@ -10,7 +10,7 @@ mod select;
 use clap::{Parser, Subcommand};
 use edgemark::{Detector, Image};
 use rayon::prelude::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -42,6 +42,10 @@ enum Command {
         /// Worker threads (default: all cores).
         #[arg(long)]
         jobs: Option<usize>,
+        /// Extra trust anchors for C2PA signers (a PEM file of certificates), on top of the
+        /// bundled C2PA trust list.
+        #[arg(long, value_name = "PEM")]
+        c2pa_anchors: Option<PathBuf>,
     },
     /// Embed a watermark: IN -> OUT (format from OUT's extension; use PNG).
     Embed {
@@ -90,7 +94,8 @@ fn main() -> ExitCode {
             select,
             fpr,
             jobs,
-        } => detect(&paths, json, &select, fpr, jobs),
+            c2pa_anchors,
+        } => detect(&paths, json, &select, fpr, jobs, c2pa_anchors.as_deref()),
         Command::Embed {
             scheme,
             message,
@@ -131,13 +136,22 @@ fn detect(
     select: &select::Selection,
     fpr: f64,
     jobs: Option<usize>,
+    c2pa_anchors: Option<&Path>,
 ) -> Result<(), String> {
+    let mut trust = edgemark::provenance::C2paTrust::bundled();
+    if let Some(path) = c2pa_anchors {
+        let pem = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        trust = trust
+            .with_anchors(&pem)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     let detector = select
         .watermarks()?
         .into_iter()
         .fold(Detector::new(), Detector::with)
         .with_fpr(fpr)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .with_c2pa_trust(trust);
     let (files, missing) = files::collect(paths);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(0))

@@ -527,3 +527,65 @@ fn trace_names_the_viewer_of_re_encoded_screenshots_and_nobody_on_clean_ones() {
     assert!(o.status.success());
     assert!(json_lines(&o)[0]["error"].is_string());
 }
+
+/// C2PA-signed files from the real SDK (tests/python/c2pa_sign.py): `detect --json` validates
+/// them against `--c2pa-anchors`; an anchors file without certificates is a usage error.
+#[test]
+fn detect_validates_c2pa_manifests_against_given_anchors() {
+    let Some(py) = edgemark_tests::python() else {
+        return;
+    };
+    let dir = scratch("c2pa");
+    edgemark_tests::run_python(
+        &py,
+        "c2pa_sign.py",
+        &[
+            &fixture("coffee.png").to_string_lossy(),
+            &dir.to_string_lossy(),
+        ],
+    );
+    let ca = dir.join("test-ca.pem");
+    let files = ["ai.png", "camera.jpg", "other-ca.jpg", "plain.jpg"].map(|f| dir.join(f));
+    let mut args = vec!["detect", "--json", "--c2pa-anchors", ca.to_str().unwrap()];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    let out = run(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out);
+    let state = |v: &serde_json::Value| {
+        let p = &v["provenance"];
+        let c2pa: Vec<_> = p["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "c2pa")
+            .map(|e| (e["c2pa"]["validation"].clone(), e["signed"].clone()))
+            .collect();
+        (p["ai_generated"].clone(), c2pa)
+    };
+    use serde_json::json;
+    let want = [
+        (json!(true), vec![(json!("valid"), json!(true))]),
+        (json!(false), vec![(json!("valid"), json!(true))]),
+        (json!(true), vec![(json!("untrusted_signer"), json!(false))]),
+        (json!(null), vec![]),
+    ];
+    for ((line, want), file) in lines.iter().zip(want).zip(&files) {
+        assert_eq!(state(line), want, "{}", file.display());
+    }
+    assert_eq!(lines.len(), 4);
+
+    let bad = dir.join("bad.pem");
+    std::fs::write(&bad, "not a certificate").unwrap();
+    let out = run(&[
+        "detect",
+        "--c2pa-anchors",
+        bad.to_str().unwrap(),
+        files[0].to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("C2PA trust anchors"));
+}

@@ -19,6 +19,7 @@ pub struct Detector {
     watermarks: Vec<Watermark>,
     fpr: f64,
     limits: Limits,
+    c2pa_trust: crate::provenance::C2paTrust,
 }
 
 /// The payload in readable forms.
@@ -143,8 +144,20 @@ impl Report {
     /// Adds the metadata evidence of the encoded file the report is about and of its decoded
     /// pixels ([`crate::provenance::scan_image`]) and settles the verdict again.
     pub fn add_metadata(&mut self, bytes: &[u8], image: &Image) {
+        self.add_metadata_with_trust(bytes, image, &crate::provenance::C2paTrust::bundled());
+    }
+
+    /// [`Report::add_metadata`] with C2PA signers trusted when they chain to `trust`.
+    pub fn add_metadata_with_trust(
+        &mut self,
+        bytes: &[u8],
+        image: &Image,
+        trust: &crate::provenance::C2paTrust,
+    ) {
         let mut evidence = std::mem::take(&mut self.provenance.evidence);
-        evidence.extend(crate::provenance::scan_image(bytes, image));
+        evidence.extend(crate::provenance::scan_image_with_trust(
+            bytes, image, trust,
+        ));
         self.provenance = Provenance::from_evidence(evidence);
     }
 
@@ -204,6 +217,7 @@ fn watermark_provenance(watermarks: &[Watermark], findings: &[Finding]) -> Prove
                 f.p_value.unwrap_or(1.0),
                 f.variant
             ),
+            c2pa: None,
         })
         .collect();
     Provenance::from_evidence(evidence)
@@ -241,6 +255,7 @@ impl Detector {
             watermarks: Vec::new(),
             fpr: DEFAULT_FPR,
             limits: Limits::default(),
+            c2pa_trust: crate::provenance::C2paTrust::bundled(),
         }
     }
 
@@ -262,6 +277,14 @@ impl Detector {
         self
     }
 
+    /// Sets the trust anchors C2PA signers are checked against by
+    /// [`Detector::detect_bytes`] (default: the bundled C2PA trust list; the feature `c2pa`
+    /// validates manifests at all).
+    pub fn with_c2pa_trust(mut self, trust: crate::provenance::C2paTrust) -> Detector {
+        self.c2pa_trust = trust;
+        self
+    }
+
     /// The watermarks looked for.
     pub fn watermarks(&self) -> &[Watermark] {
         &self.watermarks
@@ -276,7 +299,7 @@ impl Detector {
     pub fn detect_bytes(&self, bytes: &[u8]) -> Result<Report> {
         let image = Image::decode_with_limits(bytes, &self.limits)?;
         let mut report = self.detect(&image);
-        report.add_metadata(bytes, &image);
+        report.add_metadata_with_trust(bytes, &image, &self.c2pa_trust);
         Ok(report)
     }
 

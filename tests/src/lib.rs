@@ -68,7 +68,7 @@ pub fn photos() -> Option<Vec<PathBuf>> {
 pub fn python() -> Option<PathBuf> {
     required(
         "Python reference environment (scripts/setup-python.sh)",
-        root().join(".cache/venv/.edgemark-ready-v2"),
+        root().join(".cache/venv/.edgemark-ready-v3"),
     )?;
     Some(root().join(".cache/venv/bin/python"))
 }

@@ -97,11 +97,25 @@ export interface Evidence {
   kind: "watermark" | "c2pa" | "iptc" | "text_chunk" | "exif";
   /** Who or what it names: a preset ("sdxl"), a tool ("ComfyUI"), a standard. */
   source: string;
-  /** Whether a signature over it was verified (metadata is read, not validated: false). */
+  /** Whether a signature over it was verified: NovelAI's signed_hash (the `onnx` package),
+   *  a C2PA manifest valid and trusted (only where the core feature `c2pa` is built in; the
+   *  npm packages read C2PA manifests unvalidated: false). */
   signed: boolean;
   /** true: says AI-generated; false: says camera; null: neither. */
   ai_generated: boolean | null;
   detail: string;
+  /** A C2PA manifest's validation (only with the core feature `c2pa`). */
+  c2pa?: C2paEvidence;
+}
+
+/** What the C2PA SDK found in a manifest store. */
+export interface C2paEvidence {
+  validation: "valid" | "untrusted_signer" | "invalid" | "unreadable";
+  claim_generator: string | null;
+  signer: string | null;
+  issuer: string | null;
+  digital_source_types: string[];
+  failures: string[];
 }
 
 /** Is the image AI-generated, and on what evidence. */

@@ -2,9 +2,12 @@
 //! file carries. Watermarks come from the detector's generator presets; metadata is read from
 //! the file's bytes ([`scan`], which needs no pixels):
 //!
-//! - **C2PA** manifests (JPEG APP11 JUMBF, PNG `caBX`, WebP `C2PA`): found and searched for
-//!   the IPTC digital source type they claim. Their signatures are **not validated** here
-//!   (that needs the C2PA SDK and a trust list), so they count as unsigned claims.
+//! - **C2PA** manifests (JPEG APP11 JUMBF, PNG `caBX`, WebP `C2PA`): with the feature `c2pa`,
+//!   validated by the C2PA SDK (claim signature, hashes over the asset, the signer's chain
+//!   against the bundled C2PA trust list and [`C2paTrust`]'s anchors; offline) and reported
+//!   with the claim generator, signer, validation state and digital source types
+//!   ([`C2paEvidence`]); signed when valid and trusted. Without it they are found and searched
+//!   for the IPTC digital source type they claim, as unsigned claims.
 //! - **IPTC DigitalSourceType** in XMP (JPEG APP1, PNG `XML:com.adobe.xmp`, WebP `XMP `):
 //!   `trainedAlgorithmicMedia`, `compositeWithTrainedAlgorithmicMedia`, `algorithmicMedia`,
 //!   `compositeSynthetic` say AI; `digitalCapture` says camera (unsigned: noted, not a verdict).
@@ -21,8 +24,11 @@
 //! published key ([`check_novelai_signature`]).
 //!
 //! Metadata is easily stripped or forged: every piece of evidence says whether it is
-//! cryptographically signed (`signed`); only a NovelAI comment whose signature verifies is.
+//! cryptographically signed (`signed`): a NovelAI comment whose signature verifies, and a
+//! valid C2PA manifest whose signer chains to a trust anchor; everything else is a bare claim.
 
+#[cfg(feature = "c2pa")]
+mod c2pa_manifest;
 mod novelai;
 // Only the signature check needs Python's exact JSON (and its float formatting and parsing,
 // about 24 KB of a WebAssembly build).
@@ -61,6 +67,90 @@ pub struct Evidence {
     pub ai_generated: Option<bool>,
     /// What exactly was found (shortened).
     pub detail: String,
+    /// A C2PA manifest's validation (only with the feature `c2pa`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub c2pa: Option<C2paEvidence>,
+}
+
+/// The certificates a C2PA manifest's signer must chain to for its evidence to count as
+/// signed: the C2PA conformance trust list bundled in `core/trust/` (claim signers and
+/// time-stamping authorities) and any anchors added with [`C2paTrust::with_anchors`] (a
+/// deployment's own CA, or a test CA). Only used with the feature `c2pa`.
+#[derive(Clone, Debug, Default)]
+pub struct C2paTrust {
+    #[cfg_attr(not(feature = "c2pa"), allow(dead_code))]
+    user_anchors: Option<std::sync::Arc<str>>,
+}
+
+impl C2paTrust {
+    /// The bundled C2PA conformance trust list only.
+    pub fn bundled() -> C2paTrust {
+        C2paTrust::default()
+    }
+
+    /// Adds trust anchors: PEM certificates (`-----BEGIN CERTIFICATE-----`). Errors when
+    /// `pem` holds none, when the SDK cannot read them, or when built without `c2pa`.
+    pub fn with_anchors(self, pem: &str) -> crate::Result<C2paTrust> {
+        if !pem.contains("-----BEGIN CERTIFICATE-----") {
+            return Err(crate::Error::Config(
+                "C2PA trust anchors: no PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
+            ));
+        }
+        #[cfg(not(feature = "c2pa"))]
+        return Err(crate::Error::Config(
+            "C2PA trust anchors: built without the `c2pa` feature (no validation)".into(),
+        ));
+        #[cfg(feature = "c2pa")]
+        {
+            let mut all = self.user_anchors.as_deref().unwrap_or("").to_string();
+            all.push('\n');
+            all.push_str(pem);
+            let trust = C2paTrust {
+                user_anchors: Some(all.into()),
+            };
+            c2pa_manifest::check_anchors(pem, &trust)?;
+            Ok(trust)
+        }
+    }
+}
+
+/// What the C2PA SDK found in a manifest store.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct C2paEvidence {
+    /// The validation state of the active manifest.
+    pub validation: C2paValidation,
+    /// The tool that made the active manifest (its `claim_generator`, or its first
+    /// `claim_generator_info` name).
+    pub claim_generator: Option<String>,
+    /// The signing certificate's common name (else its organisation).
+    pub signer: Option<String>,
+    /// The signing certificate's issuer organisation.
+    pub issuer: Option<String>,
+    /// The IPTC digital source types named by the actions of every manifest in the store.
+    pub digital_source_types: Vec<String>,
+    /// The active manifest's failure codes (`signingCredential.untrusted` aside), or why the
+    /// store could not be read.
+    pub failures: Vec<String>,
+}
+
+/// A C2PA manifest's validation state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum C2paValidation {
+    /// Well formed, the signature and every hash verify, and the signer chains to a trust
+    /// anchor (C2PA's "Trusted").
+    Valid,
+    /// Well formed and verified, but the signer is on no trust list: anyone can make such a
+    /// certificate (C2PA's "Valid").
+    UntrustedSigner,
+    /// A signature or hash does not verify (the file was changed after signing), or the
+    /// manifest breaks the specification.
+    Invalid,
+    /// The store could not be read (malformed, or only a remote manifest's address, which is
+    /// never fetched).
+    Unreadable,
 }
 
 /// Where a piece of evidence comes from.
@@ -140,6 +230,7 @@ fn evidence(kind: EvidenceKind, source: &str, ai: Option<bool>, detail: &str) ->
         signed: false,
         ai_generated: ai,
         detail: d,
+        c2pa: None,
     }
 }
 
@@ -153,7 +244,21 @@ pub fn scan_image(bytes: &[u8], image: &Image) -> Vec<Evidence> {
 /// [`scan_image`] with another Ed25519 key in place of NovelAI's (a key of one's own
 /// deployment, or a test key): evidence is signed only when its signature verifies with `key`.
 pub fn scan_image_with_key(bytes: &[u8], image: &Image, key: &[u8; 32]) -> Vec<Evidence> {
-    let found = scan_found(bytes);
+    scan_image_full(bytes, image, key, &C2paTrust::bundled())
+}
+
+/// [`scan_image`] with C2PA signers trusted when they chain to `trust`'s anchors.
+pub fn scan_image_with_trust(bytes: &[u8], image: &Image, trust: &C2paTrust) -> Vec<Evidence> {
+    scan_image_full(bytes, image, &novelai::novelai_key(), trust)
+}
+
+fn scan_image_full(
+    bytes: &[u8],
+    image: &Image,
+    key: &[u8; 32],
+    trust: &C2paTrust,
+) -> Vec<Evidence> {
+    let found = scan_found(bytes, trust);
     let mut out = found.evidence;
     // Each NovelAI comment (PNG text chunk of any kind, EXIF UserComment) is checked on the
     // very text its evidence came from; at most MAX_CHECKS distinct texts per file (each check
@@ -296,10 +401,10 @@ fn novelai_fields(text: &str) -> Option<(String, Option<String>)> {
 /// Every piece of metadata evidence in an encoded file (PNG, JPEG, WebP; other formats and
 /// unreadable structure give none). Never fails: metadata is read on a best-effort basis.
 pub fn scan(bytes: &[u8]) -> Vec<Evidence> {
-    scan_found(bytes).evidence
+    scan_found(bytes, &C2paTrust::bundled()).evidence
 }
 
-fn scan_found(bytes: &[u8]) -> Found {
+fn scan_found(bytes: &[u8], trust: &C2paTrust) -> Found {
     let mut out = Found::default();
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         png(bytes, &mut out);
@@ -308,7 +413,42 @@ fn scan_found(bytes: &[u8]) -> Found {
     } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
         webp(bytes, &mut out);
     }
+    validate_c2pa(&mut out, bytes, trust);
     out
+}
+
+/// With the feature `c2pa`, the manifest store the byte scan found is validated by the C2PA
+/// SDK, whose evidence takes the place of the scan's (the SDK is only run on files where the
+/// scan found a manifest). When the SDK finds none, the scan's unsigned claim stays.
+fn validate_c2pa(found: &mut Found, bytes: &[u8], trust: &C2paTrust) {
+    #[cfg(feature = "c2pa")]
+    {
+        let is_c2pa = |e: &Evidence| e.kind == EvidenceKind::C2pa;
+        let Some(first) = found.evidence.iter().position(is_c2pa) else {
+            return;
+        };
+        let Some(validated) = c2pa_manifest::validate(bytes, trust) else {
+            return;
+        };
+        // One piece of C2PA evidence: the others the scan found go, and the NovelAI
+        // comments' indices follow the pieces that stay.
+        let mut kept = Vec::with_capacity(found.evidence.len());
+        let mut index = Vec::with_capacity(found.evidence.len());
+        for (i, e) in std::mem::take(&mut found.evidence).into_iter().enumerate() {
+            index.push(kept.len());
+            if i == first {
+                kept.push(validated.clone());
+            } else if !is_c2pa(&e) {
+                kept.push(e);
+            }
+        }
+        found.evidence = kept;
+        for (i, _) in found.comments.iter_mut() {
+            *i = index[*i];
+        }
+    }
+    #[cfg(not(feature = "c2pa"))]
+    let _ = (found, bytes, trust);
 }
 
 fn png(bytes: &[u8], out: &mut Found) {
