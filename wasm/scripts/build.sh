@@ -29,6 +29,7 @@ FEATURES="${EDGEMARK_WASM_FEATURES:-}"
 # -O3) for about 6% more decode time in Chromium (RivaGAN at 256x256; see wasm/README.md).
 case ",$FEATURES," in
   *,onnx,*) SUFFIX="-onnx"; OPT_LEVEL="${EDGEMARK_WASM_OPT_LEVEL:-z}"; WASM_OPT_FLAGS="${EDGEMARK_WASM_OPT_FLAGS:--Oz}" ;;
+  *,c2pa,*) SUFFIX="-c2pa"; OPT_LEVEL="${EDGEMARK_WASM_OPT_LEVEL:-z}"; WASM_OPT_FLAGS="${EDGEMARK_WASM_OPT_FLAGS:--Oz}" ;;
   *) SUFFIX=""; OPT_LEVEL="${EDGEMARK_WASM_OPT_LEVEL:-3}"; WASM_OPT_FLAGS="${EDGEMARK_WASM_OPT_FLAGS:--O3}" ;;
 esac
 PKG="$ROOT/wasm/pkg$SUFFIX"
@@ -93,11 +94,16 @@ fi
 
 # 6. package.json, README and the overlay helper.
 VERSION="$(awk -F'"' '/^version = / { print $2; exit }' "$ROOT/Cargo.toml")"
+case "$SUFFIX" in
+  -onnx) EXTRA=", ONNX decoders such as RivaGAN" ;;
+  -c2pa) EXTRA=", C2PA manifests validated against the C2PA trust list" ;;
+  *) EXTRA="" ;;
+esac
 cat > "$PKG.tmp/package.json" <<JSON
 {
   "name": "edgemark$SUFFIX",
   "version": "$VERSION",
-  "description": "Find and embed invisible image watermarks (Stable Diffusion XL, invisible-watermark dwtDct/dwtDctSvd${SUFFIX:+, ONNX decoders such as RivaGAN}) in the browser, with calibrated false-positive rates",
+  "description": "Find and embed invisible image watermarks (Stable Diffusion XL, invisible-watermark dwtDct/dwtDctSvd$EXTRA) in the browser, with calibrated false-positive rates",
   "license": "MIT OR Apache-2.0",
   "type": "module",
   "main": "edgemark.js",

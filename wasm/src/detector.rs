@@ -56,6 +56,10 @@ impl WasmDetector {
         if let Some(fpr) = options.fpr {
             inner = inner.with_fpr(fpr)?;
         }
+        if let Some(pem) = &options.c2pa_anchors {
+            let trust = edgemark::provenance::C2paTrust::bundled().with_anchors(pem)?;
+            inner = inner.with_c2pa_trust(trust);
+        }
         let mut limits = Limits::default();
         if let Some(max) = options.max_pixels {
             limits.max_pixels = max;

@@ -24,6 +24,9 @@ pub struct DetectorOptions {
     pub fpr: Option<f64>,
     /// Largest accepted `width * height` of an encoded image (decompression-bomb guard).
     pub max_pixels: Option<u64>,
+    /// Extra trust anchors (PEM certificates) for C2PA signers, on top of the bundled C2PA
+    /// trust list (builds with the `c2pa` feature).
+    pub c2pa_anchors: Option<String>,
 }
 
 /// The fields a JS watermark object may have ([`WatermarkSpec`]'s: the same as the C ABI's
@@ -57,8 +60,14 @@ pub struct Outputs {
 
 impl DetectorOptions {
     /// The field names a JS options object may have.
-    pub const FIELDS: &'static [&'static str] =
-        &["presets", "watermarks", "models", "fpr", "maxPixels"];
+    pub const FIELDS: &'static [&'static str] = &[
+        "presets",
+        "watermarks",
+        "models",
+        "fpr",
+        "maxPixels",
+        "c2paAnchors",
+    ];
 
     /// The watermarks these options ask for, in order: presets first, then custom ones,
     /// then neural models; nothing asked for: the default presets (the registry's rule).

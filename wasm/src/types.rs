@@ -53,6 +53,9 @@ export interface DetectorOptions {
   fpr?: number;
   /** Largest accepted width * height (decompression-bomb guard; default 64 Mpx). */
   maxPixels?: number;
+  /** Extra trust anchors (PEM certificates) for C2PA signers, on top of the bundled C2PA
+   *  trust list (c2pa package only; elsewhere it throws). */
+  c2paAnchors?: string;
 }
 
 /** The decoded payload. */

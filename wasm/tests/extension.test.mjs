@@ -1,6 +1,7 @@
 // The Manifest V3 sample in headless Chromium: its content script scans a page's images in a
 // Web Worker and marks exactly the ones the native CLI calls AI-generated (provenance: a
-// generator watermark such as SDXL's or SD 1's, or generator metadata in the file).
+// generator watermark such as SDXL's or SD 1's, generator metadata in the file, or a C2PA
+// manifest claiming AI; not a camera's C2PA manifest).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, existsSync } from "node:fs";
@@ -10,14 +11,14 @@ import { WASM_DIR, FIXTURES, serve, launch, nativeDetect } from "./harness.mjs";
 test("the extension marks the watermarked images on a page", async () => {
   const extension = path.join(WASM_DIR, "extension");
   assert.ok(existsSync(path.join(extension, "pkg", "edgemark_bg.wasm")), "run wasm/scripts/build.sh first");
-  const images = readdirSync(FIXTURES).filter((f) => /^(sdxl|clean|ai)-.*\.(png|jpg)$/.test(f)).sort();
+  const images = readdirSync(FIXTURES).filter((f) => /^(sdxl|clean|ai|camera)-.*\.(png|jpg)$/.test(f)).sort();
   const native = nativeDetect(images.map((f) => path.join(FIXTURES, f)));
   const expected = Object.fromEntries(images.map((f) => [f, native.get(path.join(FIXTURES, f)).provenance.ai_generated === true ? "detected" : "clean"]));
   assert.ok(Object.values(expected).includes("detected") && Object.values(expected).includes("clean"));
   // The SD 1 mark and the AUTOMATIC1111 metadata are flagged, and the clean photos are not.
   for (const f of images.filter((f) => f.startsWith("ai-"))) assert.equal(expected[f], "detected", `${f}: the CLI flags it`);
-  for (const f of images.filter((f) => f.startsWith("clean-"))) assert.equal(expected[f], "clean", `${f}: the CLI flags it`);
-  assert.ok(images.some((f) => f.startsWith("ai-sd1-")) && images.some((f) => f.startsWith("ai-meta-")), "fixtures");
+  for (const f of images.filter((f) => /^(clean|camera)-/.test(f))) assert.equal(expected[f], "clean", `${f}: the CLI flags it`);
+  assert.ok(["ai-sd1-", "ai-meta-", "ai-c2pa-", "camera-c2pa-"].every((p) => images.some((f) => f.startsWith(p))), "fixtures");
 
   const server = await serve();
   const browser = await launch(extension);
@@ -33,6 +34,9 @@ test("the extension marks the watermarked images on a page", async () => {
       assert.equal(outlined, mark === "detected", `${file}: outline`);
       if (file.startsWith("ai-sd1-")) assert.ok(evidence.includes("watermark:sd1") && title.includes("unsigned"), `${file}: ${evidence}`);
       if (file.startsWith("ai-meta-")) assert.ok(evidence.includes("text_chunk:AUTOMATIC1111"), `${file}: ${evidence}`);
+      // A C2PA manifest claiming AI: found in the file's bytes (the classical package reads it
+      // unvalidated); a camera's manifest is not flagged.
+      if (file.startsWith("ai-c2pa-")) assert.ok(evidence.includes("c2pa:"), `${file}: ${evidence}`);
     }
     // An "AI" badge on every flagged image's top-left corner, none on the others.
     const badges = await page.$$eval("img", (imgs) => imgs.map((i) => {

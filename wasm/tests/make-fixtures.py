@@ -9,7 +9,10 @@ imwatermark's dwtDct, 48 bits 0xB3EC907BB19E on the float image), JPEG copies (q
 4:4:4) of one clean and one marked crop, a 40x40 crop too small for the scheme, a corrupt
 file, a 1024x1024 SDXL-marked image for the latency benchmark, and two AI-generated images for
 the extension's verdict: one marked the way Stable Diffusion 1's txt2img.py marks its output
-(imw.py generator --name sd1), one with AUTOMATIC1111's `parameters` text chunk and no mark.
+(imw.py generator --name sd1), one with AUTOMATIC1111's `parameters` text chunk and no mark;
+and two JPEGs with C2PA manifests signed by the real C2PA SDK (tests/python/c2pa_sign.py, a
+test CA): an AI one (`trainedAlgorithmicMedia`, ai-c2pa-*.jpg) and a camera one
+(`digitalCapture`, camera-c2pa-*.jpg, which must not be flagged).
 """
 import os
 import subprocess
@@ -20,6 +23,7 @@ from PIL.PngImagePlugin import PngInfo
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 IMW = os.path.join(ROOT, "tests", "python", "imw.py")
+C2PA_SIGN = os.path.join(ROOT, "tests", "python", "c2pa_sign.py")
 PHOTOS = ["astronaut.png", "baboon.jpg", "chelsea.png", "fruits.jpg", "building.jpg", "coffee.png"]
 
 
@@ -60,6 +64,12 @@ def main():
     info = PngInfo()
     info.add_text("parameters", "a photo\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 384x256")
     Image.open(os.path.join(out, f"clean-{second}.png")).save(os.path.join(out, f"ai-meta-{second}.png"), pnginfo=info)
+    third = os.path.splitext(names[2])[0]
+    signed = os.path.join(out, "c2pa")
+    subprocess.run([sys.executable, C2PA_SIGN, os.path.join(out, f"clean-{third}.png"), signed],
+                   check=True, stdout=subprocess.DEVNULL)
+    os.replace(os.path.join(signed, "ai.jpg"), os.path.join(out, f"ai-c2pa-{third}.jpg"))
+    os.replace(os.path.join(signed, "camera.jpg"), os.path.join(out, f"camera-c2pa-{third}.jpg"))
     crop(Image.open(os.path.join(photos, names[0])), 40, 40).save(os.path.join(out, "tiny.png"))
     with open(os.path.join(out, "corrupt.png"), "wb") as f:
         f.write(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)

@@ -2,8 +2,8 @@
 # Browser tests of the EdgeMark npm packages in real headless Chromium. Idempotent: installs
 # what is missing (Debian chromium, npm playwright-core, the wasm32 target, wasm-bindgen-cli,
 # npm binaryen, the RivaGAN ONNX files), runs the bindings' native unit tests, builds the
-# native CLI and both packages (wasm/pkg classical, wasm/pkg-onnx with tract), makes the test
-# images, then runs `node --test`.
+# native CLI and the three packages (wasm/pkg classical, wasm/pkg-onnx with tract, wasm/pkg-c2pa
+# with the C2PA SDK), makes the test images, then runs `node --test`.
 #
 # Needs the fetched photographs (scripts/fetch-photos.sh) and the Python reference
 # environment (scripts/setup-python.sh): the SDXL-marked images are made by the real
@@ -12,7 +12,7 @@
 #   wasm/tests/run.sh               # everything: tools, unit tests, build, browser tests
 #   wasm/tests/run.sh --bench       # also the latency benchmark (wasm/tests/bench.mjs)
 #   wasm/tests/run.sh --only setup  # only install the tools
-#   wasm/tests/run.sh --only build  # tools, native CLI, both packages, test images
+#   wasm/tests/run.sh --only build  # tools, native CLI, the packages, test images
 #   wasm/tests/run.sh --only test   # the browser tests (after --only build)
 # scripts/test.sh runs the native unit tests itself, then `--only build` and `--only test`,
 # so that it can time the build and the browser tests separately.
@@ -67,23 +67,24 @@ if [ "$ONLY" != test ]; then
   (cd "$ROOT" && cargo build --release -q -p edgemark-cli)
   "$ROOT/wasm/scripts/build.sh"
   EDGEMARK_WASM_FEATURES=onnx "$ROOT/wasm/scripts/build.sh"
-  if [ ! -f "$FIXTURES/.ready-v2" ]; then
+  EDGEMARK_WASM_FEATURES=c2pa "$ROOT/wasm/scripts/build.sh"
+  if [ ! -f "$FIXTURES/.ready-v3" ]; then
     [ -f "$ROOT/.cache/photos/.ready-v1" ] || { log "photos missing: run scripts/fetch-photos.sh"; exit 1; }
     [ -x "$ROOT/.cache/venv/bin/python" ] || { log "python reference missing: run scripts/setup-python.sh"; exit 1; }
     rm -rf "$FIXTURES"
     "$ROOT/.cache/venv/bin/python" "$HERE/make-fixtures.py" "$ROOT/.cache/photos" "$FIXTURES"
-    touch "$FIXTURES/.ready-v2"
+    touch "$FIXTURES/.ready-v3"
   fi
   stage_done "build (CLI, packages, test images)"
   [ "$ONLY" != build ] || exit 0
 fi
 
-for f in "$ROOT/wasm/pkg/edgemark_bg.wasm" "$ROOT/wasm/pkg-onnx/edgemark_bg.wasm" "$FIXTURES/.ready-v2"; do
+for f in "$ROOT/wasm/pkg/edgemark_bg.wasm" "$ROOT/wasm/pkg-onnx/edgemark_bg.wasm" "$ROOT/wasm/pkg-c2pa/edgemark_bg.wasm" "$FIXTURES/.ready-v3"; do
   [ -f "$f" ] || { log "$f missing: run wasm/tests/run.sh --only build first"; exit 1; }
 done
 export EDGEMARK_WASM_FIXTURES="$FIXTURES"
 node --test --test-concurrency=1 "$HERE/browser.test.mjs" "$HERE/extension.test.mjs" "$HERE/onnx.test.mjs" \
-  "$HERE/screen.test.mjs"
+  "$HERE/screen.test.mjs" "$HERE/c2pa.test.mjs"
 stage_done "browser tests"
 if [ "$BENCH" = 1 ]; then
   node "$HERE/bench.mjs"
