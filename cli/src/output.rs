@@ -90,7 +90,15 @@ fn verdict(p: &edgemark::provenance::Provenance) -> String {
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default();
             let signed = if e.signed { ", signed" } else { "" };
-            format!("{kind} {}{signed}", e.source)
+            // A C2PA manifest that is not signed says why: untrusted signer, invalid, ...
+            let state = e
+                .c2pa
+                .as_ref()
+                .filter(|_| !e.signed)
+                .and_then(|c| serde_json::to_value(c.validation).ok())
+                .and_then(|v| v.as_str().map(|s| format!(", {s}")))
+                .unwrap_or_default();
+            format!("{kind} {}{signed}{state}", e.source)
         })
         .collect();
     format!("{answer} ({})", sources.join("; "))

@@ -577,6 +577,20 @@ fn detect_validates_c2pa_manifests_against_given_anchors() {
         assert_eq!(state(line), want, "{}", file.display());
     }
     assert_eq!(lines.len(), 4);
+    // The table says which manifest is signed, and why another is not.
+    let out = run(&[
+        "detect",
+        "--c2pa-anchors",
+        ca.to_str().unwrap(),
+        files[0].to_str().unwrap(),
+        files[2].to_str().unwrap(),
+    ]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("c2pa TestDiffusion, signed")
+            && table.contains("c2pa TestDiffusion, untrusted_signer"),
+        "{table}"
+    );
 
     let bad = dir.join("bad.pem");
     std::fs::write(&bad, "not a certificate").unwrap();

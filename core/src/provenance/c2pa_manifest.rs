@@ -99,7 +99,9 @@ pub(super) fn validate(bytes: &[u8], trust: &C2paTrust) -> Option<Evidence> {
     } else {
         None
     };
+    // Sorted: the store's manifests come in no particular order.
     let mut names: Vec<String> = types.iter().map(|t| t.0.to_string()).collect();
+    names.sort();
     names.dedup();
     let failures: Vec<String> = reader
         .validation_results()

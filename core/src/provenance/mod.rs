@@ -123,7 +123,7 @@ pub struct C2paEvidence {
     /// The tool that made the active manifest (its `claim_generator`, or its first
     /// `claim_generator_info` name).
     pub claim_generator: Option<String>,
-    /// The signing certificate's common name (else its organisation).
+    /// The signing certificate's common name (else its issuer's organisation).
     pub signer: Option<String>,
     /// The signing certificate's issuer organisation.
     pub issuer: Option<String>,
