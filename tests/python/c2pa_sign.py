@@ -34,24 +34,24 @@ NOW = datetime.datetime.now(datetime.timezone.utc)
 DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 
 
-def name(cn):
+def name(cn, org="EdgeMark tests"):
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "EdgeMark tests"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
             x509.NameAttribute(NameOID.COMMON_NAME, cn),
         ]
     )
 
 
-def authority(cn):
-    """A self-signed root (P-256): its key and certificate."""
+def authority(cn, org):
+    """A self-signed root (P-256) of organisation `org`: its key and certificate."""
     key = ec.generate_private_key(ec.SECP256R1())
     ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name(cn))
-        .issuer_name(name(cn))
+        .subject_name(name(cn, org))
+        .issuer_name(name(cn, org))
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(NOW - datetime.timedelta(days=1))
@@ -140,12 +140,12 @@ def main():
         plain[ext] = os.path.join(out, f"plain.{ext}")
         img.save(plain[ext], fmt, **kw)
 
-    ca_key, ca_cert = authority("EdgeMark test root CA")
+    ca_key, ca_cert = authority("EdgeMark test root CA", "EdgeMark test authority")
     with open(os.path.join(out, "test-ca.pem"), "wb") as f:
         f.write(ca_cert.public_bytes(serialization.Encoding.PEM))
     chain, key = leaf(ca_key, ca_cert, "EdgeMark test signer")
     trusted = signer(chain, key)
-    other_key, other_cert = authority("Unknown CA")
+    other_key, other_cert = authority("Unknown CA", "Unknown authority")
     other = signer(*leaf(other_key, other_cert, "Unknown signer"))
 
     mime = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}

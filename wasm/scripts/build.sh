@@ -4,6 +4,8 @@
 #   wasm/scripts/build.sh            # classical schemes + presets -> wasm/pkg
 #   EDGEMARK_WASM_FEATURES=onnx wasm/scripts/build.sh   # + ONNX decoders (tract; slow build)
 #                                                       # -> wasm/pkg-onnx, target dir target/wasm-onnx
+#   EDGEMARK_WASM_FEATURES=c2pa wasm/scripts/build.sh   # + C2PA validation (the C2PA SDK)
+#                                                       # -> wasm/pkg-c2pa, target dir target/wasm-c2pa-z
 #   EDGEMARK_WASM_OPT=0 wasm/scripts/build.sh           # skip wasm-opt
 #   EDGEMARK_WASM_OPT_FLAGS=-Oz wasm/scripts/build.sh   # wasm-opt level (default -O3; -Oz with onnx)
 #   EDGEMARK_WASM_OPT_LEVEL=3 ...                        # rustc opt-level (default 3; z with onnx)
@@ -28,6 +30,8 @@ FEATURES="${EDGEMARK_WASM_FEATURES:-}"
 # tract is built at opt-level "z" and wasm-opt -Oz: 2.27 MB instead of 3.99 MB gzipped (O3 and
 # -O3) for about 6% more decode time in Chromium (RivaGAN at 256x256; see wasm/README.md).
 case ",$FEATURES," in
+  *,onnx,*c2pa*|*c2pa*,onnx,*)
+    echo "[wasm/build] onnx and c2pa are separate packages: build one at a time" >&2; exit 2 ;;
   *,onnx,*) SUFFIX="-onnx"; OPT_LEVEL="${EDGEMARK_WASM_OPT_LEVEL:-z}"; WASM_OPT_FLAGS="${EDGEMARK_WASM_OPT_FLAGS:--Oz}" ;;
   *,c2pa,*) SUFFIX="-c2pa"; OPT_LEVEL="${EDGEMARK_WASM_OPT_LEVEL:-z}"; WASM_OPT_FLAGS="${EDGEMARK_WASM_OPT_FLAGS:--Oz}" ;;
   *) SUFFIX=""; OPT_LEVEL="${EDGEMARK_WASM_OPT_LEVEL:-3}"; WASM_OPT_FLAGS="${EDGEMARK_WASM_OPT_FLAGS:--O3}" ;;

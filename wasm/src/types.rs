@@ -100,9 +100,9 @@ export interface Evidence {
   kind: "watermark" | "c2pa" | "iptc" | "text_chunk" | "exif";
   /** Who or what it names: a preset ("sdxl"), a tool ("ComfyUI"), a standard. */
   source: string;
-  /** Whether a signature over it was verified: NovelAI's signed_hash (the `onnx` package),
-   *  a C2PA manifest valid and trusted (only where the core feature `c2pa` is built in; the
-   *  npm packages read C2PA manifests unvalidated: false). */
+  /** Whether a signature over it was verified: NovelAI's signed_hash (the `onnx` and `c2pa`
+   *  packages), a C2PA manifest valid and trusted (the `c2pa` package; the classical and
+   *  `onnx` packages read C2PA manifests unvalidated: false). */
   signed: boolean;
   /** true: says AI-generated; false: says camera; null: neither. */
   ai_generated: boolean | null;

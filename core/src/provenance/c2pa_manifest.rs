@@ -129,8 +129,11 @@ pub(super) fn validate(bytes: &[u8], trust: &C2paTrust) -> Option<Evidence> {
                 .and_then(|i| i.first())
                 .map(|i| i.name.clone())
         }),
+        // The SDK's `issuer()` is the signing certificate's own organisation.
         signer: active.common_name().or_else(|| active.issuer()),
-        issuer: active.issuer(),
+        issuer: active
+            .signature_info()
+            .and_then(|info| certificate_issuer(info.cert_chain())),
         digital_source_types: names,
         failures,
     };
@@ -160,9 +163,24 @@ pub(super) fn validate(bytes: &[u8], trust: &C2paTrust) -> Option<Evidence> {
     Some(e)
 }
 
+/// The issuer (organisation, else common name) of the first certificate of a PEM chain: the
+/// signing certificate's.
+fn certificate_issuer(chain: &str) -> Option<String> {
+    let pem = x509_parser::pem::Pem::iter_from_buffer(chain.as_bytes())
+        .next()?
+        .ok()?;
+    let cert = pem.parse_x509().ok()?;
+    let issuer = cert.issuer();
+    let name = issuer
+        .iter_organization()
+        .chain(issuer.iter_common_name())
+        .find_map(|a| a.as_str().ok())?;
+    Some(name.to_string())
+}
+
 /// The evidence of a manifest store the SDK could not read (malformed, or only a reference
 /// to a remote manifest, which is never fetched).
-fn unreadable(why: &str) -> Evidence {
+pub(super) fn unreadable(why: &str) -> Evidence {
     let mut e = evidence(
         EvidenceKind::C2pa,
         "C2PA",

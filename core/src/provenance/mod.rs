@@ -123,9 +123,9 @@ pub struct C2paEvidence {
     /// The tool that made the active manifest (its `claim_generator`, or its first
     /// `claim_generator_info` name).
     pub claim_generator: Option<String>,
-    /// The signing certificate's common name (else its issuer's organisation).
+    /// The signing certificate's common name (else its organisation).
     pub signer: Option<String>,
-    /// The signing certificate's issuer organisation.
+    /// The organisation (else common name) that issued the signing certificate.
     pub issuer: Option<String>,
     /// The IPTC digital source types named by the actions of every manifest in the store.
     pub digital_source_types: Vec<String>,
@@ -404,6 +404,11 @@ pub fn scan(bytes: &[u8]) -> Vec<Evidence> {
     scan_found(bytes, &C2paTrust::bundled()).evidence
 }
 
+/// [`scan`] with C2PA signers trusted when they chain to `trust`'s anchors.
+pub fn scan_with_trust(bytes: &[u8], trust: &C2paTrust) -> Vec<Evidence> {
+    scan_found(bytes, trust).evidence
+}
+
 fn scan_found(bytes: &[u8], trust: &C2paTrust) -> Found {
     let mut out = Found::default();
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
@@ -427,8 +432,15 @@ fn validate_c2pa(found: &mut Found, bytes: &[u8], trust: &C2paTrust) {
         let Some(first) = found.evidence.iter().position(is_c2pa) else {
             return;
         };
-        let Some(validated) = c2pa_manifest::validate(bytes, trust) else {
-            return;
+        // A panic inside the SDK on a hostile manifest must not take a batch down with it
+        // (natively; in WebAssembly the bindings turn it into a JS error).
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            c2pa_manifest::validate(bytes, trust)
+        }));
+        let validated = match outcome {
+            Ok(Some(e)) => e,
+            Ok(None) => return,
+            Err(_) => c2pa_manifest::unreadable("the C2PA SDK failed on this manifest"),
         };
         // One piece of C2PA evidence: the others the scan found go, and the NovelAI
         // comments' indices follow the pieces that stay.
