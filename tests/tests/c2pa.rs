@@ -252,3 +252,35 @@ fn pixel_data(b: &[u8]) -> std::ops::Range<usize> {
         at + 8 + 16..at + 8 + len
     }
 }
+
+/// A store the SDK cannot parse (its first description box renamed) is reported
+/// `unreadable`, unsigned, and keeps the claim the byte scan read in it.
+#[test]
+fn an_unreadable_store_keeps_the_unsigned_claim() {
+    let Some((cases, ca, _)) = cases("c2pa-unreadable") else {
+        return;
+    };
+    let ai = cases
+        .iter()
+        .find(|c| c.file.ends_with("ai.jpg"))
+        .expect("ai.jpg");
+    let mut bytes = std::fs::read(&ai.file).expect("read");
+    let at = bytes
+        .windows(4)
+        .position(|w| w == b"jumd")
+        .expect("a JUMBF description box");
+    bytes[at + 3] = b'X';
+    let trust = C2paTrust::bundled().with_anchors(&ca).expect("CA");
+    let evidence = edgemark::provenance::scan_with_trust(&bytes, &trust);
+    let found = c2pa_evidence(&evidence);
+    let [e] = found.as_slice() else {
+        panic!("{evidence:?}");
+    };
+    assert_eq!(
+        e.c2pa.as_ref().map(|c| c.validation),
+        Some(C2paValidation::Unreadable),
+        "{e:?}"
+    );
+    assert!(!e.signed);
+    assert_eq!(e.ai_generated, Some(true), "{e:?}");
+}

@@ -449,7 +449,12 @@ fn validate_c2pa(found: &mut Found, bytes: &[u8], trust: &C2paTrust) {
         for (i, e) in std::mem::take(&mut found.evidence).into_iter().enumerate() {
             index.push(kept.len());
             if i == first {
-                kept.push(validated.clone());
+                let mut v = validated.clone();
+                // A store the SDK cannot read keeps the scan's (unsigned) claim.
+                if v.c2pa.as_ref().map(|c| c.validation) == Some(C2paValidation::Unreadable) {
+                    v.ai_generated = e.ai_generated;
+                }
+                kept.push(v);
             } else if !is_c2pa(&e) {
                 kept.push(e);
             }
