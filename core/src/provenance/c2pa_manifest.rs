@@ -47,23 +47,9 @@ fn context(trust: &C2paTrust) -> std::result::Result<c2pa::Context, c2pa::Error>
     c2pa::Context::new().with_settings(settings)
 }
 
-/// The MIME type the SDK reads `bytes` as (the same containers [`super::scan`] reads).
-fn mime(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(&[0xFF, 0xD8]) {
-        Some("image/jpeg")
-    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        Some("image/webp")
-    } else {
-        None
-    }
-}
-
-/// The evidence of the manifest store embedded in `bytes`, validated; `None` when the SDK
-/// finds no manifest or the file is in no format it reads.
-pub(super) fn validate(bytes: &[u8], trust: &C2paTrust) -> Option<Evidence> {
-    let format = mime(bytes)?;
+/// The evidence of the manifest store embedded in `bytes` (a file of MIME type `format`),
+/// validated; `None` when the SDK finds no manifest.
+pub(super) fn validate(bytes: &[u8], format: &str, trust: &C2paTrust) -> Option<Evidence> {
     let context = match context(trust) {
         Ok(c) => c,
         Err(e) => return Some(unreadable(&format!("C2PA SDK settings: {e}"))),

@@ -411,21 +411,27 @@ pub fn scan_with_trust(bytes: &[u8], trust: &C2paTrust) -> Vec<Evidence> {
 
 fn scan_found(bytes: &[u8], trust: &C2paTrust) -> Found {
     let mut out = Found::default();
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+    // The container's MIME type, for the C2PA SDK.
+    let format = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         png(bytes, &mut out);
+        "image/png"
     } else if bytes.starts_with(&[0xFF, 0xD8]) {
         jpeg(bytes, &mut out);
+        "image/jpeg"
     } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
         webp(bytes, &mut out);
-    }
-    validate_c2pa(&mut out, bytes, trust);
+        "image/webp"
+    } else {
+        return out;
+    };
+    validate_c2pa(&mut out, bytes, format, trust);
     out
 }
 
 /// With the feature `c2pa`, the manifest store the byte scan found is validated by the C2PA
 /// SDK, whose evidence takes the place of the scan's (the SDK is only run on files where the
 /// scan found a manifest). When the SDK finds none, the scan's unsigned claim stays.
-fn validate_c2pa(found: &mut Found, bytes: &[u8], trust: &C2paTrust) {
+fn validate_c2pa(found: &mut Found, bytes: &[u8], format: &str, trust: &C2paTrust) {
     #[cfg(feature = "c2pa")]
     {
         let is_c2pa = |e: &Evidence| e.kind == EvidenceKind::C2pa;
@@ -435,27 +441,25 @@ fn validate_c2pa(found: &mut Found, bytes: &[u8], trust: &C2paTrust) {
         // A panic inside the SDK on a hostile manifest must not take a batch down with it
         // (natively; in WebAssembly the bindings turn it into a JS error).
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            c2pa_manifest::validate(bytes, trust)
+            c2pa_manifest::validate(bytes, format, trust)
         }));
-        let validated = match outcome {
+        let mut validated = match outcome {
             Ok(Some(e)) => e,
             Ok(None) => return,
             Err(_) => c2pa_manifest::unreadable("the C2PA SDK failed on this manifest"),
         };
+        // A store the SDK cannot read keeps the scan's (unsigned) claim.
+        if validated.c2pa.as_ref().map(|c| c.validation) == Some(C2paValidation::Unreadable) {
+            validated.ai_generated = found.evidence[first].ai_generated;
+        }
+        found.evidence[first] = validated;
         // One piece of C2PA evidence: the others the scan found go, and the NovelAI
         // comments' indices follow the pieces that stay.
         let mut kept = Vec::with_capacity(found.evidence.len());
         let mut index = Vec::with_capacity(found.evidence.len());
         for (i, e) in std::mem::take(&mut found.evidence).into_iter().enumerate() {
             index.push(kept.len());
-            if i == first {
-                let mut v = validated.clone();
-                // A store the SDK cannot read keeps the scan's (unsigned) claim.
-                if v.c2pa.as_ref().map(|c| c.validation) == Some(C2paValidation::Unreadable) {
-                    v.ai_generated = e.ai_generated;
-                }
-                kept.push(v);
-            } else if !is_c2pa(&e) {
+            if i == first || !is_c2pa(&e) {
                 kept.push(e);
             }
         }
@@ -465,7 +469,7 @@ fn validate_c2pa(found: &mut Found, bytes: &[u8], trust: &C2paTrust) {
         }
     }
     #[cfg(not(feature = "c2pa"))]
-    let _ = (found, bytes, trust);
+    let _ = (found, bytes, format, trust);
 }
 
 fn png(bytes: &[u8], out: &mut Found) {
