@@ -83,7 +83,7 @@ for f in "$ROOT/wasm/pkg/edgemark_bg.wasm" "$ROOT/wasm/pkg-onnx/edgemark_bg.wasm
   [ -f "$f" ] || { log "$f missing: run wasm/tests/run.sh --only build first"; exit 1; }
 done
 export EDGEMARK_WASM_FIXTURES="$FIXTURES"
-node --test --test-concurrency=1 "$HERE/browser.test.mjs" "$HERE/extension.test.mjs" "$HERE/onnx.test.mjs" \
+node --test --test-concurrency=1 "$HERE/size.test.mjs" "$HERE/browser.test.mjs" "$HERE/extension.test.mjs" "$HERE/onnx.test.mjs" \
   "$HERE/screen.test.mjs" "$HERE/c2pa.test.mjs"
 stage_done "browser tests"
 if [ "$BENCH" = 1 ]; then

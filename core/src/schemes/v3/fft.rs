@@ -1,8 +1,61 @@
 //! Two-dimensional FFTs over row-major complex buffers (rustfft underneath).
+//!
+//! Natively rustfft's planner picks the plan (and its AVX/SSE/NEON code). In WebAssembly a
+//! compact plan of our own ([`compact_plan`]) builds each transform from four of rustfft's
+//! algorithms only: the planner links every butterfly up to 32 plus Rader's, Good-Thomas and
+//! RadixN, about 60 KB of the gzipped classical npm package for sizes v3 rarely meets.
 
 use rustfft::num_complex::Complex32;
-use rustfft::{Fft, FftPlanner};
+use rustfft::{Fft, FftDirection};
 use std::sync::Arc;
+
+/// The transform of length `len` (`len >= 1`).
+fn plan(len: usize, direction: FftDirection) -> Arc<dyn Fft<f32>> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        compact_plan(len, direction)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        rustfft::FftPlanner::new().plan_fft(len, direction)
+    }
+}
+
+/// A plan from radix 4 (powers of two), radix 3 (powers of three), size-5 butterflies and,
+/// for what is left (a product of primes of 7 and more), Bluestein's algorithm over a
+/// power-of-two transform, joined by mixed-radix steps.
+#[cfg(any(target_arch = "wasm32", test))]
+fn compact_plan(len: usize, direction: FftDirection) -> Arc<dyn Fft<f32>> {
+    use rustfft::algorithm::butterflies::{Butterfly1, Butterfly5};
+    use rustfft::algorithm::{BluesteinsAlgorithm, MixedRadix, Radix3, Radix4};
+    let len = len.max(1);
+    let twos = len.trailing_zeros();
+    let mut rest = len >> twos;
+    let mut threes = 1;
+    while rest.is_multiple_of(3) {
+        rest /= 3;
+        threes *= 3;
+    }
+    let mut parts: Vec<Arc<dyn Fft<f32>>> = Vec::new();
+    if twos > 0 {
+        parts.push(Arc::new(Radix4::new(1 << twos, direction)));
+    }
+    if threes > 1 {
+        parts.push(Arc::new(Radix3::new(threes, direction)));
+    }
+    while rest.is_multiple_of(5) {
+        rest /= 5;
+        parts.push(Arc::new(Butterfly5::new(direction)));
+    }
+    if rest > 1 {
+        let inner = Arc::new(Radix4::new((2 * rest - 1).next_power_of_two(), direction));
+        parts.push(Arc::new(BluesteinsAlgorithm::new(rest, inner)));
+    }
+    parts
+        .into_iter()
+        .reduce(|a, b| Arc::new(MixedRadix::new(a, b)) as Arc<dyn Fft<f32>>)
+        .unwrap_or_else(|| Arc::new(Butterfly1::new(direction)))
+}
 
 /// Plans for one `width x height` size, forward or inverse.
 pub(crate) struct Fft2 {
@@ -14,18 +67,12 @@ pub(crate) struct Fft2 {
 
 impl Fft2 {
     pub(crate) fn new(width: usize, height: usize, inverse: bool) -> Fft2 {
-        let mut planner = FftPlanner::new();
-        let (rows, cols) = if inverse {
-            (
-                planner.plan_fft_inverse(width),
-                planner.plan_fft_inverse(height),
-            )
+        let direction = if inverse {
+            FftDirection::Inverse
         } else {
-            (
-                planner.plan_fft_forward(width),
-                planner.plan_fft_forward(height),
-            )
+            FftDirection::Forward
         };
+        let (rows, cols) = (plan(width, direction), plan(height, direction));
         Fft2 {
             width,
             height,
@@ -124,6 +171,39 @@ mod tests {
             assert!((a - b).abs() < 1e-4);
         }
         assert_eq!(bin(-1, 8), 7);
+    }
+
+    #[test]
+    fn the_compact_plan_equals_the_planner_on_every_kind_of_length() {
+        // Powers of two, of three, fives, primes and their mixtures (Bluestein's lengths).
+        for len in [
+            1usize, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 15, 16, 25, 27, 30, 31, 45, 64, 81, 96, 98,
+            100, 125, 128, 150, 181, 192, 243, 256, 360, 362, 480, 500, 510, 512, 686, 768, 1000,
+            1022, 1024, 1366, 2048,
+        ] {
+            for direction in [FftDirection::Forward, FftDirection::Inverse] {
+                let data: Vec<Complex32> = (0..len)
+                    .map(|i| {
+                        Complex32::new(((i * 7919) % 101) as f32 - 50.0, ((i * 31) % 13) as f32)
+                    })
+                    .collect();
+                let mut want = data.clone();
+                rustfft::FftPlanner::new()
+                    .plan_fft(len, direction)
+                    .process(&mut want);
+                let mut got = data;
+                let fft = compact_plan(len, direction);
+                assert_eq!(fft.len(), len);
+                fft.process(&mut got);
+                let scale = want.iter().map(|c| c.norm()).fold(1.0f32, f32::max);
+                for (k, (a, b)) in got.iter().zip(&want).enumerate() {
+                    assert!(
+                        (a - b).norm() <= 1e-5 * scale,
+                        "length {len} {direction:?} bin {k}: {a} vs {b}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
