@@ -57,10 +57,6 @@ impl Field {
             self.exp[(self.log[a as usize] as usize + N - self.log[b as usize] as usize) % N]
         }
     }
-    /// alpha^i for any integer i.
-    fn pow_alpha(&self, i: i64) -> u8 {
-        self.exp[i.rem_euclid(N as i64) as usize]
-    }
 }
 
 /// A binary BCH code of length 127 correcting `t` errors, systematic: a code word is the
@@ -181,18 +177,24 @@ impl Bch {
             return None;
         }
         let f = &self.field;
-        // Syndromes S_i = r(alpha^i), i = 1..2t.
-        let syn: Vec<u8> = (1..=2 * self.t)
-            .map(|i| {
-                word.iter().enumerate().fold(0u8, |acc, (j, &b)| {
-                    if b {
-                        acc ^ f.pow_alpha((i * (N - 1 - j)) as i64)
-                    } else {
-                        acc
-                    }
-                })
-            })
-            .collect();
+        // Syndromes S_i = r(alpha^i), i = 1..2t: the odd ones summed (the exponent of bit j,
+        // i (N - 1 - j) mod N, stepped down by i), the even ones S_2i = S_i^2 (a binary word).
+        let mut syn = vec![0u8; 2 * self.t];
+        for i in (1..=2 * self.t).step_by(2) {
+            let step = i % N;
+            let mut e = (i * (N - 1)) % N;
+            let mut acc = 0u8;
+            for &b in word {
+                if b {
+                    acc ^= f.exp[e];
+                }
+                e = if e >= step { e - step } else { e + N - step };
+            }
+            syn[i - 1] = acc;
+        }
+        for i in (2..=2 * self.t).step_by(2) {
+            syn[i - 1] = f.mul(syn[i / 2 - 1], syn[i / 2 - 1]);
+        }
         let mut fixed = word.to_vec();
         if syn.iter().all(|&s| s == 0) {
             return Some(Corrected {
@@ -238,19 +240,33 @@ impl Bch {
         if degree != l || l > self.t {
             return None;
         }
-        // Chien search: an error at degree p when C(alpha^-p) = 0.
+        // Chien search: an error at degree p when C(alpha^-p) = 0. Term i is
+        // c_i alpha^(-i p): its exponent log c_i - i p (mod N) steps down by i per p. A
+        // polynomial of degree l has at most l roots, so the search stops at the l-th.
+        let mut terms: Vec<(usize, usize)> = c
+            .iter()
+            .enumerate()
+            .filter(|&(_, &ci)| ci != 0)
+            .map(|(i, &ci)| (f.log[ci as usize] as usize, i % N))
+            .collect();
         let mut found = 0;
         for p in 0..N {
             let mut v = 0u8;
-            for (i, &ci) in c.iter().enumerate() {
-                if ci != 0 {
-                    v ^= f.mul(ci, f.pow_alpha(-((i * p) as i64)));
-                }
+            for (e, step) in terms.iter_mut() {
+                v ^= f.exp[*e];
+                *e = if *e >= *step {
+                    *e - *step
+                } else {
+                    *e + N - *step
+                };
             }
             if v == 0 {
                 let j = N - 1 - p;
                 fixed[j] = !fixed[j];
                 found += 1;
+                if found == l {
+                    break;
+                }
             }
         }
         if found != l {

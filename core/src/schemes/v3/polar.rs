@@ -178,19 +178,25 @@ pub(crate) fn search(s: &Search, at: impl Fn(f32, f32) -> f32, keep: usize) -> V
 /// Calls `hit(d, e, value)` for every local maximum (3x3) of `value` (rows of `N_PHI`) over
 /// shifts `0..=shifts` and all angles (wrapping around).
 fn peaks(value: &[f32], shifts: usize, mut hit: impl FnMut(usize, usize, f32)) {
-    let at = |d: usize, e: usize| value[d * N_PHI + e];
+    let row = |d: usize| &value[d * N_PHI..(d + 1) * N_PHI];
+    // A cell is a peak when no neighbour is above it (`!(x <= v)`, so that a NaN is never one).
+    let below =
+        |r: &[f32], el: usize, e: usize, er: usize, v: f32| r[el] <= v && r[e] <= v && r[er] <= v;
     for d in 0..=shifts {
-        let others = [d.checked_sub(1), (d < shifts).then_some(d + 1)];
+        let (mid, up, down) = (
+            row(d),
+            d.checked_sub(1).map(row),
+            (d < shifts).then(|| row(d + 1)),
+        );
         for e in 0..N_PHI {
-            let v = at(d, e);
-            let (el, er) = ((e + N_PHI - 1) % N_PHI, (e + 1) % N_PHI);
+            let v = mid[e];
+            let el = if e == 0 { N_PHI - 1 } else { e - 1 };
+            let er = if e + 1 == N_PHI { 0 } else { e + 1 };
             // The same row first: most cells fail there, in memory already read.
-            let top = at(d, el) <= v
-                && at(d, er) <= v
-                && others
-                    .iter()
-                    .flatten()
-                    .all(|&dr| at(dr, el) <= v && at(dr, e) <= v && at(dr, er) <= v);
+            let top = mid[el] <= v
+                && mid[er] <= v
+                && up.is_none_or(|r| below(r, el, e, er, v))
+                && down.is_none_or(|r| below(r, el, e, er, v));
             if top {
                 hit(d, e, v);
             }

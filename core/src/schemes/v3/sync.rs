@@ -599,10 +599,10 @@ pub(crate) fn fold(white: &[f32], w: usize, h: usize, lattice: &Lattice) -> Vec<
     let n = TILE;
     let t = n as f64;
     let det = lattice.det() as f64;
-    let mut sum = vec![0.0f32; n * n];
-    let mut weight = vec![0.0f32; n * n];
+    // Sum and weight of each tile pixel side by side: one cache line per scattered pixel.
+    let mut acc = vec![[0.0f32; 2]; n * n];
     if det.abs() < 1e-3 {
-        return sum;
+        return vec![0.0f32; n * n];
     }
     // Image offset -> tile coordinates: u = TILE * B^-1 d.
     let ia = t * lattice.v2[1] as f64 / det;
@@ -637,25 +637,24 @@ pub(crate) fn fold(white: &[f32], w: usize, h: usize, lattice: &Lattice) -> Vec<
             let w10 = au * (1.0 - av);
             let w01 = (1.0 - au) * av;
             let w11 = au * av;
-            sum[j0 * n + i0] += w00 * val;
-            weight[j0 * n + i0] += w00;
-            sum[j0 * n + i1] += w10 * val;
-            weight[j0 * n + i1] += w10;
-            sum[j1 * n + i0] += w01 * val;
-            weight[j1 * n + i0] += w01;
-            sum[j1 * n + i1] += w11 * val;
-            weight[j1 * n + i1] += w11;
+            for (k, wt) in [
+                (j0 * n + i0, w00),
+                (j0 * n + i1, w10),
+                (j1 * n + i0, w01),
+                (j1 * n + i1, w11),
+            ] {
+                let a = &mut acc[k];
+                a[0] += wt * val;
+                a[1] += wt;
+            }
             u = u.wrapping_add(su);
             v = v.wrapping_add(sv);
         }
     }
-    for (s, &wt) in sum.iter_mut().zip(&weight) {
-        if wt > 1e-6 {
-            *s /= wt;
-        } else {
-            *s = 0.0;
-        }
-    }
+    let mut sum: Vec<f32> = acc
+        .iter()
+        .map(|&[s, wt]| if wt > 1e-6 { s / wt } else { 0.0 })
+        .collect();
     let mean = sum.iter().sum::<f32>() / sum.len() as f32;
     sum.iter_mut().for_each(|s| *s -= mean);
     sum
