@@ -179,7 +179,7 @@ pub(crate) fn search(s: &Search, at: impl Fn(f32, f32) -> f32, keep: usize) -> V
 /// shifts `0..=shifts` and all angles (wrapping around).
 fn peaks(value: &[f32], shifts: usize, mut hit: impl FnMut(usize, usize, f32)) {
     let row = |d: usize| &value[d * N_PHI..(d + 1) * N_PHI];
-    // A cell is a peak when no neighbour is above it (`!(x <= v)`, so that a NaN is never one).
+    // A cell is a peak when every neighbour is `<=` it (so a NaN, on either side, never is).
     let below =
         |r: &[f32], el: usize, e: usize, er: usize, v: f32| r[el] <= v && r[e] <= v && r[er] <= v;
     for d in 0..=shifts {
