@@ -71,6 +71,13 @@ pub fn table(results: &[FileResult]) {
     }
 }
 
+/// The name a unit enum has in the JSON output (`"text_chunk"`, `"untrusted_signer"`).
+fn json_name(value: impl serde::Serialize) -> Option<String> {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+}
+
 /// The provenance line of the table: the verdict and its evidence's sources.
 fn verdict(p: &edgemark::provenance::Provenance) -> String {
     let answer = match p.ai_generated {
@@ -85,18 +92,15 @@ fn verdict(p: &edgemark::provenance::Provenance) -> String {
         .evidence
         .iter()
         .map(|e| {
-            let kind = serde_json::to_value(e.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
+            let kind = json_name(e.kind).unwrap_or_default();
             let signed = if e.signed { ", signed" } else { "" };
             // A C2PA manifest that is not signed says why: untrusted signer, invalid, ...
             let state = e
                 .c2pa
                 .as_ref()
                 .filter(|_| !e.signed)
-                .and_then(|c| serde_json::to_value(c.validation).ok())
-                .and_then(|v| v.as_str().map(|s| format!(", {s}")))
+                .and_then(|c| json_name(c.validation))
+                .map(|s| format!(", {s}"))
                 .unwrap_or_default();
             format!("{kind} {}{signed}{state}", e.source)
         })
