@@ -222,7 +222,7 @@ pub struct PretrainConfig {
     pub batch: usize,
     /// Learning rate (AdamW; a tenth for the last quarter).
     pub lr: f64,
-    /// Seed of the crops.
+    /// Seed of the initial weights and of the crops.
     pub seed: u64,
 }
 
@@ -237,6 +237,45 @@ impl Default for PretrainConfig {
     }
 }
 
+/// Re-draws every convolution of `varmap` from `seed` with candle's default initialisation
+/// (weights Kaiming-normal for ReLU, `sqrt(2 / fan_in)`; biases uniform in
+/// `+-1 / sqrt(fan_in)`): candle draws from an unseeded generator on the CPU, so without this
+/// two runs with the same settings start from different networks (and a short run can land in
+/// a start the bit loss does not move).
+fn seed_convs(varmap: &VarMap, seed: u64) -> Result<()> {
+    let vars = varmap
+        .data()
+        .lock()
+        .map_err(|_| Error::Config("parameter map poisoned".into()))?;
+    let mut names: Vec<&String> = vars.keys().collect();
+    names.sort();
+    let mut rng = Rng::new(seed ^ 0x1A17);
+    for name in names {
+        let Some(prefix) = name.strip_suffix(".weight") else {
+            continue;
+        };
+        let w = &vars[name];
+        let fan_in: usize = w.dims().iter().skip(1).product();
+        let std = (2.0 / fan_in.max(1) as f32).sqrt();
+        let normal: Vec<f32> = (0..w.elem_count())
+            .map(|_| {
+                // Box-Muller.
+                let (u, v) = (rng.uniform().max(1e-7), rng.uniform());
+                std * (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
+            })
+            .collect();
+        w.set(&Tensor::from_vec(normal, w.shape(), w.device())?)?;
+        if let Some(b) = vars.get(&format!("{prefix}.bias")) {
+            let bound = 1.0 / (fan_in.max(1) as f32).sqrt();
+            let u: Vec<f32> = (0..b.elem_count())
+                .map(|_| rng.range(-bound, bound))
+                .collect();
+            b.set(&Tensor::from_vec(u, b.shape(), b.device())?)?;
+        }
+    }
+    Ok(())
+}
+
 /// Trains a [`TinyVae`] to reconstruct photo crops (mean squared error) and returns its
 /// parameters; `log` gets a line every 50 steps with the reconstruction PSNR.
 pub fn pretrain(data: &Dataset, cfg: &PretrainConfig, mut log: impl FnMut(&str)) -> Result<VarMap> {
@@ -244,6 +283,7 @@ pub fn pretrain(data: &Dataset, cfg: &PretrainConfig, mut log: impl FnMut(&str))
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &dev);
     let g = TinyVae::new(&vb, None)?;
+    seed_convs(&varmap, cfg.seed)?;
     let mut opt = AdamW::new(
         varmap.all_vars(),
         ParamsAdamW {
