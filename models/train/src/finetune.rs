@@ -51,6 +51,15 @@ impl Source {
         }
     }
 
+    /// The same kind of generator (and sizes) read from another file, e.g. a fine-tuned copy
+    /// written by [`FineTuner::save`].
+    pub fn with_path(&self, path: PathBuf) -> Source {
+        match self {
+            Source::Tiny(_) => Source::Tiny(path),
+            Source::Sd(_, cfg) => Source::Sd(path, cfg.clone()),
+        }
+    }
+
     /// The generator, read-only.
     pub fn load(&self, dev: &Device) -> Result<Box<dyn Generator>> {
         Ok(match self {

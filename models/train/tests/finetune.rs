@@ -279,7 +279,7 @@ fn a_few_steps_mark_every_image_the_generator_makes() {
     let out = dir.join("tuned.safetensors");
     ft.save(&out).unwrap();
 
-    // Read through EdgeMark (tract, the int8 card) exactly as `edgemark detect` reads.
+    // Read through EdgeMark (tract, the scheme's card) exactly as `edgemark detect` reads.
     let covers = evaluate::covers(&held, 96).unwrap();
     let card = model_dir().join("card.toml");
     let e = gen_eval::evaluate(
@@ -374,6 +374,15 @@ fn stable_diffusion_vae_decoder_fine_tunes_and_its_encoder_stays() {
     // The fine-tuned file loads as a VAE again (with its tile), and a wrong extractor is an
     // error, not a silent run.
     SdVae::load(&out, &VaeConfig::tiny(), &dev).unwrap();
+    // `eval-finetuned` reads it the same way (the original's kind and sizes, the tuned file),
+    // and it decodes as the fine-tuner left it.
+    let reread = source.with_path(out.clone()).load(&dev).unwrap();
+    let z = ft
+        .original()
+        .encode(&data.batch(1, &mut Rng::new(5), &dev).unwrap())
+        .unwrap();
+    let (a, b) = (ft.tuned().decode(&z).unwrap(), reread.decode(&z).unwrap());
+    assert!(max_diff(&a, &b) < 1e-6);
     let e = FineTuner::new(
         &source,
         &model_dir().join("decoder.int8.onnx"),

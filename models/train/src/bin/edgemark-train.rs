@@ -10,7 +10,10 @@
 //! edgemark-train finetune-decoder (--generator FILE | --vae FILE [--vae-config sd|sdxl|tiny|config.json])
 //!                       [--photos DIR] [--model DIR] [--message HEX] [--out FILE] [--steps N]
 //!                       [--batch N] [--size PX] [--lr F] [--tile-lr F] [--lambda F] [--psnr DB] [--warmup N]
-//!                       [--kinds jpeg,crop,..] [--seed N] [--eval-size PX] [--eval-crops N] [--json FILE]
+//!                       [--kinds jpeg,crop,..] [--seed N] [--card FILE] [--eval-size PX] [--eval-crops N]
+//!                       [--json FILE]
+//! edgemark-train eval-finetuned (--generator FILE | --vae FILE [--vae-config ..]) --tuned FILE [--photos DIR] [--model DIR]
+//!                       [--card FILE] [--message HEX] [--seed N] [--eval-size PX] [--eval-crops N] [--json FILE]
 //! ```
 //!
 //! `finetune-decoder` fine-tunes a generator's image decoder so that every image it makes
@@ -108,8 +111,10 @@ fn train_generator(m: &HashMap<String, String>, photos: &std::path::Path) -> Res
     Ok(())
 }
 
-fn finetune_decoder(m: &HashMap<String, String>, photos: &std::path::Path) -> Result<()> {
-    let source = match (m.get("generator"), m.get("vae")) {
+/// The generator to fine-tune or evaluate: `--generator` (a [`generator::TinyVae`] file) or
+/// `--vae` (diffusers' `AutoencoderKL`, sizes from `--vae-config`).
+fn source(m: &HashMap<String, String>) -> Result<Source> {
+    Ok(match (m.get("generator"), m.get("vae")) {
         (Some(g), None) => Source::Tiny(PathBuf::from(g)),
         (None, Some(v)) => Source::Sd(
             PathBuf::from(v),
@@ -122,10 +127,14 @@ fn finetune_decoder(m: &HashMap<String, String>, photos: &std::path::Path) -> Re
                     .into(),
             ))
         }
-    };
+    })
+}
+
+fn finetune_decoder(m: &HashMap<String, String>, photos: &std::path::Path) -> Result<()> {
+    let source = source(m)?;
     let model = PathBuf::from(get(m, "model", "models/edgemark-hidden-48".to_string())?);
     let extractor = model.join(export::DECODER_FILE);
-    let card = model.join("card.toml");
+    let card = card_path(m, &model);
     let d = finetune::Config::default();
     let cfg = finetune::Config {
         steps: get(m, "steps", d.steps)?,
@@ -162,28 +171,57 @@ fn finetune_decoder(m: &HashMap<String, String>, photos: &std::path::Path) -> Re
     )?);
     ft.save(&out)?;
     println!("wrote {} (fine-tuning {secs:.0} s)", out.display());
+    evaluate_generators(
+        m,
+        ft.original(),
+        ft.tuned(),
+        (&held, &train),
+        &card,
+        &message_text,
+        seed,
+        Some(secs),
+    )
+}
+
+/// The fine-tuned generator's card: `--card FILE`, else the `card.toml` of `--model` (default
+/// `models/edgemark-hidden-48`, what `edgemark detect --scheme edgemark-hidden-48` loads).
+fn card_path(m: &HashMap<String, String>, model: &std::path::Path) -> PathBuf {
+    m.get("card")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| model.join("card.toml"))
+}
+
+/// Evaluates a fine-tuned generator against its original on the held-out and the training
+/// photos through `card`'s scheme; prints both tables and writes `--json`.
+#[allow(clippy::too_many_arguments)]
+fn evaluate_generators(
+    m: &HashMap<String, String>,
+    original: &dyn generator::Generator,
+    tuned: &dyn generator::Generator,
+    (held, train): (&[PathBuf], &[PathBuf]),
+    card: &std::path::Path,
+    message_text: &str,
+    seed: u64,
+    fine_tuning_seconds: Option<f64>,
+) -> Result<()> {
+    let bits = edgemark::neural::Neural::load(card)?.card().bits;
+    let message = finetune::parse_message(message_text, bits)?;
     let eval_size: u32 = get(m, "eval-size", 256)?;
     let per: usize = get(m, "eval-crops", 4)?;
+    println!("reading with {}", card.display());
     let mut json = Vec::new();
-    for (label, files) in [("held-out photos", &held), ("training photos", &train)] {
+    for (label, files) in [("held-out photos", held), ("training photos", train)] {
         let covers = evaluate::covers(files, get(m, "eval-max-side", 512)?)?;
         let e = gen_eval::evaluate(
-            ft.original(),
-            ft.tuned(),
-            &covers,
-            eval_size,
-            per,
-            &card,
-            &message,
-            1e-6,
-            seed,
+            original, tuned, &covers, eval_size, per, card, &message, 1e-6, seed,
         )?;
         println!("\n## {label}\n\n{}", gen_eval::table(&e));
         json.push(serde_json::json!({"set": label, "eval": e}));
     }
     if let Some(j) = m.get("json") {
         let text = serde_json::to_string_pretty(&serde_json::json!({
-            "fine_tuning_seconds": secs,
+            "fine_tuning_seconds": fine_tuning_seconds,
+            "card": card.display().to_string(),
             "message": message_text,
             "sets": json,
         }))
@@ -193,11 +231,36 @@ fn finetune_decoder(m: &HashMap<String, String>, photos: &std::path::Path) -> Re
     Ok(())
 }
 
+/// `eval-finetuned`: evaluates a generator fine-tuned earlier (`--tuned`, written by
+/// `finetune-decoder --out`) against its original (`--generator`), as `finetune-decoder` does
+/// after training, with any card (`--card`).
+fn eval_finetuned(m: &HashMap<String, String>, photos: &std::path::Path) -> Result<()> {
+    let model = PathBuf::from(get(m, "model", "models/edgemark-hidden-48".to_string())?);
+    let card = card_path(m, &model);
+    let dev = candle_core::Device::Cpu;
+    let source = source(m)?;
+    let original = source.load(&dev)?;
+    let tuned = source.with_path(need(m, "tuned")?).load(&dev)?;
+    let (train, held) = split(photos)?;
+    let seed: u64 = get(m, "seed", finetune::Config::default().seed)?;
+    let message_text = get(m, "message", DEFAULT_MESSAGE.to_string())?;
+    evaluate_generators(
+        m,
+        original.as_ref(),
+        tuned.as_ref(),
+        (&held, &train),
+        &card,
+        &message_text,
+        seed,
+        None,
+    )
+}
+
 fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (cmd, rest) = args.split_first().ok_or_else(|| {
         Error::Config(
-            "usage: edgemark-train train|export|eval|bench|train-generator|finetune-decoder ..."
+            "usage: edgemark-train train|export|eval|bench|train-generator|finetune-decoder|eval-finetuned ..."
                 .into(),
         )
     })?;
@@ -274,6 +337,7 @@ fn run() -> Result<()> {
         }
         "train-generator" => train_generator(&m, &photos)?,
         "finetune-decoder" => finetune_decoder(&m, &photos)?,
+        "eval-finetuned" => eval_finetuned(&m, &photos)?,
         other => return Err(Error::Config(format!("unknown command '{other}'"))),
     }
     Ok(())
