@@ -324,7 +324,7 @@ fn a_model_card_dropped_into_the_model_folder_is_listed_and_usable() {
     let from = repo_models().join("edgemark-hidden-48");
     let to = dir.join("mine");
     std::fs::create_dir_all(&to).unwrap();
-    for f in ["decoder.int8.onnx", "encoder.onnx"] {
+    for f in ["decoder.onnx", "encoder.onnx"] {
         std::fs::copy(from.join(f), to.join(f)).unwrap();
     }
     let card = std::fs::read_to_string(from.join("card.toml"))

@@ -137,7 +137,7 @@ mod tests {
         let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models");
         let expected = [
             ("edgemark-hidden-48/card.toml", LEARNED_TILED),
-            ("edgemark-hidden-48/card-fp32.toml", LEARNED_TILED),
+            ("edgemark-hidden-48/card-int8.toml", LEARNED_TILED),
             ("rivagan/card.toml", NATIVE),
         ];
         for (path, search) in expected {

@@ -6,7 +6,7 @@
  *   test_models --info      (prints edgemark_build_info's JSON)
  *
  * MODEL_DIR is models/edgemark-hidden-48 (EdgeMark's own learned 48-bit watermark: card.toml,
- * decoder.int8.onnx, encoder.onnx, committed); CLEAN.png the committed 256x256 fixture. The
+ * decoder.onnx, encoder.onnx, committed); CLEAN.png the committed 256x256 fixture. The
  * model is used both ways the C ABI offers: by path (the JSON configurations' "models") and
  * as bytes in memory (EdgemarkModelBytes). Every check prints a line; the exit status is the
  * number of failed checks. */
@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
     snprintf(path, sizeof path, "%s/card.toml", argv[1]);
     char *card = read_text(path);
     size_t dec_len = 0, enc_len = 0, clean_len = 0;
-    snprintf(path, sizeof path, "%s/decoder.int8.onnx", argv[1]);
+    snprintf(path, sizeof path, "%s/decoder.onnx", argv[1]);
     unsigned char *dec = read_file(path, &dec_len);
     snprintf(path, sizeof path, "%s/encoder.onnx", argv[1]);
     unsigned char *enc = read_file(path, &enc_len);

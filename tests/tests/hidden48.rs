@@ -1,4 +1,4 @@
-//! EdgeMark's own model, `edgemark-hidden-48` (committed in models/edgemark-hidden-48: int8
+//! EdgeMark's own model, `edgemark-hidden-48` (committed in models/edgemark-hidden-48: fp32
 //! decoder, fp32 encoder), through the public API: embed, then detect after the edits the
 //! model is built for (crops at any offset, resizes the card's scales undo, JPEG), and no
 //! detection on clean images.

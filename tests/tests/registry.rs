@@ -20,7 +20,7 @@ fn copy_model(dir: &Path, folder: &str, edit: impl Fn(String) -> String) {
     let from = root().join("models/edgemark-hidden-48");
     let to = dir.join(folder);
     std::fs::create_dir_all(&to).unwrap();
-    for f in ["decoder.int8.onnx", "encoder.onnx"] {
+    for f in ["decoder.onnx", "encoder.onnx"] {
         std::fs::copy(from.join(f), to.join(f))
             .unwrap_or_else(|e| panic!("committed {}: {e}", from.join(f).display()));
     }

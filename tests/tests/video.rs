@@ -160,6 +160,12 @@ fn summary(findings: &[Finding]) -> Vec<String> {
 /// frames 14 and 15 at 41 bits), single frames 2-9 of 16 (mean 5.8); at sigma 70 (JPEG 15)
 /// seed 1 misses frames 7 and 8. With a window of 1 (a single frame's decision) the window
 /// assertion fails.
+///
+/// Read with the model's int8 decoder (`card-int8.toml`), with which the table above was
+/// measured. The fp32 decoder (`card.toml`, the default since session 18) is a little weaker
+/// at this edge: over seeds 1-24 at sigma 65 it misses a full window for seeds 2, 8 and 19
+/// (weakest 39-41 bits; single frames 1-9, mean 5.2), the int8 one for seed 19 only (mean
+/// 5.8); at sigma 60 the fp32 decoder finds every full window of all 24 seeds.
 #[test]
 fn own_model_clips_are_found_over_a_window_of_frames() {
     let Some(photos) = photos() else {
@@ -169,8 +175,10 @@ fn own_model_clips_are_found_over_a_window_of_frames() {
         .iter()
         .find(|p| p.file_name().is_some_and(|n| n == "building.jpg"))
         .expect("building.jpg among the photographs");
-    let model =
-        Neural::load(root().join("models/edgemark-hidden-48/card.toml")).expect("the model loads");
+    // The int8 card: the setting above was measured with it (and the suite keeps a test of
+    // tract's quantized path).
+    let model = Neural::load(root().join("models/edgemark-hidden-48/card-int8.toml"))
+        .expect("the model loads");
     let message = Bits::from_hex("0x5EC7A1D09B3F").unwrap();
     let mark = Watermark::new("edgemark-hidden-48", model, Some(message)).unwrap();
     let detector = Detector::new().with(mark.clone());
