@@ -32,6 +32,11 @@ pub struct MarkArgs {
     /// Embedding strength as a PSNR in dB (30-60).
     #[arg(long, default_value_t = 40.5)]
     psnr: f32,
+    /// A fixed salt instead of a fresh random one, for reproducible experiments and tests: the
+    /// payload and the marked subset then follow from key, salt and recipient alone. Copies
+    /// handed out should each get a fresh salt (the default).
+    #[arg(long)]
+    salt: Option<String>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     jobs: Option<usize>,
@@ -92,9 +97,12 @@ impl Bar {
 }
 
 fn mark(a: &MarkArgs) -> Result<(), String> {
-    let opts = MarkOptions::new(&a.recipient, a.fraction)
+    let mut opts = MarkOptions::new(&a.recipient, a.fraction)
         .and_then(|o| o.with_key(&a.key).with_psnr(a.psnr))
         .map_err(|e| e.to_string())?;
+    if let Some(salt) = &a.salt {
+        opts = opts.with_salt(salt);
+    }
     let manifest_path = a
         .manifest
         .clone()

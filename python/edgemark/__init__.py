@@ -292,14 +292,16 @@ def dataset_mark(
     key: str = "",
     manifest: Optional[PathLike] = None,
     psnr: float = 40.5,
+    salt: Optional[str] = None,
     jobs: Optional[int] = None,
     progress: Progress = None,
 ) -> Dict[str, Any]:
     """``edgemark dataset mark``: copies the dataset ``input`` to ``output``, marking
     ``fraction`` of its images for ``recipient`` (resumable; ``input`` is never written).
     Returns the manifest (also written to ``manifest``, default ``OUTPUT.manifest.json``),
-    with ``"manifest_path"`` added. ``progress``: ``True`` for a bar on stderr, or a
-    callable ``(done, total)``."""
+    with ``"manifest_path"`` added. ``salt``: a fixed salt instead of a fresh random one
+    (reproducible experiments and tests; copies handed out should each get a fresh one).
+    ``progress``: ``True`` for a bar on stderr, or a callable ``(done, total)``."""
     text, path = _native.dataset_mark(
         os.fspath(input),
         os.fspath(output),
@@ -308,6 +310,7 @@ def dataset_mark(
         key,
         os.fspath(manifest) if manifest is not None else None,
         float(psnr),
+        salt,
         jobs,
         _progress(progress),
     )

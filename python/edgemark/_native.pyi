@@ -80,6 +80,7 @@ def dataset_mark(
     key: str,
     manifest: Optional[str],
     psnr: float,
+    salt: Optional[str],
     jobs: Optional[int],
     progress: _Progress,
 ) -> Tuple[str, str]: ...

@@ -457,7 +457,7 @@ fn progress_of(callback: &Option<Py<PyAny>>) -> impl Fn(Progress) + Sync + '_ {
 
 /// `dataset mark`: returns the manifest (JSON) and where it was written.
 #[pyfunction]
-#[pyo3(signature = (input, output, recipient, fraction, key, manifest, psnr, jobs, progress))]
+#[pyo3(signature = (input, output, recipient, fraction, key, manifest, psnr, salt, jobs, progress))]
 #[allow(clippy::too_many_arguments)]
 fn dataset_mark(
     py: Python<'_>,
@@ -468,12 +468,16 @@ fn dataset_mark(
     key: String,
     manifest: Option<PathBuf>,
     psnr: f32,
+    salt: Option<String>,
     jobs: Option<usize>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<(String, String)> {
-    let opts = MarkOptions::new(recipient, fraction)
+    let mut opts = MarkOptions::new(recipient, fraction)
         .and_then(|o| o.with_key(key).with_psnr(psnr))
         .map_err(err)?;
+    if let Some(salt) = salt {
+        opts = opts.with_salt(salt);
+    }
     let path = manifest.unwrap_or_else(|| dataset::default_manifest_path(&output));
     let report = progress_of(&progress);
     let m = py
