@@ -363,13 +363,10 @@ fn a_fixed_salt_makes_the_copy_reproducible() {
     let dir = scratch("dataset-salt");
     let input = dir.join("in");
     std::fs::create_dir_all(&input).unwrap();
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = edgemark_tests::xorshift(0x9E37_79B9_7F4A_7C15);
     for i in 0..4 {
         let img = image::RgbImage::from_fn(160, 160, |x, y| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let v = (((x / 8 + y / 8) % 2) * 80 + 60) as u8 ^ (state as u8 & 0x3f);
+            let v = (((x / 8 + y / 8) % 2) * 80 + 60) as u8 ^ (next() as u8 & 0x3f);
             image::Rgb([v, v.wrapping_add(20), v.wrapping_add(40)])
         });
         img.save(input.join(format!("img{i}.png"))).unwrap();

@@ -132,7 +132,7 @@ fn source(m: &HashMap<String, String>) -> Result<Source> {
 
 fn finetune_decoder(m: &HashMap<String, String>, photos: &std::path::Path) -> Result<()> {
     let source = source(m)?;
-    let model = PathBuf::from(get(m, "model", "models/edgemark-hidden-48".to_string())?);
+    let model = model_dir(m)?;
     let extractor = model.join(export::DECODER_FILE);
     let card = card_path(m, &model);
     let d = finetune::Config::default();
@@ -177,10 +177,19 @@ fn finetune_decoder(m: &HashMap<String, String>, photos: &std::path::Path) -> Re
         ft.tuned(),
         (&held, &train),
         &card,
-        &message_text,
+        (&message, &message_text),
         seed,
         Some(secs),
     )
+}
+
+/// The watermark model folder: `--model DIR`, default `models/edgemark-hidden-48`.
+fn model_dir(m: &HashMap<String, String>) -> Result<PathBuf> {
+    Ok(PathBuf::from(get(
+        m,
+        "model",
+        "models/edgemark-hidden-48".to_string(),
+    )?))
 }
 
 /// The fine-tuned generator's card: `--card FILE`, else the `card.toml` of `--model` (default
@@ -200,12 +209,10 @@ fn evaluate_generators(
     tuned: &dyn generator::Generator,
     (held, train): (&[PathBuf], &[PathBuf]),
     card: &std::path::Path,
-    message_text: &str,
+    (message, message_text): (&[bool], &str),
     seed: u64,
     fine_tuning_seconds: Option<f64>,
 ) -> Result<()> {
-    let bits = edgemark::neural::Neural::load(card)?.card().bits;
-    let message = finetune::parse_message(message_text, bits)?;
     let eval_size: u32 = get(m, "eval-size", 256)?;
     let per: usize = get(m, "eval-crops", 4)?;
     println!("reading with {}", card.display());
@@ -213,7 +220,7 @@ fn evaluate_generators(
     for (label, files) in [("held-out photos", held), ("training photos", train)] {
         let covers = evaluate::covers(files, get(m, "eval-max-side", 512)?)?;
         let e = gen_eval::evaluate(
-            original, tuned, &covers, eval_size, per, card, &message, 1e-6, seed,
+            original, tuned, &covers, eval_size, per, card, message, 1e-6, seed,
         )?;
         println!("\n## {label}\n\n{}", gen_eval::table(&e));
         json.push(serde_json::json!({"set": label, "eval": e}));
@@ -235,8 +242,7 @@ fn evaluate_generators(
 /// `finetune-decoder --out`) against its original (`--generator`), as `finetune-decoder` does
 /// after training, with any card (`--card`).
 fn eval_finetuned(m: &HashMap<String, String>, photos: &std::path::Path) -> Result<()> {
-    let model = PathBuf::from(get(m, "model", "models/edgemark-hidden-48".to_string())?);
-    let card = card_path(m, &model);
+    let card = card_path(m, &model_dir(m)?);
     let dev = candle_core::Device::Cpu;
     let source = source(m)?;
     let original = source.load(&dev)?;
@@ -244,13 +250,16 @@ fn eval_finetuned(m: &HashMap<String, String>, photos: &std::path::Path) -> Resu
     let (train, held) = split(photos)?;
     let seed: u64 = get(m, "seed", finetune::Config::default().seed)?;
     let message_text = get(m, "message", DEFAULT_MESSAGE.to_string())?;
+    // The card alone (no ONNX) says how many bits the message has.
+    let bits = edgemark::neural::ModelCard::load(&card)?.bits;
+    let message = finetune::parse_message(&message_text, bits)?;
     evaluate_generators(
         m,
         original.as_ref(),
         tuned.as_ref(),
         (&held, &train),
         &card,
-        &message_text,
+        (&message, &message_text),
         seed,
         None,
     )
