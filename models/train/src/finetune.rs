@@ -3,9 +3,12 @@
 //! so that every image it makes carries a fixed message the extractor reads, while staying
 //! close to what the original decoder makes.
 //!
-//! Here the extractor is EdgeMark's own `edgemark-hidden-48` decoder, loaded from its
-//! committed ONNX file ([`load_extractor`]), so the fine-tuned generator's images are found
-//! by `edgemark detect --scheme edgemark-hidden-48 --message ..` as they are. One step:
+//! The extractor ([`Extractor`]) is EdgeMark's own `edgemark-hidden-48` decoder, loaded from
+//! its committed ONNX file ([`load_extractor`]), so the fine-tuned generator's images are
+//! found by `edgemark detect --scheme edgemark-hidden-48 --message ..` as they are; or
+//! `edgemark-v3`'s classical reader after synchronization ([`crate::v3reader`]), so they are
+//! found by `edgemark detect --scheme edgemark-v3`, which also undoes any rescale, rotation
+//! or crop. One step:
 //! 1. photo crops `x` are encoded by the (frozen) generator encoder: `z = E(x)`;
 //! 2. the original decoder gives `y0 = D0(z)`, the fine-tuned one `y = D(z)`;
 //! 3. `y`, rounded to 8 bits (straight-through), goes through a random differentiable
@@ -15,8 +18,8 @@
 //!    ([`crate::train::texture_weighted`]), normalised to the target PSNR;
 //! 5. loss = bit loss + `lambda` x quality loss; only the decoder's parameters move.
 //!
-//! The extractor reads a mark tiled with a period of 16 pixels, which a convolutional decoder
-//! cannot place by itself (it has no absolute position), so the fine-tuned decoder gains one
+//! Both extractors read a mark tiled with a fixed period (16 or 128 pixels), which a
+//! convolutional decoder cannot place by itself (it has no absolute position), so the fine-tuned decoder gains one
 //! parameter: a zero-initialised carrier tile added to its last full-resolution features
 //! ([`crate::generator::WATERMARK_TILE`]), shaped by the layers after it with the content.
 
@@ -28,6 +31,7 @@ use crate::model::{Arch, Decoder};
 use crate::rng::Rng;
 use crate::sdvae::{SdVae, VaeConfig};
 use crate::train::{bce_with_logits, bit_accuracy, texture_weighted};
+use crate::v3reader::V3Reader;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
 use std::collections::HashMap;
@@ -162,6 +166,80 @@ pub fn parse_message(text: &str, bits: usize) -> Result<Vec<bool>> {
     Ok(parsed.as_slice().to_vec())
 }
 
+/// The frozen reader a generator is fine-tuned against, with the values it should read.
+pub enum Extractor {
+    /// `edgemark-hidden-48`'s decoder network and the message's bits.
+    Hidden {
+        /// The decoder.
+        decoder: Box<Decoder>,
+        /// Its tile period.
+        period: usize,
+        /// `[1, bits]`: the message.
+        targets: Tensor,
+    },
+    /// `edgemark-v3`'s reader after synchronization, for one payload's carrier.
+    V3 {
+        /// The stand-in reader.
+        reader: V3Reader,
+        /// `[1, K]`: ones (every component in its carrier's phase).
+        targets: Tensor,
+    },
+}
+
+impl Extractor {
+    /// `edgemark-hidden-48`'s float32 decoder (`decoder.onnx`), reading `message` (as many
+    /// bits as the decoder reads).
+    pub fn hidden(onnx: &Path, message: &[bool], dev: &Device) -> Result<Extractor> {
+        let (decoder, arch) = load_extractor(onnx, dev)?;
+        if message.len() != arch.bits {
+            return Err(Error::Config(format!(
+                "the message has {} bits; the extractor reads {}",
+                message.len(),
+                arch.bits
+            )));
+        }
+        let t: Vec<f32> = message.iter().map(|&b| f32::from(u8::from(b))).collect();
+        Ok(Extractor::Hidden {
+            decoder: Box::new(decoder),
+            period: arch.period,
+            targets: Tensor::from_vec(t, (1, message.len()), dev)?,
+        })
+    }
+
+    /// `edgemark-v3`'s reader for `payload` (32 bits).
+    pub fn v3(payload: &[bool], dev: &Device) -> Result<Extractor> {
+        let scheme = edgemark::EdgemarkV3::new()?;
+        let carrier = scheme.carrier(&edgemark::Bits::new(payload.to_vec()))?;
+        let reader = V3Reader::new(&carrier, edgemark::EdgemarkV3::TILE, dev)?;
+        let targets = Tensor::ones((1, reader.len()), DType::F32, dev)?;
+        Ok(Extractor::V3 { reader, targets })
+    }
+
+    /// The carrier tile's period the generator needs.
+    pub fn period(&self) -> usize {
+        match self {
+            Extractor::Hidden { period, .. } => *period,
+            Extractor::V3 { reader, .. } => reader.tile(),
+        }
+    }
+
+    /// Logits of images `x` whose top-left pixel was at `offset` of the generator's output.
+    pub fn forward(&self, x: &Tensor, offset: (usize, usize)) -> Result<Tensor> {
+        match self {
+            // The network searches the tile phase itself.
+            Extractor::Hidden { decoder, .. } => Ok(decoder.forward(x)?),
+            Extractor::V3 { reader, .. } => reader.forward(x, offset),
+        }
+    }
+
+    /// `[1, n]`: what [`Extractor::forward`] should read.
+    pub fn targets(&self) -> &Tensor {
+        match self {
+            Extractor::Hidden { targets, .. } | Extractor::V3 { targets, .. } => targets,
+        }
+    }
+}
+
 /// Settings of a fine-tuning run.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -220,8 +298,7 @@ pub struct FineTuner {
     original: Box<dyn Generator>,
     tuned: Box<dyn Generator>,
     varmap: VarMap,
-    extractor: Decoder,
-    targets: Tensor,
+    extractor: Extractor,
     opt: AdamW,
     /// The carrier tile's optimizer (its own learning rate).
     tile_opt: AdamW,
@@ -233,20 +310,12 @@ pub struct FineTuner {
 }
 
 impl FineTuner {
-    /// Loads the generator twice (frozen original, trainable copy) and the extractor, for
-    /// `message` (as many bits as the extractor reads).
-    pub fn new(source: &Source, extractor: &Path, message: &[bool], cfg: Config) -> Result<Self> {
+    /// Loads the generator twice (frozen original, trainable copy), to be fine-tuned against
+    /// `extractor` (built on the CPU device).
+    pub fn new(source: &Source, extractor: Extractor, cfg: Config) -> Result<Self> {
         let dev = Device::Cpu;
         let original = source.load(&dev)?;
-        let (extractor, arch) = load_extractor(extractor, &dev)?;
-        let (varmap, tuned) = source.load_vars(arch.period, &dev)?;
-        if message.len() != arch.bits {
-            return Err(Error::Config(format!(
-                "the message has {} bits; the extractor reads {}",
-                message.len(),
-                arch.bits
-            )));
-        }
+        let (varmap, tuned) = source.load_vars(extractor.period(), &dev)?;
         let (tile, trainable) = {
             let data = varmap
                 .data()
@@ -284,14 +353,11 @@ impl FineTuner {
         };
         let opt = adamw(trainable, cfg.lr)?;
         let tile_opt = adamw(vec![tile], cfg.lr * cfg.tile_lr)?;
-        let t: Vec<f32> = message.iter().map(|&b| f32::from(u8::from(b))).collect();
-        let targets = Tensor::from_vec(t, (1, message.len()), &dev)?;
         Ok(FineTuner {
             original,
             tuned,
             varmap,
             extractor,
-            targets,
             opt,
             tile_opt,
             rng: Rng::new(cfg.seed),
@@ -329,9 +395,13 @@ impl FineTuner {
         } else {
             distort::draw(&mut self.rng, &self.cfg.kinds)
         };
-        let attacked = distort::apply(&y8, kind, &mut self.rng)?;
-        let logits = self.extractor.forward(&attacked)?;
-        let t = self.targets.broadcast_as(logits.shape())?.contiguous()?;
+        let (attacked, offset) = distort::apply_offset(&y8, kind, &mut self.rng)?;
+        let logits = self.extractor.forward(&attacked, offset)?;
+        let t = self
+            .extractor
+            .targets()
+            .broadcast_as(logits.shape())?
+            .contiguous()?;
         let bce = bce_with_logits(&logits, &t)?;
         let target_rms = 10f64.powf(-self.cfg.psnr / 20.0);
         let change = (y.clamp(0f32, 1f32)? - &y0)?;

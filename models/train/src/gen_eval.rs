@@ -1,17 +1,15 @@
 //! Evaluation of a fine-tuned generator through EdgeMark itself: its images (8-bit), attacked
-//! with parameters drawn from continuous ranges (seeded), are read by the scheme's model card
-//! with tract, exactly as `edgemark detect --scheme edgemark-hidden-48 --message ..` reads
-//! them. Quality is PSNR/SSIM against the original generator's images of the same latents.
+//! with parameters drawn from continuous ranges (seeded), are read by the scheme exactly as
+//! `edgemark detect --scheme S --message ..` reads them (a model card's network with tract, or
+//! `edgemark-v3`'s classical reader with its synchronization). Quality is PSNR/SSIM against the original generator's images of the same latents.
 
 use crate::error::{Error, Result};
 use crate::generator::Generator;
 use candle_core::{Device, Tensor};
-use edgemark::neural::Neural;
-use edgemark::{Bits, Detector, Image, Watermark};
+use edgemark::{Bits, Detector, Image, Scheme, Watermark};
 use edgemark_eval::covers::Cover;
 use edgemark_eval::rng::Rng;
 use edgemark_eval::{Attack, Chroma};
-use std::path::Path;
 
 /// One attack's figures.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -23,8 +21,12 @@ pub struct Row {
     /// Of those, the ones the scheme could not read (e.g. too small after the attack): they
     /// count as not detected and are left out of the bit accuracy.
     pub unreadable: usize,
-    /// Mean bit accuracy against the message over the images read.
+    /// Mean bit accuracy against the message over the images read: of the bits the scheme
+    /// reads (its code word's under error correction, before correcting).
     pub bit_accuracy: f64,
+    /// Mean share of the message's bits in the payload read (after error correction, when
+    /// the scheme has it) over the images read.
+    pub payload_accuracy: f64,
     /// Share of all images detected at the false-positive rate.
     pub tpr: f64,
 }
@@ -144,8 +146,9 @@ fn crops(covers: &[Cover], size: u32, per_cover: usize) -> Vec<Image> {
 }
 
 /// Generates an image per crop (`per_cover` crops of `size` from each cover) with both
-/// generators and reads the fine-tuned ones after each attack with `card`'s scheme and
-/// `message`, at false-positive rate `fpr`.
+/// generators and reads the fine-tuned ones after each attack with `scheme` and `message`, at
+/// false-positive rate `fpr`. Bit accuracy counts the bits the scheme reads: the message's,
+/// or its code word's under error correction.
 #[allow(clippy::too_many_arguments)]
 pub fn evaluate(
     original: &dyn Generator,
@@ -153,7 +156,7 @@ pub fn evaluate(
     covers: &[Cover],
     size: u32,
     per_cover: usize,
-    card: &Path,
+    scheme: impl Scheme + 'static,
     message: &[bool],
     fpr: f64,
     seed: u64,
@@ -161,7 +164,6 @@ pub fn evaluate(
     let dev = Device::Cpu;
     let step = (16 * original.downscale()) as u32;
     let size = (size / step).max(1) * step;
-    let scheme = Neural::load(card)?;
     let det = Detector::new()
         .with(Watermark::new(
             "finetuned",
@@ -169,14 +171,17 @@ pub fn evaluate(
             Some(Bits::new(message.to_vec())),
         )?)
         .with_fpr(fpr)?;
-    // (detected, bit accuracy), or None when the image could not be read.
-    let read = |img: &Image| -> Option<(bool, f64)> {
+    // (detected, bit accuracy, payload accuracy), or None when the image could not be read.
+    let read = |img: &Image| -> Option<(bool, f64, f64)> {
         let report = det.detect(img);
         let f = report.findings.first()?;
+        let payload = Bits::new(message.to_vec());
         match (f.error.is_none(), f.matched_bits) {
-            (true, Some(m)) if f.total_bits > 0 => {
-                Some((f.detected, m as f64 / f.total_bits as f64))
-            }
+            (true, Some(m)) if f.total_bits > 0 && !message.is_empty() => Some((
+                f.detected,
+                m as f64 / f.total_bits as f64,
+                f.bits.matches(&payload) as f64 / message.len() as f64,
+            )),
             _ => None,
         }
     };
@@ -194,7 +199,7 @@ pub fn evaluate(
         let y = to_image(&tuned.decode(&z)?)?;
         psnr += edgemark_eval::metrics::psnr(&y, &y0);
         ssim += edgemark_eval::metrics::ssim(&y, &y0);
-        if let Some((d0, a0)) = read(&y0) {
+        if let Some((d0, a0, _)) = read(&y0) {
             orig_det += usize::from(d0);
             orig_acc += a0;
             orig_read += 1;
@@ -207,14 +212,16 @@ pub fn evaluate(
                     images: 0,
                     unreadable: 0,
                     bit_accuracy: 0.0,
+                    payload_accuracy: 0.0,
                     tpr: 0.0,
                 });
             }
             let r = &mut rows[i];
             r.images += 1;
             match read(&attacked) {
-                Some((d, acc)) => {
+                Some((d, acc, pacc)) => {
                     r.bit_accuracy += acc;
+                    r.payload_accuracy += pacc;
                     r.tpr += f64::from(u8::from(d));
                 }
                 None => r.unreadable += 1,
@@ -224,6 +231,7 @@ pub fn evaluate(
     let n = images.len() as f64;
     for r in &mut rows {
         r.bit_accuracy /= (r.images - r.unreadable).max(1) as f64;
+        r.payload_accuracy /= (r.images - r.unreadable).max(1) as f64;
         r.tpr /= r.images as f64;
     }
     Ok(GenEval {
@@ -243,7 +251,8 @@ pub fn table(e: &GenEval) -> String {
     let mut s = format!(
         "{} images of {}x{}; PSNR {:.2} dB, SSIM {:.4} against the original generator; \
          original generator's images detected: {} (bit accuracy {:.3})\n\n\
-         | attack | images | unreadable | bit accuracy | TPR at FPR {:.0e} |\n|---|---|---|---|---|\n",
+         | attack | images | unreadable | bit accuracy | payload accuracy | TPR at FPR {:.0e} |\n\
+         |---|---|---|---|---|---|\n",
         e.images,
         e.size,
         e.size,
@@ -255,8 +264,8 @@ pub fn table(e: &GenEval) -> String {
     );
     for r in &e.rows {
         s.push_str(&format!(
-            "| {} | {} | {} | {:.4} | {:.3} |\n",
-            r.attack, r.images, r.unreadable, r.bit_accuracy, r.tpr
+            "| {} | {} | {} | {:.4} | {:.4} | {:.3} |\n",
+            r.attack, r.images, r.unreadable, r.bit_accuracy, r.payload_accuracy, r.tpr
         ));
     }
     s

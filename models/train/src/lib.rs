@@ -32,6 +32,8 @@ pub mod rng;
 pub mod sdvae;
 #[cfg(feature = "train")]
 pub mod train;
+#[cfg(feature = "train")]
+pub mod v3reader;
 
 mod error;
 pub use error::{Error, Result};

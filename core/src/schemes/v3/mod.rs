@@ -125,9 +125,22 @@ impl EdgemarkV3 {
         self.code.encode(&data)
     }
 
+    /// Side in pixels of the carrier tile ([`EdgemarkV3::carrier`]) at the embedding
+    /// resolution.
+    pub const TILE: usize = TILE;
+
     /// The unit-RMS tile (`TILE x TILE`, row-major) that carries `payload`.
     pub(crate) fn tile(&self, payload: &Bits) -> Result<Vec<f32>> {
         Ok(pattern::tile(&self.code_bits(payload)?))
+    }
+
+    /// The carrier of `payload` (32 bits): the unit-RMS luma tile, [`EdgemarkV3::TILE`]
+    /// pixels square and row-major, that embedding repeats over the image, scaled by a
+    /// texture mask. Its Fourier components at the tile's frequencies are what the reader
+    /// correlates with once it has synchronized; a generator fine-tuned to carry the mark
+    /// (`edgemark-train finetune-decoder --scheme edgemark-v3`) learns against them.
+    pub fn carrier(&self, payload: &Bits) -> Result<Vec<f32>> {
+        self.tile(payload)
     }
 
     /// Reads the image's geometry and soft code bits: every candidate geometry the reader

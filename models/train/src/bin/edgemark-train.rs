@@ -8,22 +8,24 @@
 //! edgemark-train bench  --card FILE [--photos DIR] [--size PX] [--runs N]
 //! edgemark-train train-generator [--photos DIR] [--out FILE] [--steps N] [--batch N] [--size PX]
 //! edgemark-train finetune-decoder (--generator FILE | --vae FILE [--vae-config sd|sdxl|tiny|config.json])
+//!                       [--scheme edgemark-hidden-48|edgemark-v3]
 //!                       [--photos DIR] [--model DIR] [--message HEX] [--out FILE] [--steps N]
 //!                       [--batch N] [--size PX] [--lr F] [--tile-lr F] [--lambda F] [--psnr DB] [--warmup N]
 //!                       [--kinds jpeg,crop,..] [--seed N] [--card FILE] [--eval-size PX] [--eval-crops N]
 //!                       [--json FILE]
 //! edgemark-train eval-finetuned (--generator FILE | --vae FILE [--vae-config ..]) --tuned FILE [--photos DIR] [--model DIR]
-//!                       [--card FILE] [--message HEX] [--seed N] [--eval-size PX] [--eval-crops N] [--json FILE]
+//!                       [--scheme ..] [--card FILE] [--message HEX] [--seed N] [--eval-size PX] [--eval-crops N] [--json FILE]
 //! ```
 //!
 //! `finetune-decoder` fine-tunes a generator's image decoder so that every image it makes
-//! carries `--message` for the frozen extractor of `--model` (default
-//! `models/edgemark-hidden-48`), then evaluates it on the held-out photos (and, separately,
-//! the training photos) through EdgeMark itself.
+//! carries `--message` for a frozen extractor: the network of `--model` (default
+//! `models/edgemark-hidden-48`, 48 bits), or with `--scheme edgemark-v3` that scheme's
+//! classical reader (32 payload bits), then evaluates it on the held-out photos (and,
+//! separately, the training photos) through EdgeMark itself.
 
 use edgemark_train::data::{split, Dataset};
 use edgemark_train::distort::Kind;
-use edgemark_train::finetune::{self, FineTuner, Source};
+use edgemark_train::finetune::{self, Extractor, FineTuner, Source};
 use edgemark_train::generator::{self, PretrainConfig};
 use edgemark_train::sdvae::VaeConfig;
 use edgemark_train::train::{Config, Trainer};
@@ -75,6 +77,8 @@ fn kinds(m: &HashMap<String, String>) -> Result<Vec<Kind>> {
 
 /// The default message fine-tuned generators carry (48 bits).
 const DEFAULT_MESSAGE: &str = "0x5D1E6A3C0F93";
+/// The default message for `edgemark-v3` (32 payload bits).
+const DEFAULT_V3_MESSAGE: &str = "0x5D1E6A3C";
 
 fn train_generator(m: &HashMap<String, String>, photos: &std::path::Path) -> Result<()> {
     let d = PretrainConfig::default();
@@ -132,9 +136,7 @@ fn source(m: &HashMap<String, String>) -> Result<Source> {
 
 fn finetune_decoder(m: &HashMap<String, String>, photos: &std::path::Path) -> Result<()> {
     let source = source(m)?;
-    let model = model_dir(m)?;
-    let extractor = model.join(export::DECODER_FILE);
-    let card = card_path(m, &model);
+    let reader = Reader::from_args(m)?;
     let d = finetune::Config::default();
     let cfg = finetune::Config {
         steps: get(m, "steps", d.steps)?,
@@ -147,21 +149,21 @@ fn finetune_decoder(m: &HashMap<String, String>, photos: &std::path::Path) -> Re
         kinds: kinds(m)?,
         seed: get(m, "seed", d.seed)?,
     };
-    let (_, arch) = finetune::load_extractor(&extractor, &candle_core::Device::Cpu)?;
-    let message_text = get(m, "message", DEFAULT_MESSAGE.to_string())?;
-    let message = finetune::parse_message(&message_text, arch.bits)?;
+    let (message, message_text) = reader.message(m)?;
     let seed = cfg.seed;
     let (train, held) = split(photos)?;
     let size: u32 = get(m, "size", 128)?;
     let data = Dataset::load(&train, size, get(m, "max-side", 640)?)?;
     println!(
-        "fine-tuning the decoder of {} on {} photos ({} held out), {size}x{size} crops, {cfg:?}",
+        "fine-tuning the decoder of {} against {} on {} photos ({} held out), {size}x{size} crops, {cfg:?}",
         source.path().display(),
+        reader.describe(),
         data.len(),
         held.len()
     );
     let t = std::time::Instant::now();
-    let mut ft = FineTuner::new(&source, &extractor, &message, cfg)?;
+    let extractor = reader.extractor(&message)?;
+    let mut ft = FineTuner::new(&source, extractor, cfg)?;
     ft.run(&data, get(m, "every", 25)?, |l| println!("{l}"))?;
     let secs = t.elapsed().as_secs_f64();
     let out = PathBuf::from(get(
@@ -176,59 +178,138 @@ fn finetune_decoder(m: &HashMap<String, String>, photos: &std::path::Path) -> Re
         ft.original(),
         ft.tuned(),
         (&held, &train),
-        &card,
+        &reader,
         (&message, &message_text),
         seed,
         Some(secs),
     )
 }
 
-/// The watermark model folder: `--model DIR`, default `models/edgemark-hidden-48`.
-fn model_dir(m: &HashMap<String, String>) -> Result<PathBuf> {
-    Ok(PathBuf::from(get(
-        m,
-        "model",
-        "models/edgemark-hidden-48".to_string(),
-    )?))
+/// The scheme a fine-tuned generator is trained against and read with: `--scheme
+/// edgemark-v3` (its classical reader), or `edgemark-hidden-48`'s network (the default):
+/// `decoder.onnx` of `--model DIR` (default `models/edgemark-hidden-48`) for training, and
+/// `--card FILE` (default that folder's `card.toml`, what `edgemark detect --scheme
+/// edgemark-hidden-48` loads) for reading.
+enum Reader {
+    Hidden { model: PathBuf, card: PathBuf },
+    V3,
 }
 
-/// The fine-tuned generator's card: `--card FILE`, else the `card.toml` of `--model` (default
-/// `models/edgemark-hidden-48`, what `edgemark detect --scheme edgemark-hidden-48` loads).
-fn card_path(m: &HashMap<String, String>, model: &std::path::Path) -> PathBuf {
-    m.get("card")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| model.join("card.toml"))
+impl Reader {
+    fn from_args(m: &HashMap<String, String>) -> Result<Reader> {
+        let model = PathBuf::from(get(m, "model", "models/edgemark-hidden-48".to_string())?);
+        let card = m
+            .get("card")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| model.join("card.toml"));
+        match get(m, "scheme", "edgemark-hidden-48".to_string())?.as_str() {
+            "edgemark-hidden-48" => Ok(Reader::Hidden { model, card }),
+            "edgemark-v3" if !m.contains_key("model") && !m.contains_key("card") => Ok(Reader::V3),
+            "edgemark-v3" => Err(Error::Config(
+                "--model and --card are for edgemark-hidden-48; edgemark-v3 needs neither".into(),
+            )),
+            other => Err(Error::Config(format!(
+                "--scheme {other}: fine-tuning knows edgemark-hidden-48 and edgemark-v3"
+            ))),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Reader::Hidden { card, .. } => card.display().to_string(),
+            Reader::V3 => edgemark::EdgemarkV3::NAME.to_string(),
+        }
+    }
+
+    /// `--message` (default [`DEFAULT_MESSAGE`] or [`DEFAULT_V3_MESSAGE`]) as bits, checked
+    /// against the number the scheme carries (the card alone says it: no ONNX load).
+    fn message(&self, m: &HashMap<String, String>) -> Result<(Vec<bool>, String)> {
+        let (bits, default) = match self {
+            Reader::Hidden { card, .. } => (
+                edgemark::neural::ModelCard::load(card)?.bits,
+                DEFAULT_MESSAGE,
+            ),
+            Reader::V3 => (edgemark::schemes::V3_PAYLOAD_BITS, DEFAULT_V3_MESSAGE),
+        };
+        let text = get(m, "message", default.to_string())?;
+        Ok((finetune::parse_message(&text, bits)?, text))
+    }
+
+    fn extractor(&self, message: &[bool]) -> Result<Extractor> {
+        let dev = candle_core::Device::Cpu;
+        match self {
+            Reader::Hidden { model, .. } => {
+                Extractor::hidden(&model.join(export::DECODER_FILE), message, &dev)
+            }
+            Reader::V3 => Extractor::v3(message, &dev),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate(
+        &self,
+        original: &dyn generator::Generator,
+        tuned: &dyn generator::Generator,
+        covers: &[edgemark_eval::covers::Cover],
+        size: u32,
+        per: usize,
+        message: &[bool],
+        seed: u64,
+    ) -> Result<gen_eval::GenEval> {
+        match self {
+            Reader::Hidden { card, .. } => gen_eval::evaluate(
+                original,
+                tuned,
+                covers,
+                size,
+                per,
+                edgemark::neural::Neural::load(card)?,
+                message,
+                1e-6,
+                seed,
+            ),
+            Reader::V3 => gen_eval::evaluate(
+                original,
+                tuned,
+                covers,
+                size,
+                per,
+                edgemark::EdgemarkV3::new()?,
+                message,
+                1e-6,
+                seed,
+            ),
+        }
+    }
 }
 
 /// Evaluates a fine-tuned generator against its original on the held-out and the training
-/// photos through `card`'s scheme; prints both tables and writes `--json`.
+/// photos through `reader`'s scheme; prints both tables and writes `--json`.
 #[allow(clippy::too_many_arguments)]
 fn evaluate_generators(
     m: &HashMap<String, String>,
     original: &dyn generator::Generator,
     tuned: &dyn generator::Generator,
     (held, train): (&[PathBuf], &[PathBuf]),
-    card: &std::path::Path,
+    reader: &Reader,
     (message, message_text): (&[bool], &str),
     seed: u64,
     fine_tuning_seconds: Option<f64>,
 ) -> Result<()> {
     let eval_size: u32 = get(m, "eval-size", 256)?;
     let per: usize = get(m, "eval-crops", 4)?;
-    println!("reading with {}", card.display());
+    println!("reading with {}", reader.describe());
     let mut json = Vec::new();
     for (label, files) in [("held-out photos", held), ("training photos", train)] {
         let covers = evaluate::covers(files, get(m, "eval-max-side", 512)?)?;
-        let e = gen_eval::evaluate(
-            original, tuned, &covers, eval_size, per, card, message, 1e-6, seed,
-        )?;
+        let e = reader.evaluate(original, tuned, &covers, eval_size, per, message, seed)?;
         println!("\n## {label}\n\n{}", gen_eval::table(&e));
         json.push(serde_json::json!({"set": label, "eval": e}));
     }
     if let Some(j) = m.get("json") {
         let text = serde_json::to_string_pretty(&serde_json::json!({
             "fine_tuning_seconds": fine_tuning_seconds,
-            "card": card.display().to_string(),
+            "card": reader.describe(),
             "message": message_text,
             "sets": json,
         }))
@@ -240,25 +321,22 @@ fn evaluate_generators(
 
 /// `eval-finetuned`: evaluates a generator fine-tuned earlier (`--tuned`, written by
 /// `finetune-decoder --out`) against its original (`--generator`), as `finetune-decoder` does
-/// after training, with any card (`--card`).
+/// after training, with any card (`--card`) or `--scheme`.
 fn eval_finetuned(m: &HashMap<String, String>, photos: &std::path::Path) -> Result<()> {
-    let card = card_path(m, &model_dir(m)?);
+    let reader = Reader::from_args(m)?;
     let dev = candle_core::Device::Cpu;
     let source = source(m)?;
     let original = source.load(&dev)?;
     let tuned = source.with_path(need(m, "tuned")?).load(&dev)?;
     let (train, held) = split(photos)?;
     let seed: u64 = get(m, "seed", finetune::Config::default().seed)?;
-    let message_text = get(m, "message", DEFAULT_MESSAGE.to_string())?;
-    // The card alone (no ONNX) says how many bits the message has.
-    let bits = edgemark::neural::ModelCard::load(&card)?.bits;
-    let message = finetune::parse_message(&message_text, bits)?;
+    let (message, message_text) = reader.message(m)?;
     evaluate_generators(
         m,
         original.as_ref(),
         tuned.as_ref(),
         (&held, &train),
-        &card,
+        &reader,
         (&message, &message_text),
         seed,
         None,
