@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Issue #16 part 2 end to end on the CPU: trains the small stand-in generator (a latent
 # autoencoder) on the registry photographs, fine-tunes its image decoder with a watermark loss
-# against the frozen edgemark-hidden-48 extractor, and evaluates the generated images through
-# EdgeMark (tract, the int8 card) on held-out and training photos separately, clean and after
-# JPEG 75/50, random resizes, crops and resize + JPEG chains.
+# against a frozen extractor (edgemark-hidden-48's network by default; edgemark-v3's classical
+# reader with FT_FLAGS="--scheme edgemark-v3 ..."), and evaluates the generated images through
+# EdgeMark (the scheme as `edgemark detect` reads it) on held-out and training photos
+# separately, clean and after JPEG 75/50, random resizes, crops, resize + JPEG chains and
+# rotations.
 # Usage: scripts/finetune-generator.sh [OUT] [GEN_STEPS] [FT_STEPS]
 #        (positional; defaults .cache/finetune, 600, 400)
-# Extra fine-tuning flags go in FT_FLAGS (e.g. FT_FLAGS="--psnr 31 --lambda 0.3").
+# Extra fine-tuning flags go in FT_FLAGS (e.g. FT_FLAGS="--psnr 31 --lambda 0.3", or the
+# measured v3 run: FT_FLAGS="--scheme edgemark-v3 --psnr 31 --lambda 0.2"; docs/finetune.md).
 # Resumes: an existing OUT/tiny-vae.safetensors is reused.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -54,7 +54,7 @@ pub struct GenEval {
 
 /// The attacks, in order: none, JPEG 75 and 50 (4:2:0), then drawn per image: resize by
 /// U(0.5, 0.95), crop keeping U(0.3, 0.7) of the area, and resize U(0.6, 0.95) followed by
-/// JPEG U(60, 90).
+/// JPEG U(60, 90). [`evaluate`] adds a rotation by U(-10, 10) degrees (black corners).
 fn attacks(rng: &mut Rng) -> Vec<(&'static str, Attack)> {
     let jpeg = |q: u8| Attack::Jpeg {
         quality: q,
@@ -190,6 +190,7 @@ pub fn evaluate(
         return Err(Error::Config(format!("no cover is at least {size}x{size}")));
     }
     let mut rng = Rng::new(seed);
+    let mut rotations = Rng::new(seed ^ 0x0707_A7E5);
     let mut rows: Vec<Row> = Vec::new();
     let (mut psnr, mut ssim, mut orig_det, mut orig_acc, mut orig_read) =
         (0.0, 0.0, 0usize, 0.0, 0usize);
@@ -204,8 +205,16 @@ pub fn evaluate(
             orig_acc += a0;
             orig_read += 1;
         }
-        for (i, (name, attack)) in attacks(&mut rng).into_iter().enumerate() {
-            let attacked = attack.apply(&y, &mut rng)?;
+        let drawn = attacks(&mut rng).into_iter().map(|a| (a, false));
+        let rotation = (
+            "rotate-U(-10,10)",
+            Attack::Rotate {
+                degrees: rotations.range(-10.0, 10.0) as f32,
+            },
+        );
+        for (i, ((name, attack), own)) in drawn.chain([(rotation, true)]).enumerate() {
+            // The rotation (added later) has its own stream: the other rows keep their draws.
+            let attacked = attack.apply(&y, if own { &mut rotations } else { &mut rng })?;
             if rows.len() <= i {
                 rows.push(Row {
                     attack: name.to_string(),

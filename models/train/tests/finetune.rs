@@ -242,16 +242,15 @@ fn message_parsing() {
     );
 }
 
-#[test]
-fn a_few_steps_mark_every_image_the_generator_makes() {
-    let dir = scratch("smoke");
+/// Ten synthetic photos of `side` pixels in `dir/photos` and a small generator trained on
+/// 64x64 crops of them (a few reconstruction steps), saved in `dir`: its path, then the
+/// training and held-out photos.
+fn small_generator(dir: &Path, side: u32) -> (PathBuf, Vec<PathBuf>, Vec<PathBuf>) {
     let photos = dir.join("photos");
     std::fs::create_dir_all(&photos).unwrap();
-    synthetic(&photos, 10, 96);
+    synthetic(&photos, 10, side);
     let (train, held) = split(&photos).unwrap();
-    let data = Dataset::load(&train, 64, 96).unwrap();
-
-    // A small generator: a few reconstruction steps.
+    let data = Dataset::load(&train, 64, side).unwrap();
     let pre = PretrainConfig {
         steps: 30,
         batch: 4,
@@ -262,6 +261,14 @@ fn a_few_steps_mark_every_image_the_generator_makes() {
         .unwrap()
         .save(&gen_path)
         .unwrap();
+    (gen_path, train, held)
+}
+
+#[test]
+fn a_few_steps_mark_every_image_the_generator_makes() {
+    let dir = scratch("smoke");
+    let (gen_path, train, held) = small_generator(&dir, 96);
+    let data = Dataset::load(&train, 64, 96).unwrap();
 
     let message = finetune::parse_message("0x5D1E6A3C0F93", 48).unwrap();
     // Half the steps without distortions, then crops and identity. Not JPEG: at this learning
@@ -408,21 +415,7 @@ fn stable_diffusion_vae_decoder_fine_tunes_and_its_encoder_stays() {
 #[test]
 fn a_few_steps_mark_the_v3_carrier_in_every_image() {
     let dir = scratch("smoke-v3");
-    let photos = dir.join("photos");
-    std::fs::create_dir_all(&photos).unwrap();
-    synthetic(&photos, 10, 160);
-    let (train, held) = split(&photos).unwrap();
-    let small = Dataset::load(&train, 64, 160).unwrap();
-    let pre = PretrainConfig {
-        steps: 30,
-        batch: 4,
-        ..PretrainConfig::default()
-    };
-    let gen_path = dir.join("gen.safetensors");
-    generator::pretrain(&small, &pre, |_| {})
-        .unwrap()
-        .save(&gen_path)
-        .unwrap();
+    let (gen_path, train, held) = small_generator(&dir, 160);
     let data = Dataset::load(&train, 128, 160).unwrap();
     let message = finetune::parse_message("0x5D1E6A3C", 32).unwrap();
     // Measured: 0.92 of the components in phase after 10 steps, 0.997 after 20 (one run).
