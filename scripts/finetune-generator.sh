@@ -9,7 +9,8 @@
 # Usage: scripts/finetune-generator.sh [OUT] [GEN_STEPS] [FT_STEPS]
 #        (positional; defaults .cache/finetune, 600, 400)
 # Extra fine-tuning flags go in FT_FLAGS (e.g. FT_FLAGS="--psnr 31 --lambda 0.3", or the
-# measured v3 run: FT_FLAGS="--scheme edgemark-v3 --psnr 31 --lambda 0.2"; docs/finetune.md).
+# measured v3 run, with FT_STEPS 500: FT_FLAGS="--scheme edgemark-v3 --psnr 31 --lambda 0.15";
+# docs/finetune.md).
 # Resumes: an existing OUT/tiny-vae.safetensors is reused.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

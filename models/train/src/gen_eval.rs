@@ -24,8 +24,9 @@ pub struct Row {
     /// Mean bit accuracy against the message over the images read: of the bits the scheme
     /// reads (its code word's under error correction, before correcting).
     pub bit_accuracy: f64,
-    /// Mean share of the message's bits in the payload read (after error correction, when
-    /// the scheme has it) over the images read.
+    /// Mean share of the message's bits in the payload the detector reports, over the images
+    /// read: after error correction when the scheme has it and the code word decodes, else
+    /// the payload positions of the code word as read (a failed decode counts its raw bits).
     pub payload_accuracy: f64,
     /// Share of all images detected at the false-positive rate.
     pub tpr: f64,

@@ -8,7 +8,10 @@
 //! component of that tile, in units of the quadrature (noise) parts. Here the geometry is
 //! known (the generator's carrier tile sits at its output's origin; a crop moves it by a known
 //! offset), so the fold is a sum of aligned tiles and every component a correlation with one
-//! cosine: the same figures as the reader's, with gradients.
+//! cosine: the reader's whitening and correlations on a known geometry, with gradients. Not
+//! exactly its figures: the reader folds with bilinear weights around the image's centre,
+//! takes the noise from the 127 code components only (here all of them), and whitens images
+//! whose shorter side is 900 pixels or more at half resolution (fine-tuning crops are 128).
 //!
 //! Every component of the carrier counts, the 48 synchronization ones as well as the 127 code
 //! bits (the reader needs both), each as a "bit" whose target is 1: its phase already carries
@@ -141,9 +144,10 @@ impl V3Reader {
             white
         } else {
             let (ph, pw) = (h.div_ceil(t) * t, w.div_ceil(t) * t);
+            // `white` is [B, H, W].
             white
-                .pad_with_zeros(2, 0, ph - h)?
-                .pad_with_zeros(3, 0, pw - w)?
+                .pad_with_zeros(1, 0, ph - h)?
+                .pad_with_zeros(2, 0, pw - w)?
                 .reshape((b, ph / t, t, pw / t, t))?
                 .sum(3)?
                 .sum(1)?

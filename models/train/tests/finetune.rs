@@ -420,9 +420,9 @@ fn a_few_steps_mark_the_v3_carrier_in_every_image() {
     let message = finetune::parse_message("0x5D1E6A3C", 32).unwrap();
     // Measured: 0.92 of the components in phase after 10 steps, 0.997 after 20 (one run).
     let cfg = finetune::Config {
-        steps: 15,
+        steps: 20,
         batch: 2,
-        warmup: 15,
+        warmup: 20,
         lr: 3e-3,
         psnr: 31.0,
         lambda: 0.1,
@@ -450,6 +450,7 @@ fn a_few_steps_mark_the_v3_carrier_in_every_image() {
     assert!(clean.tpr >= 0.75, "{}", gen_eval::table(&e));
     assert!(clean.payload_accuracy >= 0.9, "{}", gen_eval::table(&e));
     assert_eq!(e.original_detected, 0);
+    assert!(e.original_bit_accuracy < 0.75);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -517,17 +518,12 @@ fn the_v3_stand_in_reads_what_edgemark_v3_embeds() {
     assert!(share >= 0.8, "crop at its offset: {share}");
     let (share, _) = read(&crop, (0, 0));
     assert!(share < 0.7, "crop at the wrong offset: {share}");
-    // Another payload's carrier is not this one.
-    let other = V3Reader::new(
-        &scheme
-            .carrier(&Bits::from_hex("0x12345678").unwrap())
-            .unwrap(),
-        EdgemarkV3::TILE,
-        &Device::Cpu,
-    )
-    .unwrap();
-    let code = other.forward(&m, (0, 0)).unwrap();
-    assert!(read_share(&code, other.len()).unwrap() < 0.9);
+    // A crop over one tile and not a multiple of it is folded (tiles summed) before reading.
+    let crop = m.narrow(2, 37, 200).unwrap().narrow(3, 61, 176).unwrap();
+    let (share, _) = read(&crop, (37, 61));
+    assert!(share >= 0.9, "folded crop at its offset: {share}");
+    let (share, _) = read(&crop, (0, 0));
+    assert!(share < 0.7, "folded crop at the wrong offset: {share}");
     // The extractor built from a payload uses it, with the v3 tile period.
     let e = Extractor::v3(payload.as_slice(), &Device::Cpu).unwrap();
     assert_eq!(e.period(), EdgemarkV3::TILE);
