@@ -89,8 +89,8 @@ fn attacks(rng: &mut Rng) -> Vec<(&'static str, Attack)> {
     ]
 }
 
-/// `[1,3,h,w]` in `[0,1]` from an image.
-fn to_tensor(img: &Image, dev: &Device) -> Result<Tensor> {
+/// `[1,3,h,w]` in `[0,1]` from an image (channel planes, values / 255).
+pub fn to_tensor(img: &Image, dev: &Device) -> Result<Tensor> {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let mut data = vec![0f32; 3 * w * h];
     for (i, p) in img.rgb().chunks_exact(3).enumerate() {
@@ -165,18 +165,14 @@ pub fn evaluate(
     let dev = Device::Cpu;
     let step = (16 * original.downscale()) as u32;
     let size = (size / step).max(1) * step;
+    let payload = Bits::new(message.to_vec());
     let det = Detector::new()
-        .with(Watermark::new(
-            "finetuned",
-            scheme,
-            Some(Bits::new(message.to_vec())),
-        )?)
+        .with(Watermark::new("finetuned", scheme, Some(payload.clone()))?)
         .with_fpr(fpr)?;
     // (detected, bit accuracy, payload accuracy), or None when the image could not be read.
     let read = |img: &Image| -> Option<(bool, f64, f64)> {
         let report = det.detect(img);
         let f = report.findings.first()?;
-        let payload = Bits::new(message.to_vec());
         match (f.error.is_none(), f.matched_bits) {
             (true, Some(m)) if f.total_bits > 0 && !message.is_empty() => Some((
                 f.detected,

@@ -454,18 +454,6 @@ fn a_few_steps_mark_the_v3_carrier_in_every_image() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `[1,3,h,w]` in `[0,1]` from an image.
-fn tensor_of(img: &edgemark::Image) -> Tensor {
-    let (w, h) = (img.width() as usize, img.height() as usize);
-    let mut data = vec![0f32; 3 * w * h];
-    for (i, p) in img.rgb().chunks_exact(3).enumerate() {
-        for c in 0..3 {
-            data[c * w * h + i] = f32::from(p[c]) / 255.0;
-        }
-    }
-    Tensor::from_vec(data, (1, 3, h, w), &Device::Cpu).unwrap()
-}
-
 /// The stand-in for `edgemark-v3`'s reader that `finetune-decoder --scheme edgemark-v3` trains
 /// against reads what the scheme itself embeds: every component of the carrier (48 sync + 127
 /// code) in phase on a marked image, about half on the same image unmarked, and a crop only
@@ -503,6 +491,7 @@ fn the_v3_stand_in_reads_what_edgemark_v3_embeds() {
         let mean = logits.mean_all().unwrap().to_scalar::<f32>().unwrap();
         (read_share(&logits, reader.len()).unwrap(), mean)
     };
+    let tensor_of = |img: &Image| edgemark_train::gen_eval::to_tensor(img, &Device::Cpu).unwrap();
     let (m, c) = (tensor_of(&marked), tensor_of(&clean));
     let (share, mean) = read(&m, (0, 0));
     assert!(share >= 0.97 && mean > 2.0, "marked: {share} {mean}");

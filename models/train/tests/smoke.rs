@@ -99,16 +99,7 @@ fn a_few_steps_lower_the_loss_and_the_export_matches_in_tract() {
     let marked = scheme.embed(&cover, &message).unwrap();
 
     let dev = Device::Cpu;
-    let to_tensor = |img: &Image| {
-        let (w, h) = (img.width() as usize, img.height() as usize);
-        let mut v = vec![0f32; 3 * w * h];
-        for (i, px) in img.rgb().chunks(3).enumerate() {
-            for c in 0..3 {
-                v[c * w * h + i] = f32::from(px[c]) / 255.0;
-            }
-        }
-        Tensor::from_vec(v, (1, 3, h, w), &dev).unwrap()
-    };
+    let to_tensor = |img: &Image| edgemark_train::gen_eval::to_tensor(img, &dev).unwrap();
     // Embedding: tract's output rounded to 8 bits equals candle's within one level.
     let signed: Vec<f32> = message
         .as_slice()
