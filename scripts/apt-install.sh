@@ -2,7 +2,7 @@
 # Installs Debian packages that are not installed yet (idempotent, no prompts, no stdin):
 #   scripts/apt-install.sh valgrind chromium
 # Installs from the current package lists first; when that fails (lists missing or stale on a
-# fresh machine), runs `apt-get update` and tries once more. Uses sudo when not root.
+# fresh machine), refreshes the lists (scripts/apt-update.sh) and tries once more. Uses sudo when not root.
 set -euo pipefail
 log() { echo "[apt-install] $*" >&2; }
 missing=()
@@ -22,6 +22,6 @@ apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Use-
 log "installing ${missing[*]} (Debian)"
 if ! "${apt[@]}" install "${missing[@]}" </dev/null >/dev/null 2>&1; then
   log "install failed with the current package lists; running apt-get update"
-  "${apt[@]}" update </dev/null >/dev/null
+  bash "$(dirname "${BASH_SOURCE[0]}")/apt-update.sh"
   "${apt[@]}" install "${missing[@]}" </dev/null >/dev/null
 fi

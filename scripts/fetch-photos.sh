@@ -16,7 +16,7 @@ pip+=(download -q --disable-pip-version-check --no-deps --only-binary=:all: -d "
 ls "$dl"/scikit_image-0.26.0-*.whl >/dev/null 2>&1 || "${pip[@]}" --python-version 3.11 --platform manylinux_2_28_x86_64 --platform manylinux_2_24_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 "scikit-image==0.26.0"
 ls "$dl"/matplotlib-3.*.whl >/dev/null 2>&1 || "${pip[@]}" --python-version 3.11 --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 "matplotlib==3.9.2"
 if ! ls "$dl"/opencv-doc_*.deb >/dev/null 2>&1; then
-  (cd "$dl" && { apt-get download opencv-doc >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get download opencv-doc >/dev/null; }; })
+  (cd "$dl" && { apt-get download opencv-doc >/dev/null 2>&1 || { bash "$root/scripts/apt-update.sh" && apt-get download opencv-doc >/dev/null; }; })
 fi
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT

@@ -30,7 +30,7 @@ done
 candidate() { apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p'; }
 known() { local v; v="$(candidate "$1")"; [ -n "$v" ] && [ "$v" != "(none)" ]; }
 if ! known rustc-web || ! known libstd-rust-web-dev:arm64 || ! known libstd-rust-web-dev:armhf; then
-  "${apt[@]}" update </dev/null >/dev/null
+  bash "$root/scripts/apt-update.sh"
 fi
 bash "$root/scripts/apt-install.sh" crossbuild-essential-arm64 crossbuild-essential-armhf qemu-user
 
@@ -56,7 +56,7 @@ if [ ! -f "$dir/.ready" ]; then
       libstd-rust-web-dev:armhf="$version")
     # Stale lists name files the mirror no longer has: update once and try again.
     "${apt[@]}" download "${want[@]}" </dev/null >/dev/null ||
-      { "${apt[@]}" update </dev/null >/dev/null && "${apt[@]}" download "${want[@]}" </dev/null >/dev/null; }
+      { bash "$root/scripts/apt-update.sh" && "${apt[@]}" download "${want[@]}" </dev/null >/dev/null; }
     # Their runtime libraries, to the end of the chain (libstd-rust-web-dev needs
     # libstd-rust-web-X.Y, which needs libllvmN): the compiler's for amd64, the standard
     # library's for each target.
