@@ -12,7 +12,7 @@ cd "$root"
 n="${1:-200}"
 bash scripts/fetch-photos.sh >/dev/null
 bash scripts/setup-python.sh >/dev/null
-cargo build --release -p edgemark-cli >/dev/null 2>&1
+bash scripts/cargo-workspace.sh build --bin edgemark >/dev/null 2>&1
 bin="$root/target/release/edgemark"
 work="$(mktemp -d /tmp/edgemark-bench-dataset.XXXXXX)"
 trap 'rm -rf "$work"' EXIT

@@ -19,7 +19,7 @@ windows_per_image="${3:-20}"
 [ -x /usr/bin/chromium ] || "$root/scripts/apt-install.sh" chromium
 [ -d "$root/.cache/photos" ] || "$root/scripts/fetch-photos.sh"
 [ -x "$root/.cache/venv/bin/python" ] || "$root/scripts/setup-python.sh"
-(cd "$root" && cargo build --release -p edgemark-cli)
+bash "$root/scripts/cargo-workspace.sh" build --bin edgemark
 edgemark="$root/target/release/edgemark"
 pages="$out/pages" shots="$out/screens"
 rm -rf "$pages" "$shots"

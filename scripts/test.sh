@@ -55,10 +55,11 @@ stage() {
 
 # Two cores: one workspace build, one target dir, release profile everywhere.
 stage "set-up" bash scripts/setup.sh
-# One build for the workspace and the training crate: testing edgemark-train alone with
-# `--features train` resolved different features for tract, image and serde and compiled them
-# a second time (about 10 minutes on 2 cores).
-stage "Rust tests" cargo test --release --workspace --exclude edgemark-wasm --features edgemark-train/train
+# One build for the workspace and the training crate (scripts/cargo-workspace.sh): testing
+# edgemark-train alone with `--features train` resolved different features for tract, image
+# and serde and compiled them a second time (about 10 minutes on 2 cores). The C tests take
+# the CLI, their fixture maker and the native library from this same build.
+stage "Rust tests" bash scripts/cargo-workspace.sh test
 stage "Python tests" bash python/tests/run.sh
 stage "wasm unit tests" bash -c 'cargo test --release -p edgemark-wasm --lib && cargo test --release -p edgemark-wasm --features onnx --lib'
 stage "C tests" bash ffi/tests/run.sh

@@ -54,11 +54,13 @@ target="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,
 build="$target/ffi-c"
 mkdir -p "$build"
 
-# The fixtures are made by the native build (the Rust API), whatever the target.
-cargo build --release -p edgemark-ffi --example make_nv12
+# The fixtures are made by the native build (the Rust API), whatever the target, and the CLI
+# renders the overlay tile the C ABI's must equal byte for byte: both from the test command's
+# workspace build (scripts/cargo-workspace.sh: its features, so nothing compiles twice), with
+# the native library.
+cargo_workspace=(bash "$root/scripts/cargo-workspace.sh" build)
+"${cargo_workspace[@]}" --lib --bin edgemark --example make_nv12
 make_nv12="$target/release/examples/make_nv12"
-# The CLI renders the overlay tile the C ABI's must equal byte for byte.
-cargo build --release -p edgemark-cli
 cli_tile="$target/overlay-cli-c0ffee.rgba"
 "$target/release/edgemark" overlay --id 0xC0FFEE --strength 2.8 --out "$cli_tile"
 features=()
@@ -70,7 +72,15 @@ if [ -z "$cross" ]; then
     build="$target/ffi-c-no-onnx" cargo_dir="$target/no-onnx"
   fi
   mkdir -p "$build"
-  make -s -C "$ffi" TARGET_DIR="$cargo_dir" BUILD="$build" CARGO_FEATURES="${features[*]}" all
+  # The library with ONNX models is the workspace build's (built above): edgemark-ffi's
+  # default features plus what the other crates of the workspace enable in the core crate
+  # (C2PA validation, dataset marking). The library as `make -C ffi` builds it alone, default
+  # features only, is the one the aarch64 run tests.
+  # (Built above: cargo here again with only `--lib` would leave the example's
+  # dev-dependencies out of the feature set and compile the core crate a second time.)
+  cargo_lib=()
+  [ "$no_onnx" = 1 ] || cargo_lib=(CARGO_BUILD=true)
+  make -s -C "$ffi" TARGET_DIR="$cargo_dir" BUILD="$build" CARGO_FEATURES="${features[*]}" "${cargo_lib[@]}" all
   run=()
   vg=(valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
     --suppressions="$here/valgrind.supp")

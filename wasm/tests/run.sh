@@ -63,8 +63,9 @@ fi
 # Test images, made once by the build part (delete target/wasm-fixtures to remake them).
 FIXTURES="$ROOT/target/wasm-fixtures"
 if [ "$ONLY" != test ]; then
-  # Native CLI (the reference) and the npm packages: classical, and with tract (own target dir).
-  (cd "$ROOT" && cargo build --release -q -p edgemark-cli)
+  # Native CLI (the reference; from the test command's workspace build, scripts/cargo-workspace.sh,
+  # so it does not compile again) and the npm packages: classical, and with tract (own target dir).
+  bash "$ROOT/scripts/cargo-workspace.sh" build -q --bin edgemark
   "$ROOT/wasm/scripts/build.sh"
   EDGEMARK_WASM_FEATURES=onnx "$ROOT/wasm/scripts/build.sh"
   EDGEMARK_WASM_FEATURES=c2pa "$ROOT/wasm/scripts/build.sh"
