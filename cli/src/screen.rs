@@ -43,7 +43,7 @@ pub struct TraceArgs {
     #[arg(long, default_value_t = edgemark::DEFAULT_FPR)]
     fpr: f64,
     /// Screenshots only: skip the reading for camera photos of screens (photo whitening,
-    /// corner windows), about 5x faster on images without an overlay.
+    /// keystone views, corner windows), about 10x faster on images without an overlay.
     #[arg(long)]
     screenshots_only: bool,
     /// Worker threads (default: all cores).

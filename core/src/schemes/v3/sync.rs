@@ -46,6 +46,45 @@ impl Plane {
         }
         Plane { w, h, v }
     }
+
+    /// The plane seen through a pure projective warp (a keystone), same size: the output at
+    /// `p` samples this plane at `c + (p - c) / (1 + a u + b v)` (bilinear), where `c` is the
+    /// centre and `(u, v) = (p - c) / d`, with `d` half the diagonal. Any homography is an
+    /// affine map times such a warp, so trying a few `(a, b)` and letting the lattice search
+    /// absorb the affine rest follows a camera's perspective (a turn of the camera by `t`
+    /// about the vertical axis, with a focal length `f`, gives `a = tan(t) d / f`). Samples
+    /// outside the plane are its mean (no edge of its own for the whitening).
+    pub(crate) fn keystone(&self, a: f32, b: f32) -> Plane {
+        let (w, h) = (self.w, self.h);
+        let mean = self.v.iter().map(|&v| f64::from(v)).sum::<f64>() / (w * h).max(1) as f64;
+        let mean = mean as f32;
+        let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+        let d = (cx * cx + cy * cy).sqrt().max(1.0);
+        let mut v = vec![mean; w * h];
+        for (y, row) in v.chunks_exact_mut(w).enumerate() {
+            let dy = y as f32 + 0.5 - cy;
+            let by = 1.0 + b * dy / d;
+            for (x, out) in row.iter_mut().enumerate() {
+                let dx = x as f32 + 0.5 - cx;
+                let den = by + a * dx / d;
+                if den <= 0.05 {
+                    continue;
+                }
+                let sx = cx + dx / den - 0.5;
+                let sy = cy + dy / den - 0.5;
+                if !(sx >= 0.0 && sy >= 0.0 && sx <= (w - 1) as f32 && sy <= (h - 1) as f32) {
+                    continue;
+                }
+                let (x0, y0) = (sx as usize, sy as usize);
+                let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+                let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
+                let p = |x: usize, y: usize| self.v[y * w + x];
+                *out = (p(x0, y0) * (1.0 - fx) + p(x1, y0) * fx) * (1.0 - fy)
+                    + (p(x0, y1) * (1.0 - fx) + p(x1, y1) * fx) * fy;
+            }
+        }
+        Plane { w, h, v }
+    }
 }
 
 /// One tile period along the tile's x and y axes, in image pixels: tile coordinates `u` map to
@@ -80,6 +119,9 @@ pub(crate) struct Read {
     pub lattice: Lattice,
     /// Quarter turns of the tile found.
     pub quarter_turns: u8,
+    /// The view of the image read when it was not the whole image as given (a keystone or a
+    /// window of a camera photo of a screen), for the reading's description.
+    pub view: Option<String>,
 }
 
 /// Luma (BT.601) of 8-bit RGB.
@@ -962,6 +1004,7 @@ pub(crate) fn read(p: &Plane, whitening: Whitening, certain_z: f32) -> Vec<Read>
                 v2: [l.v2[0] * k, l.v2[1] * k],
             },
             quarter_turns: q,
+            view: None,
         });
         // A synchronization this strong is never seen without the mark: stop searching.
         if z >= certain_z {
