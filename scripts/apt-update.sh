@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Refreshes Debian's package lists (`apt-get update`), tolerating a mirror caught mid-sync:
 # one index file of another size than its Release file says ("Mirror sync in progress?") makes
-# apt-get update fail as a whole although every other list was refreshed. Tries three times,
+# apt-get update fail, and apt then keeps the old lists of that index's whole suite (every
+# architecture: a stale armhf list of bookworm-security once held its amd64 lists at May's
+# versions too). Tries three times,
 # 20 and 40 seconds apart; if the last try still fails it says so and goes on with the lists
 # apt has: a package they lack then fails the install or download that needs it, by name.
 # Uses sudo when not root. No stdin, no prompts.

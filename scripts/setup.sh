@@ -8,7 +8,7 @@
 #     with maturin, pytest, Ray Data, pyarrow, and the real invisible-watermark for the shim)
 #   - the tools of the C tests (ffi/tests/run.sh --setup: Debian valgrind, make, pkg-config)
 #     and of their ARM runs (scripts/setup-cross.sh: Debian cross gcc, qemu-user, and Debian's
-#     Rust compiler with the aarch64/armv7 standard libraries unpacked into .cache/cross)
+#     Rust compiler with the source of its standard library unpacked into .cache/cross)
 #   - the tools of the browser tests (wasm/tests/run.sh --only setup: Debian chromium, npm
 #     playwright-core, the wasm32 target via rustup, wasm-bindgen-cli via cargo install,
 #     npm binaryen for wasm-opt)

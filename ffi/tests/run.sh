@@ -90,13 +90,16 @@ if [ -z "$cross" ]; then
   vg+=(--track-origins=yes)
   under="valgrind"
 else
-  # Debian's compiler for the target's standard library, its own target folder (the host
-  # build's artifacts are another compiler's), the cross gcc as linker and C compiler.
+  # Debian's compiler (scripts/setup-cross.sh), its own target folder (the host build's
+  # artifacts are another compiler's), the cross gcc as linker and C compiler. The target's
+  # standard library is compiled from Debian's source of it, in that folder, by cargo's
+  # build-std: an unstable cargo feature, which RUSTC_BOOTSTRAP=1 lets this stable cargo and
+  # compiler use (about a minute on two cores, once per target folder).
   build="$target/ffi-c-$cross"
   [ "$no_onnx" = 0 ] || build="$build-no-onnx"
   mkdir -p "$build"
   triple_var="$(echo "$cross" | tr 'a-z-' 'A-Z_')"
-  export RUSTC="$cross_rustc"
+  export RUSTC="$cross_rustc" RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort
   export "CARGO_TARGET_${triple_var}_LINKER=$gnu-gcc"
   export "CC_${cross//-/_}=$gnu-gcc" "AR_${cross//-/_}=$gnu-ar"
   make -s -C "$ffi" TARGET_DIR="$target/cross" CARGO_TARGET="$cross" CC="$gnu-gcc" BUILD="$build" \
