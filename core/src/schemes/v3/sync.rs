@@ -61,12 +61,18 @@ impl Plane {
         let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
         let d = (cx * cx + cy * cy).sqrt().max(1.0);
         let mut v = vec![mean; w * h];
+        // Each column's offset and its share of the denominator, once for all rows.
+        let columns: Vec<(f32, f32)> = (0..w)
+            .map(|x| {
+                let dx = x as f32 + 0.5 - cx;
+                (dx, a * dx / d)
+            })
+            .collect();
         for (y, row) in v.chunks_exact_mut(w).enumerate() {
             let dy = y as f32 + 0.5 - cy;
             let by = 1.0 + b * dy / d;
-            for (x, out) in row.iter_mut().enumerate() {
-                let dx = x as f32 + 0.5 - cx;
-                let den = by + a * dx / d;
+            for (out, &(dx, adx)) in row.iter_mut().zip(&columns) {
+                let den = by + adx;
                 if den <= 0.05 {
                     continue;
                 }
