@@ -23,8 +23,8 @@ use crate::error::{Error, Result};
 use crate::image::Image;
 use crate::overlay::{id_bits, id_from_bits};
 use crate::payload::Bits;
-use crate::scheme::Scheme;
-use crate::schemes::EdgemarkV3;
+use crate::scheme::{Reading, Scheme};
+use crate::schemes::{EdgemarkV3, SCREEN_MAX_READINGS};
 use crate::stats;
 
 /// One issued ID and who (or what device) it was issued to.
@@ -186,9 +186,19 @@ impl Tracer {
     pub fn trace(&self, image: &Image) -> Result<Trace> {
         let total_bits = self.scheme.code_len();
         let candidates = self.ids.len();
-        let readings = match self.scheme.decode(image) {
+        // A reading whose code names an ID at the false-positive rate even when corrected for
+        // every reading the views could give ends the reading (camera views of a screenshot
+        // whose synchronization is weak but whose bits decode); the p-values are then
+        // corrected for all of those readings.
+        let bound = SCREEN_MAX_READINGS * candidates.max(1);
+        let decisive = |r: &Reading| {
+            self.scheme
+                .decode_payload(r)
+                .is_some_and(|d| stats::correct_for_tries(d.p_value, bound) <= self.fpr)
+        };
+        let (readings, corrected_for) = match self.scheme.trace_readings(image, &decisive) {
             Ok(r) => r,
-            Err(Error::Unreadable(_)) => Vec::new(),
+            Err(Error::Unreadable(_)) => (Vec::new(), 0),
             Err(e) => return Err(e),
         };
         let mut trace = Trace {
@@ -206,7 +216,7 @@ impl Tracer {
         if readings.is_empty() {
             return Ok(trace);
         }
-        let tries = readings.len() * candidates.max(1);
+        let tries = corrected_for * candidates.max(1);
         // The code's own decoding: the most significant geometry.
         let decoded = readings
             .iter()
@@ -372,6 +382,53 @@ mod tests {
         let t = others.trace(&shown).unwrap();
         assert!(!t.detected && t.id.is_none(), "{t:?}");
         assert_eq!(t.decoded_id, Some(0xA11CE));
+    }
+
+    /// A screenshot whose synchronization stays under the early-stop strength (noise of +-16
+    /// levels over a page of text) but whose bits decode at once: the camera views are not
+    /// read, and the p-value is corrected for every reading they could have added.
+    #[test]
+    fn bits_that_decode_end_the_reading_and_are_corrected_for_every_view() {
+        let (w, h) = (640, 480);
+        let shown = Overlay::new(0xA11CE, DEFAULT_STRENGTH)
+            .unwrap()
+            .composite(&page(w, h, 1));
+        let mut s = 12345u32;
+        let noisy: Vec<u8> = shown
+            .rgb()
+            .iter()
+            .map(|&v| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                (i32::from(v) + (s % 33) as i32 - 16).clamp(0, 255) as u8
+            })
+            .collect();
+        let noisy = Image::from_rgb(w, h, noisy).unwrap();
+        let t = Tracer::new().unwrap().trace(&noisy).unwrap();
+        assert_eq!(t.id, Some(0xA11CE), "{t:?}");
+        let geometry = t.geometry.as_deref().unwrap();
+        let z: f32 = geometry.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(
+            z < 20.0,
+            "synchronized strongly enough to stop anyway: {geometry}"
+        );
+        // The screen view's readings only; the reading without the early stop goes on.
+        let fast = Tracer::new()
+            .unwrap()
+            .screenshots_only()
+            .trace(&noisy)
+            .unwrap();
+        assert_eq!(t.geometries, fast.geometries);
+        let all = EdgemarkV3::screen().unwrap().decode(&noisy).unwrap().len();
+        assert!(all > t.geometries, "{all} readings without the early stop");
+        // Same best reading, corrected for all the views could give instead of its views.
+        let ratio = t.p_value.unwrap() / fast.p_value.unwrap();
+        let expected = SCREEN_MAX_READINGS as f64 / fast.geometries as f64;
+        assert!(
+            (ratio / expected - 1.0).abs() < 1e-9,
+            "{ratio} vs {expected}"
+        );
     }
 
     #[test]

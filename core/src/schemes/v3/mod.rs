@@ -150,6 +150,42 @@ impl EdgemarkV3 {
     /// images the strongest synchronization is not always the right geometry, whose bits still
     /// decode.
     fn read(&self, image: &Image) -> Result<Vec<sync::Read>> {
+        let plane = self.plane(image)?;
+        let reads = if self.tag == SCREEN_VERSION {
+            read_screen(&plane, self.camera, None).reads
+        } else {
+            sync::read(&plane, sync::Whitening::Photo, sync::CERTAIN_Z)
+        };
+        self.readable(reads)
+    }
+
+    /// A screen overlay's readings for tracing ([`crate::trace`]), which also end once one of
+    /// them is `decisive` on its bits, and the number of tries their p-values must be
+    /// corrected for: their count, or [`SCREEN_MAX_READINGS`] when they ended on their bits
+    /// (see [`read_screen`]).
+    pub(crate) fn trace_readings(
+        &self,
+        image: &Image,
+        decisive: &dyn Fn(&Reading) -> bool,
+    ) -> Result<(Vec<Reading>, usize)> {
+        let plane = self.plane(image)?;
+        let decisive = |r: &sync::Read| decisive(&self.reading(r));
+        let screen = read_screen(&plane, self.camera, Some(&decisive));
+        let readings: Vec<Reading> = self
+            .readable(screen.reads)?
+            .iter()
+            .map(|r| self.reading(r))
+            .collect();
+        let tries = if screen.stopped_on_bits {
+            SCREEN_MAX_READINGS
+        } else {
+            readings.len()
+        };
+        Ok((readings, tries))
+    }
+
+    /// The image's luma plane, or an error when it is too small to read.
+    fn plane(&self, image: &Image) -> Result<sync::Plane> {
         let (w, h) = (image.width(), image.height());
         if w.min(h) < MIN_SIDE {
             return Err(Error::TooSmall {
@@ -159,12 +195,11 @@ impl EdgemarkV3 {
                 needed: format!("{MIN_SIDE}x{MIN_SIDE}"),
             });
         }
-        let plane = sync::luma(image.rgb(), w as usize, h as usize);
-        let reads = if self.tag == SCREEN_VERSION {
-            read_screen(&plane, self.camera)
-        } else {
-            sync::read(&plane, sync::Whitening::Photo, sync::CERTAIN_Z)
-        };
+        Ok(sync::luma(image.rgb(), w as usize, h as usize))
+    }
+
+    /// `reads`, or [`Error::Unreadable`] when there are none (nothing to fold: a flat image).
+    fn readable(&self, reads: Vec<sync::Read>) -> Result<Vec<sync::Read>> {
         if reads.is_empty() {
             return Err(Error::Unreadable(format!(
                 "{}: the image has no texture to carry a mark (flat)",
@@ -172,6 +207,29 @@ impl EdgemarkV3 {
             )));
         }
         Ok(reads)
+    }
+
+    /// One reading as the [`Scheme`] interface gives it.
+    fn reading(&self, r: &sync::Read) -> Reading {
+        // The quadrature noise sets the unit: a logistic of 1.6 z approximates Phi(z). A bit
+        // is 1 when its z is positive, i.e. its soft bit above one half.
+        let soft = r
+            .soft
+            .iter()
+            .map(|&v| 1.0 / (1.0 + (-1.6 * v).exp()))
+            .collect();
+        let view = r
+            .view
+            .as_deref()
+            .map_or(String::new(), |v| format!("{v}: "));
+        let variant = format!(
+            "{view}scale {:.3} angle {:.1} quarter-turns {} sync z {:.1}",
+            r.lattice.scale(),
+            r.lattice.angle(),
+            r.quarter_turns,
+            r.z
+        );
+        Reading::from_soft(self, variant, soft)
     }
 }
 
@@ -190,28 +248,7 @@ impl Scheme for EdgemarkV3 {
     }
 
     fn decode(&self, image: &Image) -> Result<Vec<Reading>> {
-        let reading = |r: &sync::Read| {
-            // The quadrature noise sets the unit: a logistic of 1.6 z approximates Phi(z). A
-            // bit is 1 when its z is positive, i.e. its soft bit above one half.
-            let soft = r
-                .soft
-                .iter()
-                .map(|&v| 1.0 / (1.0 + (-1.6 * v).exp()))
-                .collect();
-            let view = r
-                .view
-                .as_deref()
-                .map_or(String::new(), |v| format!("{v}: "));
-            let variant = format!(
-                "{view}scale {:.3} angle {:.1} quarter-turns {} sync z {:.1}",
-                r.lattice.scale(),
-                r.lattice.angle(),
-                r.quarter_turns,
-                r.z
-            );
-            Reading::from_soft(self, variant, soft)
-        };
-        Ok(self.read(image)?.iter().map(reading).collect())
+        Ok(self.read(image)?.iter().map(|r| self.reading(r)).collect())
     }
 
     fn decode_payload(&self, reading: &Reading) -> Option<Decoded> {
@@ -308,60 +345,103 @@ const KEYSTONES: [(f32, f32); 4] = [(0.15, 0.0), (-0.15, 0.0), (0.07, 0.0), (-0.
 /// an overlay read at its true geometry reaches 20-35.
 const SCREEN_CERTAIN_Z: f32 = 20.0;
 
+/// Views of a camera photo of a screen a screen overlay's reader reads after the screen
+/// content itself: the photo whitening, the [`KEYSTONES`], the four corner windows.
+#[derive(Clone, Copy, Debug)]
+enum View {
+    Photo,
+    Keystone(f32, f32),
+    /// Corner `(fx, fy)` (0 or 1 each), a [`WINDOW_FRACTION`] of each side.
+    Window(usize, usize),
+}
+
+/// Most readings a screen overlay's reader returns for one image: every view (the screen
+/// content and the [`View`]s), each with at most [`sync::MAX_READS`] geometries.
+pub(crate) const SCREEN_MAX_READINGS: usize = (2 + KEYSTONES.len() + 4) * sync::MAX_READS;
+
+/// A screen overlay's readings, and whether they stopped early on their data bits
+/// (`decisive`), which the caller must then correct for [`SCREEN_MAX_READINGS`] instead of
+/// their number.
+struct ScreenReads {
+    reads: Vec<sync::Read>,
+    stopped_on_bits: bool,
+}
+
 /// A screen overlay's readings. Screen content first ([`sync::Whitening::Screen`]); then,
 /// unless a synchronization was already certain, the photo whitening (camera photos of
 /// screens: noise and blur); then, still uncertain, the photo through each of the
 /// [`KEYSTONES`] (screen whitening) and the four corner windows (photo whitening), for
 /// perspective (these three only with `camera`): a camera at an angle changes the scale
 /// across the image, which one lattice cannot follow, but a keystone undoes most of it and
-/// each window is closer to an affine view. Whether to go
-/// on depends only on the synchronization frequencies, never on the data bits, so the
-/// readings' count (each one try in the p-value) is not chosen by the bits it corrects for.
-fn read_screen(plane: &sync::Plane, camera: bool) -> Vec<sync::Read> {
-    let certain = |r: &[sync::Read]| r.iter().any(|r| r.z >= SCREEN_CERTAIN_Z);
+/// each window is closer to an affine view. Whether to go on depends on the synchronization
+/// frequencies, which the data bits do not choose, so the readings' count (each one try in
+/// the p-value) is not chosen by the bits it corrects for; and, when `decisive` is given, on
+/// whether a reading is already decisive on its bits (a page of dense text under an overlay
+/// synchronizes below [`SCREEN_CERTAIN_Z`] but decodes at once): then the caller corrects
+/// for every reading the views could have given ([`SCREEN_MAX_READINGS`]), so the early stop
+/// only ends readings whose outcome is already decided and never makes a detection likelier.
+fn read_screen(
+    plane: &sync::Plane,
+    camera: bool,
+    decisive: Option<&dyn Fn(&sync::Read) -> bool>,
+) -> ScreenReads {
     let read = |p: &sync::Plane, w: sync::Whitening| sync::read(p, w, SCREEN_CERTAIN_Z);
     let mut reads = read(plane, sync::Whitening::Screen);
-    if certain(&reads) || !camera {
-        return reads;
-    }
-    reads.extend(read(plane, sync::Whitening::Photo));
-    for &(a, b) in &KEYSTONES {
-        if certain(&reads) {
-            return reads;
-        }
-        let view = format!("keystone {a:+.2} {b:+.2}");
-        reads.extend(
-            read(&plane.keystone(a, b), sync::Whitening::Screen)
-                .into_iter()
-                .map(|r| sync::Read {
-                    view: Some(view.clone()),
-                    ..r
-                }),
-        );
+    if !camera {
+        return ScreenReads {
+            reads,
+            stopped_on_bits: false,
+        };
     }
     let (ww, wh) = (
         (plane.w as f32 * WINDOW_FRACTION) as usize,
         (plane.h as f32 * WINDOW_FRACTION) as usize,
     );
-    if certain(&reads) || ww.min(wh) < WINDOW_MIN {
-        return reads;
-    }
-    for (fx, fy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-        let (x0, y0) = (fx * (plane.w - ww), fy * (plane.h - wh));
-        let view = format!("window {ww}x{wh} at ({x0}, {y0})");
-        reads.extend(
-            read(&plane.crop(x0, y0, ww, wh), sync::Whitening::Photo)
-                .into_iter()
-                .map(|r| sync::Read {
-                    view: Some(view.clone()),
-                    ..r
-                }),
-        );
-        if certain(&reads) {
+    let windows = if ww.min(wh) >= WINDOW_MIN {
+        &[(0, 0), (1, 0), (0, 1), (1, 1)][..]
+    } else {
+        &[]
+    };
+    let views = std::iter::once(View::Photo)
+        .chain(KEYSTONES.iter().map(|&(a, b)| View::Keystone(a, b)))
+        .chain(windows.iter().map(|&(fx, fy)| View::Window(fx, fy)));
+    let mut checked = 0;
+    for view in views {
+        if reads.iter().any(|r| r.z >= SCREEN_CERTAIN_Z) {
             break;
         }
+        if let Some(decisive) = decisive {
+            if reads[checked..].iter().any(decisive) {
+                return ScreenReads {
+                    reads,
+                    stopped_on_bits: true,
+                };
+            }
+            checked = reads.len();
+        }
+        let (seen, name) = match view {
+            View::Photo => (read(plane, sync::Whitening::Photo), None),
+            View::Keystone(a, b) => (
+                read(&plane.keystone(a, b), sync::Whitening::Screen),
+                Some(format!("keystone {a:+.2} {b:+.2}")),
+            ),
+            View::Window(fx, fy) => {
+                let (x0, y0) = (fx * (plane.w - ww), fy * (plane.h - wh));
+                (
+                    read(&plane.crop(x0, y0, ww, wh), sync::Whitening::Photo),
+                    Some(format!("window {ww}x{wh} at ({x0}, {y0})")),
+                )
+            }
+        };
+        reads.extend(seen.into_iter().map(|r| sync::Read {
+            view: name.clone(),
+            ..r
+        }));
     }
-    reads
+    ScreenReads {
+        reads,
+        stopped_on_bits: false,
+    }
 }
 
 /// Texture mask: per 8x8 block, the mean absolute luma difference to the right and lower

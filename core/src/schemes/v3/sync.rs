@@ -871,6 +871,13 @@ const COARSE: usize = 8;
 /// clean images take 61-95 ms instead of 42-59 ms (16 of 24: 615 and 606, slower still).
 const READ_SMALL: usize = 12;
 const COARSE_SMALL: usize = 16;
+/// Most readings one [`read`] returns: the identity and the candidates of either kind of
+/// image.
+pub(crate) const MAX_READS: usize = 1 + if READ_SMALL > READ[0] + READ[1] {
+    READ_SMALL
+} else {
+    READ[0] + READ[1]
+};
 /// Synchronization strength (standard deviations) that ends the reading of a photo early
 /// (`read`'s `certain_z` for `edgemark-v3`). On the 35
 /// unmarked photos the best candidate's strength reaches 7.2 (structured content correlates
