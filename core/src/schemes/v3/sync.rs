@@ -238,34 +238,47 @@ const FLAT_RANGE: f32 = 14.0;
 
 /// Whitening for screen content: text and line art are sharp ink on flat backgrounds, and
 /// their edges, spread by the blur of [`whiten`], drown an overlay's few levels in every text
-/// area. Here only background pixels (3x3 range under [`FLAT_RANGE`]) count: the local
+/// area. Here only background pixels (3x3 range under [`FLAT_RANGE`], a [`Background`]) count: the local
 /// background level is their blur alone (normalized convolution), the residual is kept on
 /// them and zero elsewhere, and divided by its local RMS over them.
-pub(crate) fn whiten_screen(p: &Plane, scale: f32) -> Vec<f32> {
+pub(crate) fn whiten_screen(p: &Plane, background: &Background, scale: f32) -> Vec<f32> {
     let (w, h) = (p.w, p.h);
-    let range = range3(p);
-    let mask: Vec<f32> = range
-        .iter()
-        .map(|&r| if r <= FLAT_RANGE { 1.0 } else { 0.0 })
-        .collect();
+    let Background { mask, masked } = background;
     let sigma = (3.0 * scale).clamp(1.0, 9.0);
-    let masked: Vec<f32> = p.v.iter().zip(&mask).map(|(v, m)| v * m).collect();
-    let num = smooth(&masked, w, h, sigma);
-    let den = smooth(&mask, w, h, sigma);
+    let num = smooth(masked, w, h, sigma);
+    let den = smooth(mask, w, h, sigma);
     let r: Vec<f32> =
         p.v.iter()
-            .zip(&mask)
+            .zip(mask)
             .zip(num.iter().zip(&den))
             .map(|((&v, &m), (&n, &d))| if m > 0.0 && d > 0.05 { v - n / d } else { 0.0 })
             .collect();
     let sq: Vec<f32> = r.iter().map(|v| v * v).collect();
     let radius = (12.0 * scale).clamp(6.0, 40.0) as usize;
     let energy = box_blur(&sq, w, h, radius);
-    let count = box_blur(&mask, w, h, radius);
+    let count = box_blur(mask, w, h, radius);
     r.iter()
         .zip(energy.iter().zip(&count))
         .map(|(v, (e, c))| v / ((e / c.max(1e-3)).max(0.0).sqrt() + 0.5))
         .collect()
+}
+
+/// A screen's background for [`whiten_screen`]: which pixels count (1 or 0) and the luma on
+/// them (0 elsewhere). The same at every scale, so the reader finds it once per plane.
+pub(crate) struct Background {
+    mask: Vec<f32>,
+    masked: Vec<f32>,
+}
+
+impl Background {
+    pub(crate) fn new(p: &Plane) -> Background {
+        let mask: Vec<f32> = range3(p)
+            .iter()
+            .map(|&r| if r <= FLAT_RANGE { 1.0 } else { 0.0 })
+            .collect();
+        let masked = p.v.iter().zip(&mask).map(|(v, m)| v * m).collect();
+        Background { mask, masked }
+    }
 }
 
 /// Max minus min of each pixel's 3x3 neighbourhood (clipped at the borders), computed
@@ -939,9 +952,20 @@ fn levels(p: Cow<'_, Plane>) -> Vec<Level<'_>> {
 /// candidate folded, strongest synchronization first (empty when the image has no texture at
 /// all); the caller scores each and corrects for their number.
 pub(crate) fn read(p: &Plane, whitening: Whitening, certain_z: f32) -> Vec<Read> {
-    let whiten = |p: &Plane, scale: f32| match whitening {
+    // The screen whitening's background of each level, found once for all its scales.
+    let mut backgrounds: Vec<Option<Background>> = Vec::new();
+    let mut whiten = |li: usize, p: &Plane, scale: f32| match whitening {
         Whitening::Photo => whiten(p, scale),
-        Whitening::Screen => whiten_screen(p, scale),
+        Whitening::Screen => {
+            if backgrounds.len() <= li {
+                backgrounds.resize_with(li + 1, || None);
+            }
+            whiten_screen(
+                p,
+                backgrounds[li].get_or_insert_with(|| Background::new(p)),
+                scale,
+            )
+        }
     };
     // Large images are read at a reduced size (2x2 averaging, repeatedly): the mark's periods
     // stay above 3 pixels for any scale the reader covers at that size.
@@ -968,7 +992,7 @@ pub(crate) fn read(p: &Plane, whitening: Whitening, certain_z: f32) -> Vec<Read>
         let white = Plane {
             w: level.plane.w,
             h: level.plane.h,
-            v: whiten(&level.plane, 1.0),
+            v: whiten(i, &level.plane, 1.0),
         };
         for (v, l) in lattices(&white, level.search, level.coarse)
             .into_iter()
@@ -999,7 +1023,7 @@ pub(crate) fn read(p: &Plane, whitening: Whitening, certain_z: f32) -> Vec<Read>
         let white = match whitened.iter().position(|(i, k, _)| *i == li && *k == key) {
             Some(i) => &whitened[i].2,
             None => {
-                whitened.push((li, key, whiten(&level.plane, 2f32.powi(key))));
+                whitened.push((li, key, whiten(li, &level.plane, 2f32.powi(key))));
                 &whitened[whitened.len() - 1].2
             }
         };
