@@ -12,11 +12,18 @@
 //!   p-value is corrected for the number of IDs times the number of geometries, so the chance
 //!   of naming any ID on an image without an overlay stays at most the false-positive rate.
 //!
+//! "The geometries tried" are those read, or all the reader's views could give (130) when the
+//! reading ended early because a geometry's code already named an ID at the false-positive
+//! rate corrected for those 130: the camera views of a screenshot whose synchronization is
+//! weak but whose bits decode (dense text) are then not read. Such a stop only ends readings
+//! whose outcome is decided, so it never makes a detection likelier.
+//!
 //! Another viewer's overlay is not "no overlay", so the p-value does not bound naming a wrong
 //! listed ID there. What does: two IDs' code words differ in at least 31 of 127 bits, so a
 //! clean reading of viewer B matches A's word in at most 96 bits (p about 7e-9 before any
 //! correction, which a short list could pass); and a listed ID is never named when the code
-//! decodes another ID at the false-positive rate on its own (`decoded_id` then says which).
+//! decodes another ID at the false-positive rate on its own (`decoded_id` then says which;
+//! after an early stop, among the geometries read before it).
 
 use crate::detector::{check_fpr, DEFAULT_FPR};
 use crate::error::{Error, Result};
@@ -91,8 +98,9 @@ pub struct Trace {
     pub name: Option<String>,
     /// Whether an overlay was found at the false-positive rate.
     pub detected: bool,
-    /// The p-value of the decision (corrected for every ID and geometry tried); `None` when
-    /// nothing could be read (a flat image).
+    /// The p-value of the decision (corrected for every ID and geometry tried, or that could
+    /// have been tried when the reading stopped on decided bits: see the module docs); `None`
+    /// when nothing could be read (a flat image).
     pub p_value: Option<f64>,
     /// Code bits of the best geometry that agree with the traced ID's code word (with a list of
     /// IDs), or that the code left uncorrected (without one).
@@ -104,7 +112,8 @@ pub struct Trace {
     pub decoded_id: Option<u32>,
     /// IDs tested: the length of the list, or 0 when the code decided alone.
     pub candidates: usize,
-    /// Geometries read (each counted in the p-value).
+    /// Geometries read (each counted in the p-value, which after a stop on decided bits counts
+    /// all 130 the views could give).
     pub geometries: usize,
     /// The best geometry: scale, angle, quarter-turns and synchronization strength.
     pub geometry: Option<String>,

@@ -58,7 +58,7 @@ export interface Trace {
   /** Its name in `ids`, when given. */
   name: string | null;
   detected: boolean;
-  /** Corrected for every ID and geometry tried; null when nothing could be read. */
+  /** Corrected for every ID and geometry tried (or all 130 geometries the views could give, when the reading stopped on decided bits); null when nothing could be read. */
   p_value: number | null;
   matched_bits: number | null;
   total_bits: number;

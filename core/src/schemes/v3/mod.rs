@@ -168,6 +168,12 @@ impl EdgemarkV3 {
         image: &Image,
         decisive: &dyn Fn(&Reading) -> bool,
     ) -> Result<(Vec<Reading>, usize)> {
+        if self.tag != SCREEN_VERSION {
+            return Err(Error::config(format!(
+                "{} is not a screen overlay's reader",
+                self.name
+            )));
+        }
         let plane = self.plane(image)?;
         let decisive = |r: &sync::Read| decisive(&self.reading(r));
         let screen = read_screen(&plane, self.camera, Some(&decisive));
