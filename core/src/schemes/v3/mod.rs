@@ -334,6 +334,8 @@ impl Scheme for EdgemarkV3 {
 const WINDOW_FRACTION: f32 = 0.6;
 /// Smallest side of such a window in pixels.
 const WINDOW_MIN: usize = 300;
+/// The corners those windows sit in: `(fx, fy)`, 0 or 1 each (left or right, top or bottom).
+const WINDOWS: [(usize, usize); 4] = [(0, 0), (1, 0), (0, 1), (1, 1)];
 /// Keystone warps ([`sync::Plane::keystone`]) a camera photo of a screen is also read
 /// through, with the screen whitening: the camera turned about the vertical axis either way
 /// by about 8 and 16.7 degrees at a focal length of the image's diagonal (`a = tan(t) / 2`).
@@ -357,13 +359,14 @@ const SCREEN_CERTAIN_Z: f32 = 20.0;
 enum View {
     Photo,
     Keystone(f32, f32),
-    /// Corner `(fx, fy)` (0 or 1 each), a [`WINDOW_FRACTION`] of each side.
+    /// The window in corner `(fx, fy)` of [`WINDOWS`], a [`WINDOW_FRACTION`] of each side.
     Window(usize, usize),
 }
 
 /// Most readings a screen overlay's reader returns for one image: every view (the screen
 /// content and the [`View`]s), each with at most [`sync::MAX_READS`] geometries.
-pub(crate) const SCREEN_MAX_READINGS: usize = (2 + KEYSTONES.len() + 4) * sync::MAX_READS;
+pub(crate) const SCREEN_MAX_READINGS: usize =
+    (2 + KEYSTONES.len() + WINDOWS.len()) * sync::MAX_READS;
 
 /// A screen overlay's readings, and whether they stopped early on their data bits
 /// (`decisive`), which the caller must then correct for [`SCREEN_MAX_READINGS`] instead of
@@ -404,7 +407,7 @@ fn read_screen(
         (plane.h as f32 * WINDOW_FRACTION) as usize,
     );
     let windows = if ww.min(wh) >= WINDOW_MIN {
-        &[(0, 0), (1, 0), (0, 1), (1, 1)][..]
+        &WINDOWS[..]
     } else {
         &[]
     };

@@ -238,9 +238,9 @@ const FLAT_RANGE: f32 = 14.0;
 
 /// Whitening for screen content: text and line art are sharp ink on flat backgrounds, and
 /// their edges, spread by the blur of [`whiten`], drown an overlay's few levels in every text
-/// area. Here only background pixels (3x3 range under [`FLAT_RANGE`], a [`Background`]) count: the local
-/// background level is their blur alone (normalized convolution), the residual is kept on
-/// them and zero elsewhere, and divided by its local RMS over them.
+/// area. Here only background pixels (3x3 range under [`FLAT_RANGE`], a [`Background`])
+/// count: the local background level is their blur alone (normalized convolution), the
+/// residual is kept on them and zero elsewhere, and divided by its local RMS over them.
 pub(crate) fn whiten_screen(p: &Plane, background: &Background, scale: f32) -> Vec<f32> {
     let (w, h) = (p.w, p.h);
     let Background { mask, masked } = background;
@@ -952,21 +952,6 @@ fn levels(p: Cow<'_, Plane>) -> Vec<Level<'_>> {
 /// candidate folded, strongest synchronization first (empty when the image has no texture at
 /// all); the caller scores each and corrects for their number.
 pub(crate) fn read(p: &Plane, whitening: Whitening, certain_z: f32) -> Vec<Read> {
-    // The screen whitening's background of each level, found once for all its scales.
-    let mut backgrounds: Vec<Option<Background>> = Vec::new();
-    let mut whiten = |li: usize, p: &Plane, scale: f32| match whitening {
-        Whitening::Photo => whiten(p, scale),
-        Whitening::Screen => {
-            if backgrounds.len() <= li {
-                backgrounds.resize_with(li + 1, || None);
-            }
-            whiten_screen(
-                p,
-                backgrounds[li].get_or_insert_with(|| Background::new(p)),
-                scale,
-            )
-        }
-    };
     // Large images are read at a reduced size (2x2 averaging, repeatedly): the mark's periods
     // stay above 3 pixels for any scale the reader covers at that size.
     let mut reduced: Option<Plane> = None;
@@ -984,6 +969,16 @@ pub(crate) fn read(p: &Plane, whitening: Whitening, certain_z: f32) -> Vec<Read>
     // The input is borrowed, not copied, when it needs no reduction.
     let base = reduced.map_or(Cow::Borrowed(p), Cow::Owned);
     let levels = levels(base);
+    // The screen whitening's background of each level, found once for all its scales.
+    let mut backgrounds: Vec<Option<Background>> = levels.iter().map(|_| None).collect();
+    let mut whiten = |li: usize, p: &Plane, scale: f32| match whitening {
+        Whitening::Photo => whiten(p, scale),
+        Whitening::Screen => whiten_screen(
+            p,
+            backgrounds[li].get_or_insert_with(|| Background::new(p)),
+            scale,
+        ),
+    };
     // (spectral score, level, lattice in that level's pixels)
     // Whitened planes by (level, scale key): the search's (scale 1) is the first.
     let mut whitened: Vec<(usize, i32, Vec<f32>)> = Vec::new();
