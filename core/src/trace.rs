@@ -12,11 +12,12 @@
 //!   p-value is corrected for the number of IDs times the number of geometries, so the chance
 //!   of naming any ID on an image without an overlay stays at most the false-positive rate.
 //!
-//! "The geometries tried" are those read, or all the reader's views could give (130) when the
-//! reading ended early because a geometry's code already named an ID at the false-positive
-//! rate corrected for those 130: the camera views of a screenshot whose synchronization is
-//! weak but whose bits decode (dense text) are then not read. Such a stop only ends readings
-//! whose outcome is decided, so it never makes a detection likelier.
+//! "The geometries tried" are those read, or all the reader's views could give (130; 13 with
+//! [`Tracer::screenshots_only`]) when the reading ended early because a geometry's code
+//! already named an ID at the false-positive rate corrected for all of them: the other
+//! candidate geometries and the camera views of a screenshot whose synchronization is weak but
+//! whose bits decode (dense text) are then not read. Such a stop only ends readings whose
+//! outcome is decided, so it never makes a detection likelier.
 //!
 //! Another viewer's overlay is not "no overlay", so the p-value does not bound naming a wrong
 //! listed ID there. What does: two IDs' code words differ in at least 31 of 127 bits, so a
@@ -31,7 +32,7 @@ use crate::image::Image;
 use crate::overlay::{id_bits, id_from_bits};
 use crate::payload::Bits;
 use crate::scheme::{Reading, Scheme};
-use crate::schemes::{EdgemarkV3, SCREEN_MAX_READINGS};
+use crate::schemes::EdgemarkV3;
 use crate::stats;
 
 /// One issued ID and who (or what device) it was issued to.
@@ -113,7 +114,7 @@ pub struct Trace {
     /// IDs tested: the length of the list, or 0 when the code decided alone.
     pub candidates: usize,
     /// Geometries read (each counted in the p-value, which after a stop on decided bits counts
-    /// all 130 the views could give).
+    /// all the views could give: 130, or 13 for screenshots only).
     pub geometries: usize,
     /// The best geometry: scale, angle, quarter-turns and synchronization strength.
     pub geometry: Option<String>,
@@ -199,7 +200,7 @@ impl Tracer {
         // every reading the views could give ends the reading (camera views of a screenshot
         // whose synchronization is weak but whose bits decode); the p-values are then
         // corrected for all of those readings.
-        let bound = SCREEN_MAX_READINGS * candidates.max(1);
+        let bound = self.scheme.max_readings() * candidates.max(1);
         let decisive = |r: &Reading| {
             self.scheme
                 .decode_payload(r)
@@ -394,8 +395,9 @@ mod tests {
     }
 
     /// A screenshot whose synchronization stays under the early-stop strength (noise of +-16
-    /// levels over a page of text) but whose bits decode at once: the camera views are not
-    /// read, and the p-value is corrected for every reading they could have added.
+    /// levels over a page of text) but whose bits decode at once: the reading ends at that
+    /// geometry (the screen view's other candidates and the camera views are not read), and
+    /// the p-value is corrected for every reading the views could have given.
     #[test]
     fn bits_that_decode_end_the_reading_and_are_corrected_for_every_view() {
         let (w, h) = (640, 480);
@@ -422,18 +424,34 @@ mod tests {
             z < 20.0,
             "synchronized strongly enough to stop anyway: {geometry}"
         );
-        // The screen view's readings only; the reading without the early stop goes on.
+        // Without the early stop the screen view alone reads more geometries.
+        let screen_view = EdgemarkV3::screen()
+            .unwrap()
+            .screenshots_only()
+            .decode(&noisy)
+            .unwrap()
+            .len();
+        assert!(
+            screen_view > t.geometries,
+            "{screen_view} readings of the screen view without the early stop, {} with it",
+            t.geometries
+        );
+        // The same readings for screenshots only, corrected for that mode's bound instead.
         let fast = Tracer::new()
             .unwrap()
             .screenshots_only()
             .trace(&noisy)
             .unwrap();
         assert_eq!(t.geometries, fast.geometries);
-        let all = EdgemarkV3::screen().unwrap().decode(&noisy).unwrap().len();
-        assert!(all > t.geometries, "{all} readings without the early stop");
-        // Same best reading, corrected for all the views could give instead of its views.
+        assert_eq!(fast.id, Some(0xA11CE), "{fast:?}");
         let ratio = t.p_value.unwrap() / fast.p_value.unwrap();
-        let expected = SCREEN_MAX_READINGS as f64 / fast.geometries as f64;
+        let all = EdgemarkV3::screen().unwrap().max_readings();
+        let only = EdgemarkV3::screen()
+            .unwrap()
+            .screenshots_only()
+            .max_readings();
+        assert!(only < all);
+        let expected = all as f64 / only as f64;
         assert!(
             (ratio / expected - 1.0).abs() < 1e-9,
             "{ratio} vs {expected}"

@@ -7,4 +7,4 @@ mod v3;
 
 pub use classic::{ChannelOrder, Classic, ClassicKind, Convention, EmbedStyle};
 pub use v3::{EdgemarkV3, V3_PAYLOAD_BITS};
-pub(crate) use v3::{SCREEN_MAX_READINGS, V3_CODE_BITS, V3_TILE};
+pub(crate) use v3::{V3_CODE_BITS, V3_TILE};

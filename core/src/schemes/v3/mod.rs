@@ -154,15 +154,25 @@ impl EdgemarkV3 {
         let reads = if self.tag == SCREEN_VERSION {
             read_screen(&plane, self.camera, None).reads
         } else {
-            sync::read(&plane, sync::Whitening::Photo, sync::CERTAIN_Z)
+            sync::read(&plane, sync::Whitening::Photo, sync::CERTAIN_Z, None).reads
         };
         self.readable(reads)
     }
 
+    /// Most readings a screen overlay's reader returns for one image: every view's
+    /// ([`SCREEN_MAX_READINGS`]), or the screen view's alone for screenshots only.
+    pub(crate) fn max_readings(&self) -> usize {
+        if self.camera {
+            SCREEN_MAX_READINGS
+        } else {
+            sync::MAX_READS
+        }
+    }
+
     /// A screen overlay's readings for tracing ([`crate::trace`]), which also end once one of
     /// them is `decisive` on its bits, and the number of tries their p-values must be
-    /// corrected for: their count, or [`SCREEN_MAX_READINGS`] when they ended on their bits
-    /// (see [`read_screen`]).
+    /// corrected for: their count, or [`EdgemarkV3::max_readings`] when they ended on their
+    /// bits (see [`read_screen`]).
     pub(crate) fn trace_readings(
         &self,
         image: &Image,
@@ -183,7 +193,7 @@ impl EdgemarkV3 {
             .map(|r| self.reading(r))
             .collect();
         let tries = if screen.stopped_on_bits {
-            SCREEN_MAX_READINGS
+            self.max_readings()
         } else {
             readings.len()
         };
@@ -365,16 +375,7 @@ enum View {
 
 /// Most readings a screen overlay's reader returns for one image: every view (the screen
 /// content and the [`View`]s), each with at most [`sync::MAX_READS`] geometries.
-pub(crate) const SCREEN_MAX_READINGS: usize =
-    (2 + KEYSTONES.len() + WINDOWS.len()) * sync::MAX_READS;
-
-/// A screen overlay's readings, and whether they stopped early on their data bits
-/// (`decisive`), which the caller must then correct for [`SCREEN_MAX_READINGS`] instead of
-/// their number.
-struct ScreenReads {
-    reads: Vec<sync::Read>,
-    stopped_on_bits: bool,
-}
+const SCREEN_MAX_READINGS: usize = (2 + KEYSTONES.len() + WINDOWS.len()) * sync::MAX_READS;
 
 /// A screen overlay's readings. Screen content first ([`sync::Whitening::Screen`]); then,
 /// unless a synchronization was already certain, the photo whitening (camera photos of
@@ -386,21 +387,20 @@ struct ScreenReads {
 /// frequencies, which the data bits do not choose, so the readings' count (each one try in
 /// the p-value) is not chosen by the bits it corrects for; and, when `decisive` is given, on
 /// whether a reading is already decisive on its bits (a page of dense text under an overlay
-/// synchronizes below [`SCREEN_CERTAIN_Z`] but decodes at once): then the caller corrects
-/// for every reading the views could have given ([`SCREEN_MAX_READINGS`]), so the early stop
-/// only ends readings whose outcome is already decided and never makes a detection likelier.
+/// synchronizes below [`SCREEN_CERTAIN_Z`] but decodes at once), checked after every
+/// reading ([`sync::read`]): then `stopped_on_bits` is set and the caller corrects for every
+/// reading the views could have given ([`SCREEN_MAX_READINGS`]); the readings made are the
+/// first of that full set in a fixed order, so the early stop only ends readings whose
+/// outcome is already decided and never makes a detection likelier.
 fn read_screen(
     plane: &sync::Plane,
     camera: bool,
     decisive: Option<&dyn Fn(&sync::Read) -> bool>,
-) -> ScreenReads {
-    let read = |p: &sync::Plane, w: sync::Whitening| sync::read(p, w, SCREEN_CERTAIN_Z);
-    let mut reads = read(plane, sync::Whitening::Screen);
-    if !camera {
-        return ScreenReads {
-            reads,
-            stopped_on_bits: false,
-        };
+) -> sync::Reads {
+    let read = |p: &sync::Plane, w: sync::Whitening| sync::read(p, w, SCREEN_CERTAIN_Z, decisive);
+    let mut screen = read(plane, sync::Whitening::Screen);
+    if !camera || screen.stopped_on_bits {
+        return screen;
     }
     let (ww, wh) = (
         (plane.w as f32 * WINDOW_FRACTION) as usize,
@@ -414,19 +414,9 @@ fn read_screen(
     let views = std::iter::once(View::Photo)
         .chain(KEYSTONES.iter().map(|&(a, b)| View::Keystone(a, b)))
         .chain(windows.iter().map(|&(fx, fy)| View::Window(fx, fy)));
-    let mut checked = 0;
     for view in views {
-        if reads.iter().any(|r| r.z >= SCREEN_CERTAIN_Z) {
+        if screen.reads.iter().any(|r| r.z >= SCREEN_CERTAIN_Z) {
             break;
-        }
-        if let Some(decisive) = decisive {
-            if reads[checked..].iter().any(decisive) {
-                return ScreenReads {
-                    reads,
-                    stopped_on_bits: true,
-                };
-            }
-            checked = reads.len();
         }
         let (seen, name) = match view {
             View::Photo => (read(plane, sync::Whitening::Photo), None),
@@ -442,15 +432,18 @@ fn read_screen(
                 )
             }
         };
-        reads.extend(seen.into_iter().map(|r| sync::Read {
-            view: name.clone(),
-            ..r
-        }));
+        screen
+            .reads
+            .extend(seen.reads.into_iter().map(|r| sync::Read {
+                view: name.clone(),
+                ..r
+            }));
+        if seen.stopped_on_bits {
+            screen.stopped_on_bits = true;
+            break;
+        }
     }
-    ScreenReads {
-        reads,
-        stopped_on_bits: false,
-    }
+    screen
 }
 
 /// Texture mask: per 8x8 block, the mean absolute luma difference to the right and lower

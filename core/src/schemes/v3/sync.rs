@@ -196,25 +196,43 @@ fn blur_line(src: &[f32], r: usize, norm: f32, padded: &mut Vec<f32>, out: &mut 
     }
 }
 
-/// Approximately Gaussian blur (three box passes) of standard deviation about `sigma`.
-fn smooth(src: &[f32], w: usize, h: usize, sigma: f32) -> Vec<f32> {
-    // Three boxes of radius r have variance 3 * r (r + 1) / 3 = r (r + 1).
-    let r = ((sigma * sigma + 0.25).sqrt() - 0.5).round().max(1.0) as usize;
+/// Approximately Gaussian blur: three box passes of radius `r` (standard deviation about
+/// `sqrt(r (r + 1))`).
+fn smooth(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
     let a = box_blur(src, w, h, r);
     let b = box_blur(&a, w, h, r);
     box_blur(&b, w, h, r)
 }
 
+/// The two radii a whitening ([`whiten`], [`whiten_screen`]) suited to marks at a scale
+/// uses: the box radius of the three-box blur that gives the local level (standard deviation
+/// 3 x scale, within [1, 9]) and that of the local energy (12 x scale, within [6, 40]). A
+/// whitening depends on the scale only through them, so scales with the same radii share one
+/// (every scale under about 0.6 gives (1, 6)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Radii {
+    level: usize,
+    energy: usize,
+}
+
+impl Radii {
+    pub(crate) fn for_scale(scale: f32) -> Radii {
+        let sigma = (3.0 * scale).clamp(1.0, 9.0);
+        // Three boxes of radius r have variance 3 * r (r + 1) / 3 = r (r + 1).
+        let level = ((sigma * sigma + 0.25).sqrt() - 0.5).round().max(1.0) as usize;
+        let energy = (12.0 * scale).clamp(6.0, 40.0) as usize;
+        Radii { level, energy }
+    }
+}
+
 /// The whitened, contrast-normalized image the fold reads: luma minus its blur at a radius
-/// suited to marks of period `period` pixels, divided by the local RMS (flat areas, where a
-/// mark could not hide, weigh nothing).
-pub(crate) fn whiten(p: &Plane, scale: f32) -> Vec<f32> {
-    let sigma = (3.0 * scale).clamp(1.0, 9.0);
-    let low = smooth(&p.v, p.w, p.h, sigma);
+/// suited to the mark's scale ([`Radii`]), divided by the local RMS (flat areas, where a mark
+/// could not hide, weigh nothing).
+pub(crate) fn whiten(p: &Plane, radii: Radii) -> Vec<f32> {
+    let low = smooth(&p.v, p.w, p.h, radii.level);
     let r: Vec<f32> = p.v.iter().zip(&low).map(|(a, b)| a - b).collect();
     let sq: Vec<f32> = r.iter().map(|v| v * v).collect();
-    let radius = (12.0 * scale).clamp(6.0, 40.0) as usize;
-    let local = box_blur(&sq, p.w, p.h, radius);
+    let local = box_blur(&sq, p.w, p.h, radii.energy);
     r.iter()
         .zip(&local)
         .map(|(v, e)| v / (e.max(0.0).sqrt() + 0.5))
@@ -241,12 +259,11 @@ const FLAT_RANGE: f32 = 14.0;
 /// area. Here only background pixels (3x3 range under [`FLAT_RANGE`], a [`Background`])
 /// count: the local background level is their blur alone (normalized convolution), the
 /// residual is kept on them and zero elsewhere, and divided by its local RMS over them.
-pub(crate) fn whiten_screen(p: &Plane, background: &Background, scale: f32) -> Vec<f32> {
+pub(crate) fn whiten_screen(p: &Plane, background: &Background, radii: Radii) -> Vec<f32> {
     let (w, h) = (p.w, p.h);
     let Background { mask, masked } = background;
-    let sigma = (3.0 * scale).clamp(1.0, 9.0);
-    let num = smooth(masked, w, h, sigma);
-    let den = smooth(mask, w, h, sigma);
+    let num = smooth(masked, w, h, radii.level);
+    let den = smooth(mask, w, h, radii.level);
     let r: Vec<f32> =
         p.v.iter()
             .zip(mask)
@@ -254,9 +271,8 @@ pub(crate) fn whiten_screen(p: &Plane, background: &Background, scale: f32) -> V
             .map(|((&v, &m), (&n, &d))| if m > 0.0 && d > 0.05 { v - n / d } else { 0.0 })
             .collect();
     let sq: Vec<f32> = r.iter().map(|v| v * v).collect();
-    let radius = (12.0 * scale).clamp(6.0, 40.0) as usize;
-    let energy = box_blur(&sq, w, h, radius);
-    let count = box_blur(mask, w, h, radius);
+    let energy = box_blur(&sq, w, h, radii.energy);
+    let count = box_blur(mask, w, h, radii.energy);
     r.iter()
         .zip(energy.iter().zip(&count))
         .map(|(v, (e, c))| v / ((e / c.max(1e-3)).max(0.0).sqrt() + 0.5))
@@ -948,10 +964,25 @@ fn levels(p: Cow<'_, Plane>) -> Vec<Level<'_>> {
     ]
 }
 
+/// Readings of one view, and whether they ended on a reading's data bits (see [`read`]).
+pub(crate) struct Reads {
+    pub reads: Vec<Read>,
+    pub stopped_on_bits: bool,
+}
+
 /// The whole reader: candidate lattices, fold, phase, bits. Returns the reading of every
 /// candidate folded, strongest synchronization first (empty when the image has no texture at
-/// all); the caller scores each and corrects for their number.
-pub(crate) fn read(p: &Plane, whitening: Whitening, certain_z: f32) -> Vec<Read> {
+/// all); the caller scores each and corrects for their number. The candidates are read in a
+/// fixed order until one synchronizes at `certain_z` (which the data bits do not choose) or,
+/// when `decisive` is given, until one is decisive on its data bits: then `stopped_on_bits`
+/// is set, and the caller must correct for every reading it could have made instead of the
+/// ones made (the readings made are then the first of the full set in that order).
+pub(crate) fn read(
+    p: &Plane,
+    whitening: Whitening,
+    certain_z: f32,
+    decisive: Option<&dyn Fn(&Read) -> bool>,
+) -> Reads {
     // Large images are read at a reduced size (2x2 averaging, repeatedly): the mark's periods
     // stay above 3 pixels for any scale the reader covers at that size.
     let mut reduced: Option<Plane> = None;
@@ -971,23 +1002,24 @@ pub(crate) fn read(p: &Plane, whitening: Whitening, certain_z: f32) -> Vec<Read>
     let levels = levels(base);
     // The screen whitening's background of each level, found once for all its scales.
     let mut backgrounds: Vec<Option<Background>> = levels.iter().map(|_| None).collect();
-    let mut whiten = |li: usize, p: &Plane, scale: f32| match whitening {
-        Whitening::Photo => whiten(p, scale),
+    let mut whiten = |li: usize, p: &Plane, radii: Radii| match whitening {
+        Whitening::Photo => whiten(p, radii),
         Whitening::Screen => whiten_screen(
             p,
             backgrounds[li].get_or_insert_with(|| Background::new(p)),
-            scale,
+            radii,
         ),
     };
     // (spectral score, level, lattice in that level's pixels)
-    // Whitened planes by (level, scale key): the search's (scale 1) is the first.
-    let mut whitened: Vec<(usize, i32, Vec<f32>)> = Vec::new();
+    // Whitened planes by (level, radii): the search's (scale 1) is the first.
+    let search = Radii::for_scale(1.0);
+    let mut whitened: Vec<(usize, Radii, Vec<f32>)> = Vec::new();
     let mut cands: Vec<(f32, usize, Lattice)> = Vec::new();
     for (i, level) in levels.iter().enumerate() {
         let white = Plane {
             w: level.plane.w,
             h: level.plane.h,
-            v: whiten(i, &level.plane, 1.0),
+            v: whiten(i, &level.plane, search),
         };
         for (v, l) in lattices(&white, level.search, level.coarse)
             .into_iter()
@@ -995,7 +1027,7 @@ pub(crate) fn read(p: &Plane, whitening: Whitening, certain_z: f32) -> Vec<Read>
         {
             cands.push((v, i, l));
         }
-        whitened.push((i, 0, white.v));
+        whitened.push((i, search, white.v));
     }
     // The identity (an image neither resized nor rotated, such as a crop or a screenshot of a
     // screen overlay), on the first level (which covers scale 1): read first, and even where
@@ -1011,14 +1043,19 @@ pub(crate) fn read(p: &Plane, whitening: Whitening, certain_z: f32) -> Vec<Read>
     // large image's fold better than the identity does.
     cands.insert(0, (0.0, 0, identity));
     let mut reads: Vec<Read> = Vec::new();
+    let mut stopped_on_bits = false;
     for (_, li, l) in cands {
         let level = &levels[li];
-        // Whitening suited to the lattice's scale, to the nearest power of two.
-        let key = l.scale().log2().round() as i32;
-        let white = match whitened.iter().position(|(i, k, _)| *i == li && *k == key) {
+        // Whitening suited to the lattice's scale, to the nearest power of two; scales whose
+        // whitenings have the same radii share one.
+        let radii = Radii::for_scale(2f32.powi(l.scale().log2().round() as i32));
+        let white = match whitened
+            .iter()
+            .position(|(i, r, _)| *i == li && *r == radii)
+        {
             Some(i) => &whitened[i].2,
             None => {
-                whitened.push((li, key, whiten(li, &level.plane, 2f32.powi(key))));
+                whitened.push((li, radii, whiten(li, &level.plane, radii)));
                 &whitened[whitened.len() - 1].2
             }
         };
@@ -1042,9 +1079,16 @@ pub(crate) fn read(p: &Plane, whitening: Whitening, certain_z: f32) -> Vec<Read>
         if z >= certain_z {
             break;
         }
+        if decisive.is_some_and(|d| reads.last().is_some_and(d)) {
+            stopped_on_bits = true;
+            break;
+        }
     }
     reads.sort_by(|a, b| b.z.total_cmp(&a.z));
-    reads
+    Reads {
+        reads,
+        stopped_on_bits,
+    }
 }
 
 #[cfg(test)]
