@@ -144,16 +144,16 @@ pub(crate) fn box_blur(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
     if r == 0 || w == 0 || h == 0 {
         return src.to_vec();
     }
-    let mut tmp = vec![0.0f32; w * h];
+    // Filled row by row rather than zeroed first (the zeroing was a twentieth of a trace).
+    let mut tmp = Vec::with_capacity(w * h);
     let norm = 1.0 / (2 * r + 1) as f32;
     let mut line = Vec::with_capacity(w + 2 * r);
-    for y in 0..h {
-        let row = &src[y * w..(y + 1) * w];
-        blur_line(row, r, norm, &mut line, &mut tmp[y * w..(y + 1) * w]);
+    for row in src.chunks_exact(w) {
+        blur_line(row, r, norm, &mut line, &mut tmp);
     }
     // Columns: one running sum per column, advanced a whole row at a time (the same sums, in
     // the same order, as `blur_line` along each column, but reading memory row by row).
-    let mut out = vec![0.0f32; w * h];
+    let mut out = Vec::with_capacity(w * h);
     let mut acc = vec![-0.0f64; w];
     let row = |y: isize| {
         let y = y.clamp(0, h as isize - 1) as usize;
@@ -172,14 +172,13 @@ pub(crate) fn box_blur(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
                 *a += p as f64 - m as f64;
             }
         }
-        for (o, &a) in out[y * w..(y + 1) * w].iter_mut().zip(&acc) {
-            *o = (a * n) as f32;
-        }
+        out.extend(acc.iter().map(|&a| (a * n) as f32));
     }
     out
 }
 
-fn blur_line(src: &[f32], r: usize, norm: f32, padded: &mut Vec<f32>, out: &mut [f32]) {
+/// Box blur of one line (edges clamped), appended to `out`; `padded` is scratch.
+fn blur_line(src: &[f32], r: usize, norm: f32, padded: &mut Vec<f32>, out: &mut Vec<f32>) {
     let n = src.len();
     padded.clear();
     let first = src[0];
@@ -189,11 +188,17 @@ fn blur_line(src: &[f32], r: usize, norm: f32, padded: &mut Vec<f32>, out: &mut 
     padded.extend(std::iter::repeat_n(last, r));
     // f64 running sum: an f32 one drifts over long lines (and can go negative on squares).
     let mut acc: f64 = padded[..2 * r + 1].iter().map(|&v| v as f64).sum();
-    out[0] = (acc * norm as f64) as f32;
-    for i in 1..n {
-        acc += padded[i + 2 * r] as f64 - padded[i - 1] as f64;
-        out[i] = (acc * norm as f64) as f32;
-    }
+    let norm = norm as f64;
+    out.push((acc * norm) as f32);
+    out.extend(
+        padded[2 * r + 1..]
+            .iter()
+            .zip(padded.iter())
+            .map(|(&add, &sub)| {
+                acc += add as f64 - sub as f64;
+                (acc * norm) as f32
+            }),
+    );
 }
 
 /// Approximately Gaussian blur: three box passes of radius `r` (standard deviation about
