@@ -389,9 +389,10 @@ const SCREEN_MAX_READINGS: usize = (2 + KEYSTONES.len() + WINDOWS.len()) * sync:
 /// whether a reading is already decisive on its bits (a page of dense text under an overlay
 /// synchronizes below [`SCREEN_CERTAIN_Z`] but decodes at once), checked after every
 /// reading ([`sync::read`]): then `stopped_on_bits` is set and the caller corrects for every
-/// reading the views could have given ([`SCREEN_MAX_READINGS`]); the readings made are the
-/// first of that full set in a fixed order, so the early stop only ends readings whose
-/// outcome is already decided and never makes a detection likelier.
+/// reading the views could have given ([`SCREEN_MAX_READINGS`], or the screen view's
+/// [`sync::MAX_READS`] without `camera`); the readings made are the first of that full set
+/// in a fixed order, so the early stop only ends readings whose outcome is already decided
+/// and never makes a detection likelier.
 fn read_screen(
     plane: &sync::Plane,
     camera: bool,
