@@ -83,8 +83,9 @@ impl EdgemarkV3 {
 
     /// A screen overlay's reader for screenshots only: without the photo whitening, the
     /// keystone views and the corner windows that camera photos of screens need, an image
-    /// without an overlay is read about 10x faster (1920x1080 on one core: 82-99 ms instead
-    /// of 1.0-1.1 s, docs/screen-overlay.md). No effect on `edgemark-v3`.
+    /// without an overlay is read about 10x faster where nothing ends the reading early
+    /// (1920x1080 on one core: 82-99 ms instead of 1.0-1.1 s, docs/screen-overlay.md). No
+    /// effect on `edgemark-v3`.
     pub fn screenshots_only(mut self) -> EdgemarkV3 {
         self.camera = false;
         self
@@ -391,8 +392,9 @@ const SCREEN_MAX_READINGS: usize = (2 + KEYSTONES.len() + WINDOWS.len()) * sync:
 /// reading ([`sync::read`]): then `stopped_on_bits` is set and the caller corrects for every
 /// reading the views could have given ([`SCREEN_MAX_READINGS`], or the screen view's
 /// [`sync::MAX_READS`] without `camera`); the readings made are the first of that full set
-/// in a fixed order, so the early stop only ends readings whose outcome is already decided
-/// and never makes a detection likelier.
+/// in a fixed order, so the early stop never makes the false-positive condition easier to
+/// meet (with a list of IDs, the readings not made could still have changed which listed ID
+/// matches best: see [`crate::trace`]).
 fn read_screen(
     plane: &sync::Plane,
     camera: bool,

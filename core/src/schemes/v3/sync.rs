@@ -141,6 +141,7 @@ pub(crate) fn luma(rgb: &[u8], w: usize, h: usize) -> Plane {
 
 /// Box blur of radius `r` along rows then columns (edges clamped), by running sums.
 pub(crate) fn box_blur(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
+    debug_assert_eq!(src.len(), w * h);
     if r == 0 || w == 0 || h == 0 {
         return src.to_vec();
     }
