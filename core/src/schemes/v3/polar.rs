@@ -120,8 +120,13 @@ impl Search {
 }
 
 /// The best `keep` coarse poses (distinct by 5 % in scale or 3 degrees) for a spectrum
-/// sampled by `at(fx, fy)` (cycles per image pixel; 0 outside the usable band).
-pub(crate) fn search(s: &Search, at: impl Fn(f32, f32) -> f32, keep: usize) -> Vec<Coarse> {
+/// sampled by `at(fx, fy, out)`: `out[i]` the spectrum at `(fx[i], fy[i])` (cycles per image
+/// pixel; 0 outside the usable band), a row of samples at a time.
+pub(crate) fn search(
+    s: &Search,
+    at: impl Fn(&[f32], &[f32], &mut [f32]),
+    keep: usize,
+) -> Vec<Coarse> {
     let template = &s.template;
     let rho0 = s.rho0();
     let n_rho = s.n_rho;
@@ -129,12 +134,15 @@ pub(crate) fn search(s: &Search, at: impl Fn(f32, f32) -> f32, keep: usize) -> V
     let d_phi = TURN / N_PHI as f32;
     let (forward, inverse) = (&s.forward, &s.inverse);
     // Cosine and sine of every angle bin.
-    let trig: Vec<(f32, f32)> = (0..N_PHI)
+    let (cos, sin): (Vec<f32>, Vec<f32>) = (0..N_PHI)
         .map(|j| (j as f32 * d_phi).sin_cos())
         .map(|(s, c)| (c, s))
-        .collect();
+        .unzip();
     let mut found: Vec<Coarse> = Vec::new();
     let mut lp = vec![Complex32::new(0.0, 0.0); n_rho * N_PHI];
+    // One row of frequencies and of samples per stretch.
+    let (mut fx, mut fy) = (vec![0.0f32; N_PHI], vec![0.0f32; N_PHI]);
+    let mut samples = [vec![0.0f32; N_PHI], vec![0.0f32; N_PHI]];
     // Two stretches per transform: both samplings are real, so one goes in the real part and
     // one in the imaginary part, and the correlation's real and imaginary parts are theirs.
     for pair in ASPECTS.chunks(2) {
@@ -142,16 +150,23 @@ pub(crate) fn search(s: &Search, at: impl Fn(f32, f32) -> f32, keep: usize) -> V
         // 0 when the pair has one stretch. Each cell is built from its two samples directly:
         // written through a two-float array and read back as one complex value, it stalled on
         // store forwarding (15 % of the reader's own samples, about 6 % of all, with perf).
-        let stretch = |k: usize| pair.get(k).map(|&a| (1.0 / a.sqrt(), a.sqrt()));
-        let (first, second) = (stretch(0), stretch(1));
-        let sample = |f: Option<(f32, f32)>, r: f32, c: f32, sn: f32| {
-            f.map_or(0.0, |(ax, ay)| at(ax * r * c, ay * r * sn))
-        };
         for i in 0..n_rho {
             let r = (rho0 + i as f32 * D_RHO).exp();
+            for (k, out) in samples.iter_mut().enumerate() {
+                let Some(&a) = pair.get(k) else {
+                    out.fill(0.0);
+                    continue;
+                };
+                let (ax, ay) = (1.0 / a.sqrt(), a.sqrt());
+                let (rx, ry) = (ax * r, ay * r);
+                for (((x, y), &c), &sn) in fx.iter_mut().zip(fy.iter_mut()).zip(&cos).zip(&sin) {
+                    (*x, *y) = (rx * c, ry * sn);
+                }
+                at(&fx, &fy, out);
+            }
             let row = &mut lp[i * N_PHI..(i + 1) * N_PHI];
-            for (cell, &(c, sn)) in row.iter_mut().zip(&trig) {
-                *cell = Complex32::new(sample(first, r, c, sn), sample(second, r, c, sn));
+            for ((cell, &re), &im) in row.iter_mut().zip(&samples[0]).zip(&samples[1]) {
+                *cell = Complex32::new(re, im);
             }
         }
         forward.run(&mut lp);

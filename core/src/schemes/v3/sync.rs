@@ -519,25 +519,32 @@ impl Spectrum {
         }
     }
 
-    /// `at`, or 0 outside the band a score may use (as `score` draws it).
-    fn at_band(&self, fx: f32, fy: f32) -> f32 {
-        if fx.abs() > BAND_LIMIT || fy.abs() > BAND_LIMIT {
-            return 0.0;
+    /// `at_band` of every `(fx[i], fy[i])` (cycles per analysis pixel) into `out[i]`: the
+    /// bilinear lookup, or 0 outside the band a score may use (as `score` draws it). In
+    /// chunks, the coordinates first (a loop the compiler vectorizes) and the table reads
+    /// after; the same arithmetic as one lookup at a time, so the same values to the bit.
+    fn at_band(&self, fx: &[f32], fy: &[f32], out: &mut [f32]) {
+        let mut cells = Cells::default();
+        for ((fx, fy), out) in fx
+            .chunks(LOOKUP_CHUNK)
+            .zip(fy.chunks(LOOKUP_CHUNK))
+            .zip(out.chunks_mut(LOOKUP_CHUNK))
+        {
+            cells.place(self, fx, fy);
+            for (k, o) in out.iter_mut().enumerate() {
+                *o = if cells.in_band[k] {
+                    self.bilinear(&cells, k)
+                } else {
+                    0.0
+                };
+            }
         }
-        if (fx * self.w as f32).abs() < 3.0 && (fy * self.h as f32).abs() < 3.0 {
-            return 0.0;
-        }
-        self.at(fx, fy)
     }
 
-    fn at(&self, fx: f32, fy: f32) -> f32 {
-        // fx, fy in cycles per analysis pixel.
-        let x = fx * self.w as f32;
-        let y = fy * self.h as f32;
-        let (x0, y0) = (floor(x), floor(y));
-        let (ax, ay) = (x - x0 as f32, y - y0 as f32);
-        // In the band (|f| <= BAND_LIMIT < 1/2), so inside the padded, centred array.
-        let i = (self.origin as isize + y0 as isize * self.stride as isize + x0 as isize) as usize;
+    /// The bilinear lookup at cell `k` of `cells` (in the band).
+    #[inline(always)]
+    fn bilinear(&self, cells: &Cells, k: usize) -> f32 {
+        let (i, ax, ay) = (cells.i[k] as usize, cells.ax[k], cells.ay[k]);
         let c = &self.centred;
         let st = self.stride;
         (c[i] * (1.0 - ax) + c[i + 1] * ax) * (1.0 - ay)
@@ -546,25 +553,100 @@ impl Spectrum {
 
     /// Mean whitened power at the mark's frequencies under `pose` (about 1 where there is no
     /// mark); `None` when some frequency falls outside the usable band of this level.
-    fn score(&self, pose: &Pose, bins: &[(f32, f32)]) -> Option<f32> {
+    fn score(&self, pose: &Pose, bins: &Bins) -> Option<f32> {
         let (s, c) = pose.theta.sin_cos();
         let t = TILE as f32;
         // f = diag(1/sx, 1/sy) R(theta) k / T, in cycles per image pixel.
         let (ax, ay) = (1.0 / (pose.sx * t), 1.0 / (pose.sy * t));
-        let lim = BAND_LIMIT;
+        let mut fx = [0.0f32; LOOKUP_CHUNK];
+        let mut fy = [0.0f32; LOOKUP_CHUNK];
+        let mut cells = Cells::default();
         let mut sum = 0.0;
-        for &(ku, kv) in bins {
-            let fx = ax * (c * ku - s * kv);
-            let fy = ay * (s * ku + c * kv);
-            if fx.abs() > lim || fy.abs() > lim {
+        for (u, v) in bins.u.chunks(LOOKUP_CHUNK).zip(bins.v.chunks(LOOKUP_CHUNK)) {
+            let n = u.len();
+            for (((x, y), &ku), &kv) in fx.iter_mut().zip(fy.iter_mut()).zip(u).zip(v) {
+                (*x, *y) = (ax * (c * ku - s * kv), ay * (s * ku + c * kv));
+            }
+            cells.place(self, &fx[..n], &fy[..n]);
+            if cells.in_band[..n].contains(&false) {
                 return None;
             }
-            if (fx * self.w as f32).abs() < 3.0 && (fy * self.h as f32).abs() < 3.0 {
-                return None;
+            for k in 0..n {
+                sum += self.bilinear(&cells, k);
             }
-            sum += self.at(fx, fy);
         }
-        Some(sum / bins.len() as f32)
+        Some(sum / bins.u.len() as f32)
+    }
+}
+
+/// Up to [`LOOKUP_CHUNK`] spectrum lookups prepared: index into `Spectrum::centred`, bilinear
+/// weights, and whether the frequency lies in the band a score may use (`|f| <= BAND_LIMIT`
+/// along x and y, and not within 3 bins of 0 along both). Columns, so that `place`'s loop
+/// vectorizes.
+struct Cells {
+    i: [u32; LOOKUP_CHUNK],
+    ax: [f32; LOOKUP_CHUNK],
+    ay: [f32; LOOKUP_CHUNK],
+    in_band: [bool; LOOKUP_CHUNK],
+}
+
+impl Default for Cells {
+    fn default() -> Cells {
+        Cells {
+            i: [0; LOOKUP_CHUNK],
+            ax: [0.0; LOOKUP_CHUNK],
+            ay: [0.0; LOOKUP_CHUNK],
+            in_band: [false; LOOKUP_CHUNK],
+        }
+    }
+}
+
+impl Cells {
+    /// Places the frequencies `(fx[k], fy[k])` (cycles per analysis pixel, at most
+    /// [`LOOKUP_CHUNK`]) of `spec` in cells `0..fx.len()`.
+    fn place(&mut self, spec: &Spectrum, fx: &[f32], fy: &[f32]) {
+        let (w, h) = (spec.w as f32, spec.h as f32);
+        // `centred` has far fewer than 2^31 entries (a side is at most `WINDOW`).
+        let (origin, stride) = (spec.origin as i32, spec.stride as i32);
+        let cells = self
+            .i
+            .iter_mut()
+            .zip(self.ax.iter_mut())
+            .zip(self.ay.iter_mut())
+            .zip(self.in_band.iter_mut());
+        for ((((i, ax), ay), ok), (&fx, &fy)) in cells.zip(fx.iter().zip(fy)) {
+            let x = fx * w;
+            let y = fy * h;
+            *ok = !(fx.abs() > BAND_LIMIT
+                || fy.abs() > BAND_LIMIT
+                || (x.abs() < 3.0 && y.abs() < 3.0));
+            let (x0, y0) = (floor(x), floor(y));
+            // In the band (|f| <= BAND_LIMIT < 1/2), so inside the padded, centred array; the
+            // origin stands in for a frequency out of it (never read).
+            *i = if *ok {
+                (origin + y0 * stride + x0) as u32
+            } else {
+                origin as u32
+            };
+            *ax = x - x0 as f32;
+            *ay = y - y0 as f32;
+        }
+    }
+}
+
+/// Lookups `Spectrum::at_band` prepares at a time.
+const LOOKUP_CHUNK: usize = 64;
+
+/// The mark's frequencies (cycles per tile) as two columns, for `Spectrum::score`.
+struct Bins {
+    u: Vec<f32>,
+    v: Vec<f32>,
+}
+
+impl Bins {
+    /// The frequencies as `(u, v)` pairs.
+    fn pairs(&self) -> Vec<(f32, f32)> {
+        self.u.iter().copied().zip(self.v.iter().copied()).collect()
     }
 }
 
@@ -584,7 +666,7 @@ const SCALE_MAX: f32 = crate::search::EDGEMARK_V3.max();
 fn lattices(white: &Plane, search: &polar::Search, coarse: usize) -> Vec<(f32, Lattice)> {
     let bins = mark_bins();
     let spec = Spectrum::new(white);
-    let at = |fx: f32, fy: f32| spec.at_band(fx, fy);
+    let at = |fx: &[f32], fy: &[f32], out: &mut [f32]| spec.at_band(fx, fy, out);
     let mut found: Vec<(f32, Pose)> = polar::search(search, at, coarse)
         .into_iter()
         .map(|c| {
@@ -608,20 +690,20 @@ fn lattices(white: &Plane, search: &polar::Search, coarse: usize) -> Vec<(f32, L
 }
 
 /// The mark's frequencies (synchronization and data) in cycles per tile.
-fn mark_bins() -> &'static [(f32, f32)] {
-    static BINS: OnceLock<Vec<(f32, f32)>> = OnceLock::new();
+fn mark_bins() -> &'static Bins {
+    static BINS: OnceLock<Bins> = OnceLock::new();
     BINS.get_or_init(|| {
         let l = layout();
-        l.sync
-            .iter()
-            .chain(&l.data)
-            .map(|b| (b.ku as f32, b.kv as f32))
-            .collect()
+        let all = || l.sync.iter().chain(&l.data);
+        Bins {
+            u: all().map(|b| b.ku as f32).collect(),
+            v: all().map(|b| b.kv as f32).collect(),
+        }
     })
 }
 
 /// Hill-climbs scale, rotation and then the x/y scales apart on the fine spectrum.
-fn refine_pose(spec: &Spectrum, start: Pose, bins: &[(f32, f32)]) -> (f32, Pose) {
+fn refine_pose(spec: &Spectrum, start: Pose, bins: &Bins) -> (f32, Pose) {
     let mut best = start;
     let mut best_v = spec.score(&start, bins).unwrap_or(0.0);
     let mut ds = 0.01f32;
@@ -931,7 +1013,7 @@ fn levels(p: Cow<'_, Plane>) -> Vec<Level<'_>> {
     static HIGH: OnceLock<polar::Search> = OnceLock::new();
     if p.w.min(p.h) < HALVE_FROM {
         let full =
-            FULL.get_or_init(|| polar::Search::new(mark_bins().to_vec(), SCALE_MIN, SCALE_MAX));
+            FULL.get_or_init(|| polar::Search::new(mark_bins().pairs(), SCALE_MIN, SCALE_MAX));
         return vec![Level {
             plane: p,
             factor: 1.0,
@@ -941,10 +1023,10 @@ fn levels(p: Cow<'_, Plane>) -> Vec<Level<'_>> {
         }];
     }
     let high = HIGH.get_or_init(|| {
-        polar::Search::new(mark_bins().to_vec(), HANDOVER / 2.0 * 0.97, SCALE_MAX / 2.0)
+        polar::Search::new(mark_bins().pairs(), HANDOVER / 2.0 * 0.97, SCALE_MAX / 2.0)
     });
     let low =
-        LOW.get_or_init(|| polar::Search::new(mark_bins().to_vec(), SCALE_MIN, HANDOVER * 1.03));
+        LOW.get_or_init(|| polar::Search::new(mark_bins().pairs(), SCALE_MIN, HANDOVER * 1.03));
     let halved = half(&p);
     let (cw, ch) = (p.w.min(FINE_CROP), p.h.min(FINE_CROP));
     let (x0, y0) = ((p.w - cw) / 2, (p.h - ch) / 2);
