@@ -198,28 +198,43 @@ pub(crate) fn search(
 /// shifts `0..=shifts` and all angles (wrapping around).
 fn peaks(value: &[f32], shifts: usize, mut hit: impl FnMut(usize, usize, f32)) {
     let row = |d: usize| &value[d * N_PHI..(d + 1) * N_PHI];
-    // A cell is a peak when every neighbour is `<=` it (so a NaN, on either side, never is).
-    let below =
-        |r: &[f32], el: usize, e: usize, er: usize, v: f32| r[el] <= v && r[e] <= v && r[er] <= v;
+    // A cell is a peak when every neighbour is `<=` it (so a NaN, on either side, never is):
+    // the test, row by row, over whole rows without a branch per cell (most cells fail it).
+    let mut top = [false; N_PHI];
     for d in 0..=shifts {
-        let (mid, up, down) = (
-            row(d),
-            d.checked_sub(1).map(row),
-            (d < shifts).then(|| row(d + 1)),
-        );
-        for e in 0..N_PHI {
-            let v = mid[e];
-            let el = if e == 0 { N_PHI - 1 } else { e - 1 };
-            let er = if e + 1 == N_PHI { 0 } else { e + 1 };
-            // The same row first: most cells fail there, in memory already read.
-            let top = mid[el] <= v
-                && mid[er] <= v
-                && up.is_none_or(|r| below(r, el, e, er, v))
-                && down.is_none_or(|r| below(r, el, e, er, v));
-            if top {
+        let mid = row(d);
+        // Its own row (the cell against itself is `v <= v`, true unless `v` is NaN, which
+        // fails the neighbours' tests anyway).
+        top.fill(true);
+        below(mid, mid, &mut top);
+        if let Some(up) = d.checked_sub(1).map(row) {
+            below(up, mid, &mut top);
+        }
+        if d < shifts {
+            below(row(d + 1), mid, &mut top);
+        }
+        for (e, (&t, &v)) in top.iter().zip(mid).enumerate() {
+            if t {
                 hit(d, e, v);
             }
         }
+    }
+}
+
+/// `top[e] &= r[e - 1] <= v[e] && r[e] <= v[e] && r[e + 1] <= v[e]`, angles wrapping around.
+fn below(r: &[f32], v: &[f32], top: &mut [bool; N_PHI]) {
+    let n = N_PHI;
+    for e in [0, n - 1] {
+        let (el, er) = ((e + n - 1) % n, (e + 1) % n);
+        top[e] &= r[el] <= v[e] && r[e] <= v[e] && r[er] <= v[e];
+    }
+    for (((t, &v), l), (m, rr)) in top[1..n - 1]
+        .iter_mut()
+        .zip(&v[1..n - 1])
+        .zip(&r[..n - 2])
+        .zip(r[1..n - 1].iter().zip(&r[2..]))
+    {
+        *t &= (*l <= v) & (*m <= v) & (*rr <= v);
     }
 }
 
