@@ -146,10 +146,11 @@ pub(crate) fn search(
     // Two stretches per transform: both samplings are real, so one goes in the real part and
     // one in the imaginary part, and the correlation's real and imaginary parts are theirs.
     for pair in ASPECTS.chunks(2) {
-        // Each stretch's x and y factors, once per pair, not per cell; the second part stays
-        // 0 when the pair has one stretch. Each cell is built from its two samples directly:
-        // written through a two-float array and read back as one complex value, it stalled on
-        // store forwarding (15 % of the reader's own samples, about 6 % of all, with perf).
+        // A row of frequencies per stretch, sampled in one call (the sampler prepares its
+        // lookups in vectorized chunks); the second part stays 0 when the pair has one
+        // stretch. Each cell is built from its two samples directly (written through a
+        // two-float array and read back as one complex value, it once stalled on store
+        // forwarding: about 6 % of the reader's time).
         for i in 0..n_rho {
             let r = (rho0 + i as f32 * D_RHO).exp();
             for (k, out) in samples.iter_mut().enumerate() {
