@@ -23,6 +23,8 @@ const RHO_ROUND: usize = 32;
 const TURN: f32 = PI;
 /// Angle bins over `TURN` (0.35 degrees each).
 const N_PHI: usize = 512;
+// `below` reads a cell's two neighbours in a row.
+const _: () = assert!(N_PHI >= 3);
 /// Log-radius step (0.75 % in scale): the scale step of [`crate::search::EDGEMARK_V3`].
 const D_RHO: f32 = crate::search::EDGEMARK_V3.log_step();
 /// Bins of margin below the lowest template frequency at the largest scale.
@@ -262,4 +264,69 @@ fn best(mut all: Vec<Coarse>, keep: usize) -> Vec<Coarse> {
         }
     }
     kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The peak test one cell at a time, as the search did it before the row-wise test.
+    fn peaks_one(value: &[f32], shifts: usize) -> Vec<(usize, usize, f32)> {
+        let row = |d: usize| &value[d * N_PHI..(d + 1) * N_PHI];
+        let below = |r: &[f32], el: usize, e: usize, er: usize, v: f32| {
+            r[el] <= v && r[e] <= v && r[er] <= v
+        };
+        let mut hits = Vec::new();
+        for d in 0..=shifts {
+            let (mid, up, down) = (
+                row(d),
+                d.checked_sub(1).map(row),
+                (d < shifts).then(|| row(d + 1)),
+            );
+            for e in 0..N_PHI {
+                let v = mid[e];
+                let el = if e == 0 { N_PHI - 1 } else { e - 1 };
+                let er = if e + 1 == N_PHI { 0 } else { e + 1 };
+                if mid[el] <= v
+                    && mid[er] <= v
+                    && up.is_none_or(|r| below(r, el, e, er, v))
+                    && down.is_none_or(|r| below(r, el, e, er, v))
+                {
+                    hits.push((d, e, v));
+                }
+            }
+        }
+        hits
+    }
+
+    #[test]
+    fn row_wise_peaks_equal_the_cell_by_cell_test() {
+        // Noise quantized to a few levels (ties), NaN cells, peaks at the wrap-around.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 40) as f32 / (1u64 << 24) as f32
+        };
+        for shifts in [0, 1, 2, 7] {
+            let mut value: Vec<f32> = (0..(shifts + 1) * N_PHI)
+                .map(|_| (next() * 6.0).floor())
+                .collect();
+            value[3] = f32::NAN;
+            value[N_PHI - 1] = 9.0;
+            value[(shifts + 1) * N_PHI - 1] = 8.0;
+            if shifts > 0 {
+                value[N_PHI] = 10.0;
+            }
+            let mut hits = Vec::new();
+            peaks(&value, shifts, |d, e, v| hits.push((d, e, v)));
+            let want = peaks_one(&value, shifts);
+            assert!(!want.is_empty());
+            assert_eq!(hits.len(), want.len(), "shifts {shifts}");
+            for (a, b) in hits.iter().zip(&want) {
+                assert_eq!((a.0, a.1, a.2.to_bits()), (b.0, b.1, b.2.to_bits()));
+            }
+        }
+    }
 }

@@ -508,11 +508,13 @@ impl Spectrum {
         }
     }
 
-    /// `at_band` of every `(fx[i], fy[i])` (cycles per analysis pixel) into `out[i]`: the
+    /// The spectrum at every `(fx[i], fy[i])` (cycles per analysis pixel) into `out[i]`: the
     /// bilinear lookup, or 0 outside the band a score may use (as `score` draws it). In
     /// chunks, the coordinates first (a loop the compiler vectorizes) and the table reads
     /// after; the same arithmetic as one lookup at a time, so the same values to the bit.
+    /// The three slices have the same length.
     fn at_band(&self, fx: &[f32], fy: &[f32], out: &mut [f32]) {
+        debug_assert!(fx.len() == fy.len() && fy.len() == out.len());
         let mut cells = Cells::default();
         for ((fx, fy), out) in fx
             .chunks(LOOKUP_CHUNK)
@@ -520,7 +522,8 @@ impl Spectrum {
             .zip(out.chunks_mut(LOOKUP_CHUNK))
         {
             cells.place(self, fx, fy);
-            for (k, o) in out.iter_mut().enumerate() {
+            // Only the cells just placed (never a longer chunk's stale ones).
+            for (k, o) in out.iter_mut().enumerate().take(fx.len()) {
                 *o = if cells.in_band[k] {
                     self.bilinear(&cells, k)
                 } else {
@@ -651,7 +654,8 @@ fn exact_u32(v: f32) -> u32 {
     (v + TWO_23).to_bits() - TWO_23.to_bits()
 }
 
-/// Lookups `Spectrum::at_band` prepares at a time.
+/// Lookups a [`Cells`] holds (`Spectrum::at_band` and `Spectrum::score` work in chunks of
+/// this many).
 const LOOKUP_CHUNK: usize = 64;
 
 /// The mark's frequencies (cycles per tile) as two columns, for `Spectrum::score`.
@@ -1243,12 +1247,108 @@ mod tests {
         xs.extend((0..2000).map(|i| (1 << 21) as f32 + i as f32 * 0.25 - 250.0));
         xs.extend((0..2000).map(|i| -((1 << 21) as f32) - i as f32 * 0.25 + 250.0));
         for x in xs {
+            // The integer floor the lookups used before, as f32: the same bits (a floor of
+            // -0.0 is +0.0 in both).
+            let t = x as i32;
+            let old = (if t as f32 > x { t - 1 } else { t }) as f32;
+            assert_eq!(floor_f32(x).to_bits(), old.to_bits(), "floor of {x}");
             assert_eq!(floor_f32(x), x.floor(), "floor of {x}");
-            assert_eq!(x - floor_f32(x), x - x.floor(), "fraction of {x}");
         }
         for v in (0..(1u32 << 23)).step_by(997).chain([0, 1, (1 << 23) - 1]) {
             assert_eq!(exact_u32(v as f32), v);
         }
+    }
+
+    /// The lookup one frequency at a time, as the reader did it before the chunks.
+    fn at_band_one(spec: &Spectrum, fx: f32, fy: f32) -> f32 {
+        if fx.abs() > BAND_LIMIT || fy.abs() > BAND_LIMIT {
+            return 0.0;
+        }
+        if (fx * spec.w as f32).abs() < 3.0 && (fy * spec.h as f32).abs() < 3.0 {
+            return 0.0;
+        }
+        let (x, y) = (fx * spec.w as f32, fy * spec.h as f32);
+        let floor = |x: f32| {
+            let t = x as i32;
+            if t as f32 > x {
+                t - 1
+            } else {
+                t
+            }
+        };
+        let (x0, y0) = (floor(x), floor(y));
+        let (ax, ay) = (x - x0 as f32, y - y0 as f32);
+        let i = (spec.origin as isize + y0 as isize * spec.stride as isize + x0 as isize) as usize;
+        let (c, st) = (&spec.centred, spec.stride);
+        (c[i] * (1.0 - ax) + c[i + 1] * ax) * (1.0 - ay)
+            + (c[i + st] * (1.0 - ax) + c[i + st + 1] * ax) * ay
+    }
+
+    #[test]
+    fn chunked_lookups_equal_one_at_a_time() {
+        let (w, h) = (300, 260);
+        let spec = Spectrum::new(&Plane {
+            w,
+            h,
+            v: noise(w, h),
+        });
+        // Frequencies over and past the band, near zero, and edge cases.
+        let mut f: Vec<(f32, f32)> = (0..700)
+            .map(|i| {
+                let a = i as f32 * 0.731;
+                let r = (i % 53) as f32 / 100.0;
+                (r * a.cos(), r * a.sin())
+            })
+            .collect();
+        f.extend([
+            (0.0, 0.0),
+            (-0.0, 0.45),
+            (0.45, -0.45),
+            (-0.45, 0.2),
+            (0.4500001, 0.1),
+            (0.005, -0.003),
+            (f32::INFINITY, 0.1),
+            (0.1, f32::NEG_INFINITY),
+        ]);
+        for n in [1, 63, 64, 65, 512, f.len()] {
+            let (fx, fy): (Vec<f32>, Vec<f32>) = f[..n].iter().copied().unzip();
+            let mut out = vec![f32::NAN; n];
+            spec.at_band(&fx, &fy, &mut out);
+            for k in 0..n {
+                let want = at_band_one(&spec, fx[k], fy[k]);
+                assert_eq!(out[k].to_bits(), want.to_bits(), "({}, {})", fx[k], fy[k]);
+            }
+        }
+        // A NaN frequency counts as out of the band.
+        let mut out = [1.0f32; 2];
+        spec.at_band(&[f32::NAN, 0.1], &[0.1, f32::NAN], &mut out);
+        assert_eq!(out, [0.0, 0.0]);
+        // `score` agrees with the sum of single lookups in bin order.
+        let bins = mark_bins();
+        let pose = Pose {
+            sx: 0.83,
+            sy: 0.87,
+            theta: 0.3,
+        };
+        let (s, c) = pose.theta.sin_cos();
+        let t = TILE as f32;
+        let (ax, ay) = (1.0 / (pose.sx * t), 1.0 / (pose.sy * t));
+        let mut sum = 0.0f32;
+        for (&ku, &kv) in bins.u.iter().zip(&bins.v) {
+            sum += at_band_one(&spec, ax * (c * ku - s * kv), ay * (s * ku + c * kv));
+        }
+        let want = sum / bins.u.len() as f32;
+        assert_eq!(
+            spec.score(&pose, bins).map(f32::to_bits),
+            Some(want.to_bits())
+        );
+        // A pose whose frequencies leave the band has no score.
+        let tiny = Pose {
+            sx: 0.1,
+            sy: 0.1,
+            theta: 0.0,
+        };
+        assert!(spec.score(&tiny, bins).is_none());
     }
 
     #[test]
