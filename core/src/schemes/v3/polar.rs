@@ -153,14 +153,15 @@ pub(crate) fn search(
         // stretch. Each cell is built from its two samples directly (written through a
         // two-float array and read back as one complex value, it once stalled on store
         // forwarding: about 6 % of the reader's time).
+        // Each stretch's x and y factors, once per pair.
+        let stretch = [0, 1].map(|k| pair.get(k).map(|&a| (1.0 / a.sqrt(), a.sqrt())));
         for i in 0..n_rho {
             let r = (rho0 + i as f32 * D_RHO).exp();
-            for (k, out) in samples.iter_mut().enumerate() {
-                let Some(&a) = pair.get(k) else {
+            for (factors, out) in stretch.iter().zip(samples.iter_mut()) {
+                let Some((ax, ay)) = *factors else {
                     out.fill(0.0);
                     continue;
                 };
-                let (ax, ay) = (1.0 / a.sqrt(), a.sqrt());
                 let (rx, ry) = (ax * r, ay * r);
                 for (((x, y), &c), &sn) in fx.iter_mut().zip(fy.iter_mut()).zip(&cos).zip(&sin) {
                     (*x, *y) = (rx * c, ry * sn);
@@ -302,16 +303,10 @@ mod tests {
     #[test]
     fn row_wise_peaks_equal_the_cell_by_cell_test() {
         // Noise quantized to a few levels (ties), NaN cells, peaks at the wrap-around.
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 40) as f32 / (1u64 << 24) as f32
-        };
+        let mut rng = super::super::pattern::SplitMix::new(11);
         for shifts in [0, 1, 2, 7] {
             let mut value: Vec<f32> = (0..(shifts + 1) * N_PHI)
-                .map(|_| (next() * 6.0).floor())
+                .map(|_| (rng.unit() * 6.0).floor())
                 .collect();
             value[3] = f32::NAN;
             value[N_PHI - 1] = 9.0;

@@ -1240,6 +1240,16 @@ mod tests {
         }
     }
 
+    /// The integer floor the spectrum lookups used before `floor_f32`.
+    fn floor_i32(x: f32) -> i32 {
+        let t = x as i32;
+        if t as f32 > x {
+            t - 1
+        } else {
+            t
+        }
+    }
+
     #[test]
     fn float_floor_and_index_match_the_library() {
         let mut xs: Vec<f32> = vec![0.0, -0.0, 0.5, -0.5, 1.0, -1.0, 2.5, -2.5, 3.0, -3.0];
@@ -1247,10 +1257,8 @@ mod tests {
         xs.extend((0..2000).map(|i| (1 << 21) as f32 + i as f32 * 0.25 - 250.0));
         xs.extend((0..2000).map(|i| -((1 << 21) as f32) - i as f32 * 0.25 + 250.0));
         for x in xs {
-            // The integer floor the lookups used before, as f32: the same bits (a floor of
-            // -0.0 is +0.0 in both).
-            let t = x as i32;
-            let old = (if t as f32 > x { t - 1 } else { t }) as f32;
+            // The same bits as the integer floor (a floor of -0.0 is +0.0 in both).
+            let old = floor_i32(x) as f32;
             assert_eq!(floor_f32(x).to_bits(), old.to_bits(), "floor of {x}");
             assert_eq!(floor_f32(x), x.floor(), "floor of {x}");
         }
@@ -1268,15 +1276,7 @@ mod tests {
             return 0.0;
         }
         let (x, y) = (fx * spec.w as f32, fy * spec.h as f32);
-        let floor = |x: f32| {
-            let t = x as i32;
-            if t as f32 > x {
-                t - 1
-            } else {
-                t
-            }
-        };
-        let (x0, y0) = (floor(x), floor(y));
+        let (x0, y0) = (floor_i32(x), floor_i32(y));
         let (ax, ay) = (x - x0 as f32, y - y0 as f32);
         let i = (spec.origin as isize + y0 as isize * spec.stride as isize + x0 as isize) as usize;
         let (c, st) = (&spec.centred, spec.stride);
