@@ -360,8 +360,10 @@ const WINDOWS: [(usize, usize); 4] = [(0, 0), (1, 0), (0, 1), (1, 1)];
 const KEYSTONES: [(f32, f32); 4] = [(0.15, 0.0), (-0.15, 0.0), (0.07, 0.0), (-0.07, 0.0)];
 /// Synchronization strength that ends a screen overlay's reading early: higher than a
 /// photo's ([`sync::CERTAIN_Z`], 10), because screens carry strong periodic content that
-/// synchronizes wrong lattices (a camera's moire fringes reached 16, lines of text 11), while
-/// an overlay read at its true geometry reaches 20-35.
+/// synchronized wrong lattices (before the synchronization frequencies were clipped in
+/// [`sync::read_tile`], a camera's moire fringes reached z 90 on a clean page; clipped, the
+/// 128 clean camera photos of the screen evaluation stay at or under 7.7), while an overlay
+/// read at its true geometry reaches up to the clip's ceiling of about 39.
 const SCREEN_CERTAIN_Z: f32 = 20.0;
 
 /// Views of a camera photo of a screen a screen overlay's reader reads after the screen

@@ -13,6 +13,8 @@
 //! 3. **Phase.** The folded tile's spectrum is correlated with the known synchronization
 //!    frequencies at every circular shift and the four quarter turns; the strongest peak wins,
 //!    measured in standard deviations of the noise (`z`, from the unused in-band frequencies).
+//!    Each frequency counts at most a few noise amplitudes, so one strong periodic component
+//!    of the content cannot synchronize a wrong lattice on its own.
 //! 4. **Bits.** Each code bit is the sign of its frequency after undoing the shift.
 //!
 //! Only the synchronization frequencies choose the geometry; the data frequencies are
@@ -909,6 +911,11 @@ fn turn(tile: &[f32], q: u8) -> Vec<f32> {
     cur
 }
 
+/// Largest magnitude of one synchronization frequency in [`read_tile`]'s correlation, in
+/// noise amplitudes (root mean square of the unused frequencies): with 48 frequencies, a
+/// mark at the clip everywhere gives z about 39, one frequency alone at most 0.8.
+const SYNC_CLIP: f32 = 4.0;
+
 /// Finds the phase (circular shift) and quarter turn of a folded tile and reads its bits.
 pub(crate) fn read_tile(tile: &[f32]) -> (f32, u8, Vec<f32>) {
     let n = TILE;
@@ -916,20 +923,28 @@ pub(crate) fn read_tile(tile: &[f32]) -> (f32, u8, Vec<f32>) {
     let mut best: Option<(f32, u8, [f32; 2], Vec<Complex32>)> = None;
     for q in 0..4u8 {
         let g = fft::forward_real(&turn(tile, q), n, n);
-        let mut h = vec![Complex32::new(0.0, 0.0); n * n];
-        for b in &l.sync {
-            let k = idx(b);
-            h[k] = g[k] * Complex32::from_polar(1.0, -b.phase);
-        }
-        fft::Fft2::new(n, n, true).run(&mut h);
-        let c: Vec<f32> = h.iter().map(|v| v.re).collect();
-        // Noise of one correlation value: the unused in-band frequencies' power.
+        // Noise of one frequency: the unused in-band frequencies' power.
         let spare_power = l
             .spare
             .iter()
             .map(|&(ku, kv)| g[fft::bin(kv, n) * n + fft::bin(ku, n)].norm_sqr())
             .sum::<f32>()
             / l.spare.len().max(1) as f32;
+        // Each synchronization frequency counts at most SYNC_CLIP noise amplitudes, so one
+        // strong periodic component of the content (a camera's moire fringes, lines of text)
+        // that the fold happens to put on a synchronization frequency cannot make a strong
+        // synchronization on its own; noise alone almost never reaches the clip.
+        let clip = SYNC_CLIP * spare_power.sqrt();
+        let mut h = vec![Complex32::new(0.0, 0.0); n * n];
+        for b in &l.sync {
+            let k = idx(b);
+            let m = g[k].norm();
+            let gain = if m > clip { clip / m } else { 1.0 };
+            h[k] = g[k] * Complex32::from_polar(gain, -b.phase);
+        }
+        fft::Fft2::new(n, n, true).run(&mut h);
+        let c: Vec<f32> = h.iter().map(|v| v.re).collect();
+        // Noise of one correlation value.
         let sd = (0.5 * l.sync.len() as f32 * spare_power).sqrt();
         let (imax, &vmax) = c
             .iter()
@@ -1019,7 +1034,8 @@ pub(crate) const MAX_READS: usize = 1 + if READ_SMALL > READ[0] + READ[1] {
 /// Synchronization strength (standard deviations) that ends the reading of a photo early
 /// (`read`'s `certain_z` for `edgemark-v3`). On the 35
 /// unmarked photos the best candidate's strength reaches 7.2 (structured content correlates
-/// with the sync phases), marked 1024 px images over 100; only the data bits (which the
+/// with the sync phases), marked 1024 px images the ceiling that [`SYNC_CLIP`] sets (about
+/// 39; over 100 before the clip); only the data bits (which the
 /// synchronization does not choose) enter the p-value, so stopping early cannot bias it.
 pub(crate) const CERTAIN_Z: f32 = 10.0;
 
@@ -1431,5 +1447,42 @@ mod tests {
         );
         let wrong = corr(&Pose { theta: 0.0, ..pose }.lattice());
         assert!(wrong < 0.3, "folded along a lattice 7 degrees off: {wrong}");
+    }
+
+    /// A folded tile of unit noise plus `extra`.
+    fn noisy_tile(seed: u64, extra: impl Fn(usize, usize) -> f32) -> Vec<f32> {
+        let mut rng = super::super::pattern::SplitMix::new(seed);
+        (0..TILE * TILE)
+            .map(|i| (rng.unit() - 0.5) * 12f32.sqrt() + extra(i % TILE, i / TILE))
+            .collect()
+    }
+
+    /// One strong periodic component of the content (a camera's moire fringes, lines of text)
+    /// that a wrong lattice folds onto a synchronization frequency used to synchronize on its
+    /// own (a clean camera photo of a screen reached z 90); clipped, it adds less than one
+    /// noise deviation, while the mark at the same noise still synchronizes and reads right.
+    #[test]
+    fn one_strong_frequency_cannot_synchronize_but_the_mark_does() {
+        let l = layout();
+        let n = TILE as f32;
+        for (i, b) in l.sync.iter().enumerate().step_by(7) {
+            let wave = |x: usize, y: usize| {
+                let t = 2.0 * PI * (b.ku as f32 * x as f32 + b.kv as f32 * y as f32) / n;
+                30.0 * (t + b.phase).cos()
+            };
+            let (z, _, _) = read_tile(&noisy_tile(i as u64, wave));
+            let (z0, _, _) = read_tile(&noisy_tile(i as u64, |_, _| 0.0));
+            assert!(
+                z < z0 + 1.0 && z < 7.0,
+                "sync bin {i}: z {z} (noise alone {z0})"
+            );
+        }
+        let code: Vec<bool> = (0..l.data.len()).map(|i| i % 3 == 0).collect();
+        let mark = super::super::pattern::tile(&code);
+        let (z, q, soft) = read_tile(&noisy_tile(99, |x, y| 0.5 * mark[y * TILE + x]));
+        assert!(z > 20.0, "the mark synchronizes at z {z}");
+        assert_eq!(q, 0);
+        let read: Vec<bool> = soft.iter().map(|&v| v > 0.0).collect();
+        assert_eq!(read, code);
     }
 }
