@@ -83,8 +83,8 @@ impl EdgemarkV3 {
 
     /// A screen overlay's reader for screenshots only: without the photo whitening, the
     /// keystone views and the corner windows that camera photos of screens need, an image
-    /// without an overlay is read about 10x faster where nothing ends the reading early
-    /// (1920x1080 on one core: 72-87 ms instead of 0.93-0.97 s, docs/screen-overlay.md). No
+    /// without an overlay is read about 10x faster (1920x1080 on one core, session 25:
+    /// 88-91 ms instead of 0.96-1.03 s, docs/screen-overlay.md). No
     /// effect on `edgemark-v3`.
     pub fn screenshots_only(mut self) -> EdgemarkV3 {
         self.camera = false;

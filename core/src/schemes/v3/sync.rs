@@ -913,7 +913,8 @@ fn turn(tile: &[f32], q: u8) -> Vec<f32> {
 
 /// Largest magnitude of one synchronization frequency in [`read_tile`]'s correlation, in
 /// noise amplitudes (root mean square of the unused frequencies): with 48 frequencies, a
-/// mark at the clip everywhere gives z about 39, one frequency alone at most 0.8.
+/// mark at the clip everywhere gives z at most 39.2 (192 / sqrt(24)), one frequency alone at
+/// most 0.82 (4 / sqrt(24)).
 const SYNC_CLIP: f32 = 4.0;
 
 /// Finds the phase (circular shift) and quarter turn of a folded tile and reads its bits.
@@ -1032,11 +1033,11 @@ pub(crate) const MAX_READS: usize = 1 + if READ_SMALL > READ[0] + READ[1] {
     READ[0] + READ[1]
 };
 /// Synchronization strength (standard deviations) that ends the reading of a photo early
-/// (`read`'s `certain_z` for `edgemark-v3`). On the 35
-/// unmarked photos the best candidate's strength reaches 7.2 (structured content correlates
-/// with the sync phases), marked 1024 px images the ceiling that [`SYNC_CLIP`] sets (about
-/// 39; over 100 before the clip); only the data bits (which the
-/// synchronization does not choose) enter the p-value, so stopping early cannot bias it.
+/// (`read`'s `certain_z` for `edgemark-v3`). On the 35 unmarked photos the best candidate's
+/// strength reached 7.2 before the clip of [`SYNC_CLIP`] (structured content correlates with
+/// the sync phases), marked 1024 px images over 100 then, up to the clip's ceiling of 39.2
+/// since; only the data bits (which the synchronization does not choose) enter the p-value,
+/// so stopping early cannot bias it.
 pub(crate) const CERTAIN_Z: f32 = 10.0;
 
 /// The resolutions to search. An image with room for it is searched at half resolution for
@@ -1157,8 +1158,9 @@ pub(crate) fn read(
     // The identity (an image neither resized nor rotated, such as a crop or a screenshot of a
     // screen overlay), on the first level (which covers scale 1): read first, and even where
     // the spectrum of a small crop shows no peaks. First, because periodic content (lines of
-    // text, monospace glyphs) can synchronize a wrong lattice strongly enough to end the
-    // reading before the identity is reached.
+    // text, monospace glyphs) synchronized wrong lattices strongly enough to end the reading
+    // before the identity was reached (before `read_tile` clipped each synchronization
+    // frequency; several frequencies together still can).
     let f = levels[0].factor;
     let identity = Lattice {
         v1: [TILE as f32 / f, 0.0],
