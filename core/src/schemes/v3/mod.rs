@@ -145,8 +145,9 @@ impl EdgemarkV3 {
         self.tile(payload)
     }
 
-    /// Reads the image's geometry and soft code bits: every candidate geometry the reader
-    /// folded (at most 7, or 13 on images under 900 px), strongest synchronization first. All
+    /// Reads the image's geometry and soft code bits: the candidate geometries the reader
+    /// returns (at most 7, or 13 on images under 900 px: there the identity and the 12
+    /// strongest synchronizations of the 24 it folds), strongest synchronization first. All
     /// are scored and the detector corrects the p-value for their number: on small or busy
     /// images the strongest synchronization is not always the right geometry, whose bits still
     /// decode.
@@ -155,7 +156,7 @@ impl EdgemarkV3 {
         let reads = if self.tag == SCREEN_VERSION {
             read_screen(&plane, self.camera, None).reads
         } else {
-            sync::read(&plane, sync::Whitening::Photo, sync::CERTAIN_Z, None).reads
+            sync::read(&plane, sync::Whitening::Photo, sync::CERTAIN_Z, None, true).reads
         };
         self.readable(reads)
     }
@@ -402,7 +403,8 @@ fn read_screen(
     camera: bool,
     decisive: Option<&dyn Fn(&sync::Read) -> bool>,
 ) -> sync::Reads {
-    let read = |p: &sync::Plane, w: sync::Whitening| sync::read(p, w, SCREEN_CERTAIN_Z, decisive);
+    let read =
+        |p: &sync::Plane, w: sync::Whitening| sync::read(p, w, SCREEN_CERTAIN_Z, decisive, false);
     let mut screen = read(plane, sync::Whitening::Screen);
     if !camera || screen.stopped_on_bits {
         return screen;
