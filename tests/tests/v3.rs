@@ -143,19 +143,49 @@ fn v3_finds_small_shrunk_photos_whose_pose_the_coarse_ranking_missed() {
     let Some(paths) = photos() else {
         return; // EDGEMARK_SKIP_REFERENCE set and photos missing: photos() said so
     };
-    // (photo, family, sample)
+    // (photo, family, sample, the attack the evaluation's CSV records for it)
     let trials = [
-        ("graf1.png", Family::ResizeJpeg, 0),
-        ("squirrel_cls.jpg", Family::Resize, 0),
-        ("squirrel_cls.jpg", Family::Resize, 3),
-        ("motorcycle_left.png", Family::ResizeJpeg, 1),
-        ("board.jpg", Family::ResizeJpeg, 2),
-        ("messi5.jpg", Family::Reshare, 1),
+        (
+            "graf1.png",
+            Family::ResizeJpeg,
+            0,
+            "resize-0.408x0.3995+jpeg420-q52",
+        ),
+        (
+            "squirrel_cls.jpg",
+            Family::Resize,
+            0,
+            "resize-0.3575x0.3364",
+        ),
+        (
+            "squirrel_cls.jpg",
+            Family::Resize,
+            3,
+            "resize-0.3949x0.3619",
+        ),
+        (
+            "motorcycle_left.png",
+            Family::ResizeJpeg,
+            1,
+            "resize-0.8988x0.8783+jpeg420-q79",
+        ),
+        (
+            "board.jpg",
+            Family::ResizeJpeg,
+            2,
+            "resize-0.4569x0.4809+jpeg420-q53",
+        ),
+        (
+            "messi5.jpg",
+            Family::Reshare,
+            1,
+            "resize-0.562x0.562+jpeg420-q85",
+        ),
     ];
     let v3 = edgemark_eval::schemes::watermark("edgemark-v3").unwrap();
     let detector = Detector::new().with(v3.clone());
     let mut read = Vec::new();
-    for (name, family, sample) in trials {
+    for (name, family, sample, recorded) in trials {
         let path = paths
             .iter()
             .find(|p| p.ends_with(name))
@@ -163,6 +193,8 @@ fn v3_finds_small_shrunk_photos_whose_pose_the_coarse_ranking_missed() {
         let cover = Image::open(path).unwrap();
         let mut rng = trial_rng(24301, family, name, sample);
         let draw = family.draw(&mut rng, cover.width(), cover.height());
+        // A change to the evaluation's draws would silently test other attacks.
+        assert_eq!(draw.attack.name(), recorded, "{name}: the draw changed");
         let attack = |i: &Image| draw.attack.apply(i, &mut rng.clone()).unwrap();
         let f = &detector
             .detect(&attack(&v3.embed(&cover, None).unwrap()))

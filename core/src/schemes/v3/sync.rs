@@ -1034,8 +1034,9 @@ const COARSE_SMALL: usize = 16;
 /// in the resize misses of the randomized evaluation the right pose was often not among the
 /// best 16 coarse poses, while refined from 48-64 of them it came first or nearly so on the
 /// exact spectrum, and its fold synchronized at z 7.6-12 (a clean image's strongest of 13 is
-/// about 7). Choosing by the synchronization frequencies, which the data bits do not enter,
-/// keeps the correction at the readings returned. Measured on 1400 trials of eight geometric
+/// about 7). The choice uses spectral power and the synchronization's z, never the data
+/// bits' signs (which alone enter the p-value), so the correction stays at the readings
+/// returned. Measured on 1400 trials of eight geometric
 /// families (seed 24301, 5 per photo): 1233 detected before, 1237 with 48 refined and 12
 /// folded (about the same time), 1240 with 24 folded (a clean 512-768 px image about 1.5x
 /// the time), 1243 with 48 folded (2.1x); no clean image fired in any.
@@ -1118,7 +1119,8 @@ pub(crate) struct Reads {
 
 /// The whole reader: candidate lattices, fold, phase, bits. Returns the reading of every
 /// candidate folded, strongest synchronization first (empty when the image has no texture at
-/// all); the caller scores each and corrects for their number. The candidates are read in a
+/// all; with `wide`, the identity and the strongest of the others, see below); the caller
+/// scores each and corrects for their number. The candidates are read in a
 /// fixed order until one synchronizes at `certain_z` (which the data bits do not choose) or,
 /// when `decisive` is given, until one is decisive on its data bits: then `stopped_on_bits`
 /// is set, and the caller must correct for every reading it could have made instead of the
@@ -1127,7 +1129,7 @@ pub(crate) struct Reads {
 /// `wide` (only without `decisive`, which it is ignored with) folds more candidates on a
 /// small image ([`FOLD_WIDE`] of [`COARSE_WIDE`]) and returns the identity and the
 /// [`READ_SMALL`] strongest synchronizations among the others: at most [`MAX_READS`] readings
-/// either way, chosen by the synchronization frequencies alone.
+/// either way, chosen by spectral power and synchronization, never by the data bits' signs.
 pub(crate) fn read(
     p: &Plane,
     whitening: Whitening,
