@@ -1036,10 +1036,10 @@ const COARSE_SMALL: usize = 16;
 /// exact spectrum, and its fold synchronized at z 7.6-12 (a clean image's strongest of 13 is
 /// about 7). The choice uses spectral power and the synchronization's z, never the data
 /// bits' signs (which alone enter the p-value), so the correction stays at the readings
-/// returned. Measured on 1400 trials of eight geometric
-/// families (seed 24301, 5 per photo): 1233 detected before, 1237 with 48 refined and 12
-/// folded (about the same time), 1240 with 24 folded (a clean 512-768 px image about 1.5x
-/// the time), 1243 with 48 folded (2.1x); no clean image fired in any.
+/// returned. Measured on 1400 trials of eight geometric families (seed 24301, 5 per photo):
+/// 1233 detected before, 1237 with 48 refined and 12 folded (about the same time), 1240 with
+/// 24 folded (a clean 512-768 px image about 1.5x the time), 1243 with 48 folded (2.1x); no
+/// clean image fired in any.
 const COARSE_WIDE: usize = 48;
 /// See [`COARSE_WIDE`].
 const FOLD_WIDE: usize = 24;
@@ -1120,11 +1120,11 @@ pub(crate) struct Reads {
 /// The whole reader: candidate lattices, fold, phase, bits. Returns the reading of every
 /// candidate folded, strongest synchronization first (empty when the image has no texture at
 /// all; with `wide`, the identity and the strongest of the others, see below); the caller
-/// scores each and corrects for their number. The candidates are read in a
-/// fixed order until one synchronizes at `certain_z` (which the data bits do not choose) or,
-/// when `decisive` is given, until one is decisive on its data bits: then `stopped_on_bits`
-/// is set, and the caller must correct for every reading it could have made instead of the
-/// ones made (the readings made are then the first of the full set in that order).
+/// scores each and corrects for their number. The candidates are read in a fixed order until
+/// one synchronizes at `certain_z` (which the data bits do not choose) or, when `decisive` is
+/// given, until one is decisive on its data bits: then `stopped_on_bits` is set, and the
+/// caller must correct for every reading it could have made instead of the ones made (the
+/// readings made are then the first of the full set in that order).
 ///
 /// `wide` (only without `decisive`, which it is ignored with) folds more candidates on a
 /// small image ([`FOLD_WIDE`] of [`COARSE_WIDE`]) and returns the identity and the
