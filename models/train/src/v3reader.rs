@@ -3,9 +3,9 @@
 //! edgemark-v3`) and be found, at any scale, rotation or crop, by `edgemark detect`.
 //!
 //! The real reader (core `schemes/v3/sync.rs`) whitens the luma (minus a three-box blur of
-//! radius 3, divided by the local RMS over a box of radius 12), finds the lattice, folds the
-//! image into one 128-pixel tile and reads each code bit as the in-phase part of one Fourier
-//! component of that tile, in units of the quadrature (noise) parts. Here the geometry is
+//! radius 3, divided by the local RMS over a box of radius 12 to the power 1.5), finds the
+//! lattice, folds the image into one 128-pixel tile and reads each code bit as the in-phase
+//! part of one Fourier component of that tile, in units of the quadrature (noise) parts. Here the geometry is
 //! known (the generator's carrier tile sits at its output's origin; a crop moves it by a known
 //! offset), so the fold is a sum of aligned tiles and every component a correlation with one
 //! cosine: the reader's whitening and correlations on a known geometry, with gradients. Not
@@ -210,13 +210,14 @@ fn box_blur(x: &Tensor, r: usize) -> Result<Tensor> {
 }
 
 /// The reader's photo whitening at the embedding scale: luma minus three box blurs of
-/// radius 3, over the square root of its local energy (box of radius 12) plus 0.5.
+/// radius 3, over (the square root of its local energy (box of radius 12) plus 0.5) to the
+/// power 1.5.
 fn whiten(luma: &Tensor) -> Result<Tensor> {
     let low = box_blur(&box_blur(&box_blur(luma, 3)?, 3)?, 3)?;
     let r = (luma - low)?;
     let energy = box_blur(&r.sqr()?, 12)?;
     // (A tiny floor keeps the square root's gradient finite where the image is flat.)
-    let norm = ((energy.relu()? + 1e-3)?.sqrt()? + 0.5)?;
+    let norm = ((energy.relu()? + 1e-3)?.sqrt()? + 0.5)?.powf(1.5)?;
     Ok(r.broadcast_div(&norm)?.squeeze(1)?)
 }
 
