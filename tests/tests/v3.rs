@@ -131,10 +131,10 @@ fn v3_reads_off_grid_rescales_and_rotations_that_hidden48_misses() {
 }
 
 /// Trials of the randomized evaluation (seed 24301, `edgemark eval --scheme edgemark-v3
-/// --random --samples 5 --max-side 0`), each given as (photo, family, sample, the attack the
-/// evaluation's CSV records for it), drawn and decided as the evaluation does it (the known
-/// payload at FPR 1e-6): the mark must be found, the clean copy under the same attack must
-/// not. Returns the trials missed.
+/// --random --samples 5 --max-side 0`), each given as (photo, family, sample, the attack's
+/// name as the evaluation records it; its CSV writes the name's `,` as `;`), drawn and
+/// decided as the evaluation does it (the known payload at FPR 1e-6): the mark must be found,
+/// the clean copy under the same attack must not. Returns the trials missed.
 fn missed_evaluation_trials(
     trials: &[(&str, edgemark_eval::random::Family, usize, &str)],
 ) -> Vec<String> {
@@ -172,8 +172,8 @@ fn missed_evaluation_trials(
 /// Evaluation trials that shrink small photos to 150-350 pixels a side, and that the reader
 /// missed before it searched wide: the right pose was not among the log-polar search's best
 /// 16 coarse poses. `edgemark-v3` now refines 48, folds the best 24 and keeps the 12 strongest
-/// synchronizations. (A sixth trial, board at 0.46x + JPEG 53, is missed again since the
-/// whitening's weighting of the next test: 73 of 127 bits at its best reading, 98 before.)
+/// synchronizations. (A sixth trial, board at 0.46x + JPEG 53, is missed again since
+/// session 27's whitening (see the next test): 73 of 127 bits at its best reading, 98 before.)
 #[test]
 fn v3_finds_small_shrunk_photos_whose_pose_the_coarse_ranking_missed() {
     use edgemark_eval::random::Family;

@@ -2,16 +2,16 @@
 //! generator can be fine-tuned to carry the classical v3 mark (`finetune-decoder --scheme
 //! edgemark-v3`) and be found, at any scale, rotation or crop, by `edgemark detect`.
 //!
-//! The real reader (core `schemes/v3/sync.rs`) whitens the luma (minus a three-box blur of
-//! radius 3, divided by the local RMS over a box of radius 12 to the power 1.5), finds the
-//! lattice, folds the image into one 128-pixel tile and reads each code bit as the in-phase
-//! part of one Fourier component of that tile, in units of the quadrature (noise) parts. Here the geometry is
+//! The real reader (core `schemes/v3/sync.rs`) whitens the luma (minus a three-box blur of radius
+//! 3, divided by (its local RMS + 0.5)^1.5, the RMS over a box of radius 12), finds the lattice,
+//! folds the image into one 128-pixel tile and reads each code bit as the in-phase part of one
+//! Fourier component of that tile, in units of the quadrature (noise) parts. Here the geometry is
 //! known (the generator's carrier tile sits at its output's origin; a crop moves it by a known
 //! offset), so the fold is a sum of aligned tiles and every component a correlation with one
-//! cosine: the reader's whitening and correlations on a known geometry, with gradients. Not
-//! exactly its figures: the reader folds with bilinear weights around the image's centre,
-//! takes the noise from the 127 code components only (here all of them), and whitens images
-//! whose shorter side is 900 pixels or more at half resolution (fine-tuning crops are 128).
+//! cosine: the reader's whitening and correlations on a known geometry, with gradients. Not exactly
+//! its figures: the reader folds with bilinear weights around the image's centre, takes the noise
+//! from the 127 code components only (here all of them), and whitens images whose shorter side is
+//! 900 pixels or more at half resolution (fine-tuning crops are 128).
 //!
 //! Every component of the carrier counts, the 48 synchronization ones as well as the 127 code
 //! bits (the reader needs both), each as a "bit" whose target is 1: its phase already carries

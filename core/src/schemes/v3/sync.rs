@@ -238,13 +238,14 @@ impl Radii {
 /// residual plus 0.5 (so that a flat area does not weigh without bound).
 ///
 /// Divided by `s`, every pixel's residual would have about unit RMS. The mark's share of it
-/// is larger where the image is calmer: the embedding's texture mask grows as the local
-/// activity to the power 0.7, more slowly than `s`, and re-encoding noise does not grow with
-/// texture at all. A matched filter weighs each normalized pixel by that share too, a further
-/// `s^-0.5`. (Measured in session 27 on six crop, rotation and resize + JPEG families, 1050
-/// trials: further powers 0.3, 0.45, 0.5, 0.6 and 1.0 found 911, 918, 916, 914 and 884 of
-/// them against 879 without, -0.3 found 821; clipping the normalized residual at 2 or 3
-/// found 887 or 883 alone, at most one more with the weighting.)
+/// is larger where the image is calmer, and a matched filter weighs each normalized pixel by
+/// that share too: the embedding's texture mask grows as the local activity to the power 0.7,
+/// which alone would make the share `s^-0.3`, and re-encoding noise, which does not grow with
+/// texture, lowers it further in busy areas. The further power 0.5 is measured (session 27,
+/// six crop, rotation and resize + JPEG families, 1050 trials: further powers 0.3, 0.45, 0.5,
+/// 0.6 and 1.0 found 911, 918, 916, 914 and 884 of them against 879 without, -0.3 found 821;
+/// clipping the normalized residual at 2 or 3 found 887 or 883 alone, at most one more with
+/// the weighting).
 pub(crate) fn whiten(p: &Plane, radii: Radii) -> Vec<f32> {
     let low = smooth(&p.v, p.w, p.h, radii.level);
     let r: Vec<f32> = p.v.iter().zip(&low).map(|(a, b)| a - b).collect();
