@@ -261,6 +261,25 @@ fn v3_finds_cropped_photos_whose_mark_the_unit_whitening_left_at_noise_level() {
     ]);
 }
 
+/// Evaluation trials of busy photos that the matched whitening (see the test above) reads at
+/// noise level even at the identity, 69-72 of 127 bits: butterfly unattacked and under
+/// gamma, baboon under brightness + crop + JPEG. The reader also reads the identity with
+/// the unit whitening (the residual over its local RMS alone): 94-97 bits.
+#[test]
+fn v3_reads_the_identity_with_the_unit_whitening_too() {
+    use edgemark_eval::random::Family;
+    assert_evaluation_trials_found(&[
+        ("butterfly.jpg", Family::None, 0, "identity-png"),
+        ("butterfly.jpg", Family::Gamma, 3, "gamma-0.787"),
+        (
+            "baboon.jpg",
+            Family::BrightnessCropJpeg,
+            1,
+            "brightness-x0.969+crop-0.8307x0.5612@0.4368,0.5767-min256+jpeg420-q73",
+        ),
+    ]);
+}
+
 #[test]
 fn v3_payload_round_trips_and_bad_payloads_are_refused() {
     let s = EdgemarkV3::new().unwrap();

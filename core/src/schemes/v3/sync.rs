@@ -247,6 +247,23 @@ impl Radii {
 /// clipping the normalized residual at 2 or 3 found 887 or 883 alone, at most one more with
 /// the weighting).
 pub(crate) fn whiten(p: &Plane, radii: Radii) -> Vec<f32> {
+    whiten_weighted(p, radii, Weight::Matched)
+}
+
+/// How [`whiten_weighted`] weighs calm areas against busy ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Weight {
+    /// The residual over `s^1.5` ([`whiten`]).
+    Matched,
+    /// The residual over `s`: every pixel about unit RMS. Where the mark hides in the busy
+    /// areas of a photo (butterfly: its calm background blurred, the wings textured), this
+    /// reads more of it than the matched weighting does; [`read`] reads the identity with
+    /// both.
+    Unit,
+}
+
+/// [`whiten`] with either [`Weight`].
+fn whiten_weighted(p: &Plane, radii: Radii, weight: Weight) -> Vec<f32> {
     let low = smooth(&p.v, p.w, p.h, radii.level);
     let r: Vec<f32> = p.v.iter().zip(&low).map(|(a, b)| a - b).collect();
     let sq: Vec<f32> = r.iter().map(|v| v * v).collect();
@@ -255,7 +272,10 @@ pub(crate) fn whiten(p: &Plane, radii: Radii) -> Vec<f32> {
         .zip(&local)
         .map(|(v, e)| {
             let s = e.max(0.0).sqrt() + 0.5;
-            v / (s * s.sqrt())
+            match weight {
+                Weight::Matched => v / (s * s.sqrt()),
+                Weight::Unit => v / s,
+            }
         })
         .collect()
 }
@@ -1056,8 +1076,8 @@ const COARSE_SMALL: usize = 16;
 const COARSE_WIDE: usize = 48;
 /// See [`COARSE_WIDE`].
 const FOLD_WIDE: usize = 24;
-/// Most readings one [`read`] returns: the identity and the candidates of either kind of
-/// image.
+/// Most readings one [`read`] returns without `wide`: the identity and the candidates of
+/// either kind of image (with `wide`, one more: the identity read with the unit weighting).
 pub(crate) const MAX_READS: usize = 1 + if READ_SMALL > READ[0] + READ[1] {
     READ_SMALL
 } else {
@@ -1141,8 +1161,10 @@ pub(crate) struct Reads {
 ///
 /// `wide` (only without `decisive`, which it is ignored with) folds more candidates on a
 /// small image ([`FOLD_WIDE`] of [`COARSE_WIDE`]) and returns the identity and the
-/// [`READ_SMALL`] strongest synchronizations among the others: at most [`MAX_READS`] readings
-/// either way, chosen by spectral power and synchronization, never by the data bits' signs.
+/// [`READ_SMALL`] strongest synchronizations among the others, chosen by spectral power and
+/// synchronization, never by the data bits' signs; and, on a photograph, it reads the
+/// identity a second time with the unit weighting ([`Weight::Unit`]): at most
+/// [`MAX_READS`]` + 1` readings.
 pub(crate) fn read(
     p: &Plane,
     whitening: Whitening,
@@ -1229,34 +1251,56 @@ pub(crate) fn read(
                 &whitened[whitened.len() - 1].2
             }
         };
-        let tile = fold(white, level.plane.w, level.plane.h, &l);
-        if tile.iter().all(|v| v.abs() < 1e-7) {
-            continue;
-        }
-        let (z, q, soft) = read_tile(&tile);
-        let k = factor * level.factor;
-        let read = Read {
-            soft,
-            z,
-            lattice: Lattice {
-                v1: [l.v1[0] * k, l.v1[1] * k],
-                v2: [l.v2[0] * k, l.v2[1] * k],
-            },
-            quarter_turns: q,
-            view: None,
+        // The identity of a photograph read wide is read a second time with the unit
+        // weighting ([`Weight::Unit`]), which finds marks the matched weighting reads at
+        // noise level on busy photos; both readings are returned and corrected for.
+        let passes = if ci == 0 && wide && whitening == Whitening::Photo {
+            2
+        } else {
+            1
         };
-        reads.push((ci, li, read));
-        // A synchronization this strong is never seen without the mark: stop searching.
-        if z >= certain_z {
-            break;
+        let mut stop = false;
+        for pass in 0..passes {
+            let white: Cow<'_, [f32]> = if pass == 0 {
+                Cow::Borrowed(white)
+            } else {
+                Cow::Owned(whiten_weighted(&level.plane, radii, Weight::Unit))
+            };
+            let tile = fold(&white, level.plane.w, level.plane.h, &l);
+            if tile.iter().all(|v| v.abs() < 1e-7) {
+                continue;
+            }
+            let (z, q, soft) = read_tile(&tile);
+            let k = factor * level.factor;
+            let read = Read {
+                soft,
+                z,
+                lattice: Lattice {
+                    v1: [l.v1[0] * k, l.v1[1] * k],
+                    v2: [l.v2[0] * k, l.v2[1] * k],
+                },
+                quarter_turns: q,
+                view: (pass == 1).then(|| "unit whitening".to_string()),
+            };
+            reads.push((ci, li, read));
+            // A synchronization this strong is never seen without the mark: stop searching.
+            if z >= certain_z {
+                stop = true;
+                break;
+            }
+            if decisive.is_some_and(|d| reads.last().is_some_and(|(_, _, r)| d(r))) {
+                stopped_on_bits = true;
+                stop = true;
+                break;
+            }
         }
-        if decisive.is_some_and(|d| reads.last().is_some_and(|(_, _, r)| d(r))) {
-            stopped_on_bits = true;
+        if stop {
             break;
         }
     }
-    // Strongest synchronization first; then, per level, the identity and the `read`
-    // strongest of the others (all of them unless the level folded more than it returns).
+    // Strongest synchronization first; then, per level, the identity (both its readings) and
+    // the `read` strongest of the others (all of them unless the level folded more than it
+    // returns).
     reads.sort_by(|a, b| b.2.z.total_cmp(&a.2.z));
     let mut returned = vec![0usize; levels.len()];
     let reads = reads
