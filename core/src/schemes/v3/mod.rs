@@ -149,10 +149,9 @@ impl EdgemarkV3 {
     /// returns (at most 8, or 14 on images under 900 px: the identity, read with two
     /// weightings of the whitening, and the 6 candidates of a large image's two levels or the
     /// 12 strongest synchronizations of the 24 a small image folds), strongest synchronization
-    /// first. All
-    /// are scored and the detector corrects the p-value for their number: on small or busy
-    /// images the strongest synchronization is not always the right geometry, whose bits still
-    /// decode.
+    /// first. All are scored and the detector corrects the p-value for their number: on small
+    /// or busy images the strongest synchronization is not always the right geometry, whose
+    /// bits still decode.
     fn read(&self, image: &Image) -> Result<Vec<sync::Read>> {
         let plane = self.plane(image)?;
         let reads = if self.tag == SCREEN_VERSION {

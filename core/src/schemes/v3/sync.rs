@@ -128,7 +128,8 @@ pub(crate) struct Read {
     /// Quarter turns of the tile found.
     pub quarter_turns: u8,
     /// The view of the image read when it was not the whole image as given (a keystone or a
-    /// window of a camera photo of a screen), for the reading's description.
+    /// window of a camera photo of a screen), or `"unit whitening"` for the identity's second
+    /// reading of a photograph ([`read`]), for the reading's description.
     pub view: Option<String>,
 }
 
@@ -235,7 +236,8 @@ impl Radii {
 
 /// The whitened, contrast-normalized image the fold reads: luma minus its blur at a radius
 /// suited to the mark's scale ([`Radii`]), divided by `s^1.5`, `s` the local RMS of that
-/// residual plus 0.5 (so that a flat area does not weigh without bound).
+/// residual plus 0.5 (so that a flat area does not weigh without bound). [`read`] also folds a
+/// photograph's identity from the residual over `s` alone ([`Weight::Unit`]).
 ///
 /// Divided by `s`, every pixel's residual would have about unit RMS. The mark's share of it
 /// is larger where the image is calmer, and a matched filter weighs each normalized pixel by
@@ -1163,8 +1165,8 @@ pub(crate) struct Reads {
 /// small image ([`FOLD_WIDE`] of [`COARSE_WIDE`]) and returns the identity and the
 /// [`READ_SMALL`] strongest synchronizations among the others, chosen by spectral power and
 /// synchronization, never by the data bits' signs; and, on a photograph, it reads the
-/// identity a second time with the unit weighting ([`Weight::Unit`]): at most
-/// [`MAX_READS`]` + 1` readings.
+/// identity a second time with the unit weighting ([`Weight::Unit`]) unless its first
+/// reading is already certain: at most [`MAX_READS`]` + 1` readings.
 pub(crate) fn read(
     p: &Plane,
     whitening: Whitening,
@@ -1252,8 +1254,9 @@ pub(crate) fn read(
             }
         };
         // The identity of a photograph read wide is read a second time with the unit
-        // weighting ([`Weight::Unit`]), which finds marks the matched weighting reads at
-        // noise level on busy photos; both readings are returned and corrected for.
+        // weighting (`Weight::Unit`), which finds marks the matched weighting reads at noise
+        // level on busy photos; both readings are returned and corrected for (the second is
+        // not made when the first is certain).
         let passes = if ci == 0 && wide && whitening == Whitening::Photo {
             2
         } else {
