@@ -1238,7 +1238,7 @@ pub(crate) fn read(
     // (candidate index, level, reading): the identity is candidate 0.
     let mut reads: Vec<(usize, usize, Read)> = Vec::new();
     let mut stopped_on_bits = false;
-    for (ci, (_, li, l)) in cands.into_iter().enumerate() {
+    'cands: for (ci, (_, li, l)) in cands.into_iter().enumerate() {
         let level = &levels[li];
         // Whitening suited to the lattice's scale, to the nearest power of two; scales whose
         // whitenings have the same radii share one.
@@ -1262,7 +1262,7 @@ pub(crate) fn read(
         } else {
             1
         };
-        let mut stop = false;
+        let k = factor * level.factor;
         for pass in 0..passes {
             let white: Cow<'_, [f32]> = if pass == 0 {
                 Cow::Borrowed(white)
@@ -1274,7 +1274,6 @@ pub(crate) fn read(
                 continue;
             }
             let (z, q, soft) = read_tile(&tile);
-            let k = factor * level.factor;
             let read = Read {
                 soft,
                 z,
@@ -1288,17 +1287,12 @@ pub(crate) fn read(
             reads.push((ci, li, read));
             // A synchronization this strong is never seen without the mark: stop searching.
             if z >= certain_z {
-                stop = true;
-                break;
+                break 'cands;
             }
             if decisive.is_some_and(|d| reads.last().is_some_and(|(_, _, r)| d(r))) {
                 stopped_on_bits = true;
-                stop = true;
-                break;
+                break 'cands;
             }
-        }
-        if stop {
-            break;
         }
     }
     // Strongest synchronization first; then, per level, the identity (both its readings) and
