@@ -372,7 +372,7 @@ pub(crate) fn decide(w: &Watermark, readings: &[Reading], fpr: f64) -> Finding {
         .map(|(r, d)| match (&expected, d) {
             (Some(c), _) => {
                 let k = r.bits.matches(c);
-                (stats::match_p_value(&r.bits, c), Some(k))
+                (scheme.match_p_value(r, c), Some(k))
             }
             (None, Some(d)) => (d.p_value, Some(n - d.corrected)),
             (None, None) => (1.0, None),

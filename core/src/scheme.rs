@@ -98,6 +98,13 @@ pub trait Scheme: Send + Sync + std::fmt::Debug {
     fn decode_payload(&self, _reading: &Reading) -> Option<Decoded> {
         None
     }
+    /// The p-value of `reading` matching `code` (a [`Scheme::code_word`]) as well as it does,
+    /// before any correction for the number of readings: by default the conditional test of
+    /// its hard bits ([`crate::stats::match_p_value`]); a scheme whose soft bits are
+    /// calibrated may weigh them ([`crate::stats::soft_match_p_value`]).
+    fn match_p_value(&self, reading: &Reading, code: &Bits) -> f64 {
+        crate::stats::match_p_value(&reading.bits, code)
+    }
     /// The hard decision on one soft bit (the probability that the bit is 1, or an average
     /// of such over frames): by default, above one half. A scheme whose own rule differs
     /// overrides it; [`Reading::from_soft`] applies it, so the [`crate::Detector`] and the

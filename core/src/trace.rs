@@ -258,8 +258,8 @@ impl Tracer {
             return Ok(trace);
         }
         // Every listed ID against every geometry; keep the most significant pair. Matching
-        // bits are counted on packed words for all IDs; the exact p-value (which also depends
-        // on how many ones each word has) is computed for the best-matching few per geometry.
+        // bits are counted on packed words for all IDs; the p-value (the scheme's, which
+        // weighs the soft bits) is computed for the best-matching few per geometry.
         // Missing a slightly smaller p-value among the others can only make the reported one
         // larger, never a false detection more likely.
         let mut best: Option<(f64, usize, usize)> = None;
@@ -276,7 +276,7 @@ impl Tracer {
                 }
             }
             for &(_, ii) in &top {
-                let p = stats::match_p_value(&r.bits, &self.ids[ii].1);
+                let p = self.scheme.match_p_value(r, &self.ids[ii].1);
                 if best.is_none_or(|(bp, _, _)| p < bp) {
                     best = Some((p, ri, ii));
                 }

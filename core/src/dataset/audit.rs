@@ -418,14 +418,9 @@ fn pick(bits: &Bits, positions: &[usize]) -> Bits {
     )
 }
 
-/// The clipped z of a v3 soft bit (the scheme maps z to `1 / (1 + exp(-1.6 z))`); 0 for a
-/// value that is not a number.
+/// The clipped z of a v3 soft bit ([`crate::schemes::soft_z`]).
 fn z_of(p: f32) -> f64 {
-    if !p.is_finite() {
-        return 0.0;
-    }
-    let p = (p as f64).clamp(1e-12, 1.0 - 1e-12);
-    ((p / (1.0 - p)).ln() / 1.6).clamp(-Z_CLIP, Z_CLIP)
+    crate::schemes::soft_z(p).clamp(-Z_CLIP, Z_CLIP)
 }
 
 /// The code's linear structure: bit `j` of the code word of payload `d` is
