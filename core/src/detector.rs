@@ -347,10 +347,11 @@ pub(crate) fn check_fpr(fpr: f64) -> Result<f64> {
 }
 
 /// Turns a watermark's readings into a finding: each reading is scored against the expected
-/// message's code word (exact binomial tail), the most significant one is kept (ties go to the
-/// more certain), and its p-value is corrected for the number of readings tried. Without a
-/// message, a scheme with error correction decides by itself ([`crate::Scheme::decode_payload`]:
-/// the chance that an unmarked image decodes to a valid payload), corrected the same way.
+/// message's code word ([`crate::Scheme::match_p_value`]), the most significant one is kept
+/// (ties go to the more certain), and its p-value is corrected for the number of readings
+/// tried. Without a message, a scheme with error correction decides by itself
+/// ([`crate::Scheme::decode_payload`]: the chance that an unmarked image decodes to a valid
+/// payload), corrected the same way.
 pub(crate) fn decide(w: &Watermark, readings: &[Reading], fpr: f64) -> Finding {
     let scheme = w.scheme();
     let n = scheme.code_len();

@@ -170,7 +170,9 @@ pub fn soft_match_p_value(z: &[f32], message: &Bits) -> f64 {
         sum += if m { c } else { -c };
         norm += c * c;
     }
-    if norm <= 0.0 || sum <= 0.0 {
+    // Nothing to go on (no bits, all at 0, or not numbers): no evidence.
+    let evidence = norm > 0.0 && sum > 0.0 && norm.is_finite() && sum.is_finite();
+    if !evidence {
         return 1.0;
     }
     let x = sum / norm.sqrt();
@@ -452,6 +454,22 @@ mod tests {
             // A perfect match of these magnitudes is far from certain with 12 bits.
             assert!(ps.iter().all(|&p| p > 1e-3));
         }
+    }
+
+    /// The bound's constant is tight: two equal weights, both signs matching (probability
+    /// exactly 1/4 at x = sqrt 2), must not get a p-value under 1/4; a constant of 3.17
+    /// instead of 1 / (4 P(Z >= sqrt 2)) would. Not-a-number soft bits carry no evidence.
+    #[test]
+    fn the_soft_bound_is_tight_at_two_equal_bits_and_nan_is_no_evidence() {
+        let m = Bits::new(vec![true, false]);
+        let ps: Vec<f64> = [[1.0f32, -1.0], [1.0, 1.0], [-1.0, -1.0], [-1.0, 1.0]]
+            .iter()
+            .map(|z| soft_match_p_value(z, &m))
+            .collect();
+        assert!(ps[0] >= 0.25 && ps[0] < 0.2501, "{}", ps[0]);
+        assert_valid(&ps, "two equal bits");
+        assert_eq!(soft_match_p_value(&[f32::NAN, 1.0], &m), 1.0);
+        assert_eq!(soft_match_p_value(&[], &m), 1.0);
     }
 
     /// The reason the soft p-value exists: on Gaussian soft bits of a weak mark (mean 0.55

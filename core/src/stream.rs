@@ -1,6 +1,6 @@
 //! Video: a sliding-window detector. Each frame's soft bits are averaged, per watermark and
 //! per way of reading, over the last `window` frames; the averaged bits are then scored like
-//! a single image's (conditional p-value against the expected message, see [`crate::stats`],
+//! a single image's (the scheme's p-value against the expected message, see [`crate::stats`],
 //! corrected for the number of readings tried). A watermark too weak to be read from one
 //! frame is found over several, because independent per-frame noise averages out while the
 //! embedded bits do not.

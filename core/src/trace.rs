@@ -8,7 +8,7 @@
 //! - **Without a list of issued IDs** the BCH code decides: the p-value is the chance that an
 //!   image without an overlay decodes to a valid, tagged code word, times the geometries tried.
 //! - **With the issued IDs** ([`Tracer::with_ids`]) every ID's code word is tested against every
-//!   geometry's bits (exact hypergeometric tail of the matching bits) and the best is kept; its
+//!   geometry's bits (the scheme's p-value, which weighs the soft bits) and the best is kept; its
 //!   p-value is corrected for the number of IDs times the number of geometries, so the chance
 //!   of naming any ID on an image without an overlay stays at most the false-positive rate.
 //!

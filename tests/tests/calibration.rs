@@ -649,8 +649,8 @@ fn kind_name(kind: Kind) -> &'static str {
     }
 }
 
-/// edgemark-v3 on the same 10,300 clean windows: the known-payload p-value (conditional test
-/// of the 127 code bits) must pass the same checks, and the open-set decision (BCH with soft
+/// edgemark-v3 on the same 10,300 clean windows: the known-payload p-value (the soft bits'
+/// bound over the 127 code bits) must pass the same checks, and the open-set decision (BCH with soft
 /// decoding, bound 2.2e-8) must fire on no more windows than its bound allows. A flat window
 /// the reader refuses (`Unreadable`) counts as not detected with p = 1.
 ///

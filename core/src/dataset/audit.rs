@@ -376,8 +376,9 @@ fn read_one(t: &mut Tally, abs: &Path, rel: &str, ctx: &Context<'_>) {
     t.images += 1;
     let read: Vec<Bits> = readings.iter().map(|r| pick(&r.bits, dependent)).collect();
     for (acc, target) in t.per.iter_mut().zip(targets) {
-        // The known-payload p-value of the best reading (conditional on the numbers of ones,
-        // as the detector's), corrected for the readings tried.
+        // The known-payload p-value of the best reading (conditional on the numbers of ones of
+        // the hard bits: the detector weighs v3's soft bits since session 29, so it finds a
+        // weak copy the audit may not), corrected for the readings tried.
         let best = read
             .iter()
             .map(|b| stats::match_p_value(b, &target.code))
