@@ -553,7 +553,9 @@ test("wasm trace() in the page agrees with the CLI", async () => {
       // The same reader on the same pixels (a package older than the CLI reads differently).
       assert.deepEqual([t.detected, t.id, named(t), t.decoded_id, t.total_bits, t.candidates, t.geometries, t.matched_bits],
         [n.detected, n.id, named(n), n.decoded_id, n.total_bits, n.candidates, n.geometries, n.matched_bits], `${label}: decision`);
-      if (n.p_value !== null) assert.ok(Math.abs(t.p_value - n.p_value) <= 1e-9 * n.p_value, `${label}: p ${t.p_value} vs ${n.p_value}`);
+      // The p-value weighs the soft bits (f32 values through exp and ln, whose last bits differ
+      // between wasm's and the native math library), so it agrees to 1e-4, not to the last bit.
+      if (n.p_value !== null) assert.ok(Math.abs(t.p_value - n.p_value) <= 1e-4 * n.p_value, `${label}: p ${t.p_value} vs ${n.p_value}`);
       console.log(`# wasm trace ${label}: ${t.detected ? `${t.name ?? t.id} (${t.matched_bits}/${t.total_bits}, p = ${t.p_value.toExponential(2)}, ${t.geometry})` : "none"} [${t.geometries} geometries]; CLI: ${n.detected ? `${n.name} (${n.matched_bits}/${n.total_bits}, p = ${n.p_value.toExponential(2)}, ${n.geometry})` : "none"} [${n.geometries} geometries]`);
     }
     assert.equal(picks.filter((s) => traces.get(s.file).detected).length, 4, "the A and B crops are compared with a detection");
