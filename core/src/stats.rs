@@ -184,7 +184,7 @@ pub fn soft_match_p_value(z: &[f32], message: &Bits) -> f64 {
 
 /// `P(Z >= x)` for a standard normal `Z`: the complementary error function of Numerical
 /// Recipes' `erfcc` (fractional error under 1.2e-7 everywhere).
-pub(crate) fn normal_tail(x: f64) -> f64 {
+fn normal_tail(x: f64) -> f64 {
     let z = x.abs() / std::f64::consts::SQRT_2;
     let t = 1.0 / (1.0 + 0.5 * z);
     let poly = -z * z - 1.265_512_23

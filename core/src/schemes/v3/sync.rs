@@ -1008,13 +1008,13 @@ pub(crate) fn read_tile(tile: &[f32]) -> (f32, u8, Vec<f32>) {
         return (0.0, 0, vec![0.0; l.data.len()]);
     };
     // Bits: undo the shift, project on each bit's phase; the quadrature part is pure noise.
-    let (inphase, quadrature): (Vec<f32>, Vec<f32>) = l
+    let (inphase, quadrature_power): (Vec<f32>, Vec<f32>) = l
         .data
         .iter()
         .map(|b| {
             let ph = 2.0 * PI * (b.ku as f32 * shift[0] + b.kv as f32 * shift[1]) / n as f32;
             let v = g[idx(b)] * Complex32::from_polar(1.0, ph - b.phase);
-            (v.re, v.im)
+            (v.re, v.im * v.im)
         })
         .unzip();
     // Each bit in its own frequency's noise: the quadrature power of its nearest data
@@ -1023,11 +1023,7 @@ pub(crate) fn read_tile(tile: &[f32]) -> (f32, u8, Vec<f32>) {
         .iter()
         .zip(noise_neighbours())
         .map(|(&v, near)| {
-            let power = near
-                .iter()
-                .map(|&j| quadrature[j] * quadrature[j])
-                .sum::<f32>()
-                / near.len() as f32;
+            let power = near.iter().map(|&j| quadrature_power[j]).sum::<f32>() / near.len() as f32;
             if power > 0.0 {
                 v / power.sqrt()
             } else {
