@@ -312,6 +312,42 @@ fn v3_weighs_each_bit_by_how_sure_it_is() {
     ]);
 }
 
+/// Held-out evaluation trials the reader missed until it swept a small photograph's
+/// rescalings and rotations (`sync::sweep`): a screenshot and a re-share shrunk to 174-236 px,
+/// and 284-385 px images rotated by 26-30 degrees, whose right pose the spectrum's candidates
+/// did not offer (the fold at that pose reads 97-111 of 127 bits). Each fails without the
+/// sweep (p 1, 69-77 bits).
+#[test]
+fn v3_sweeps_the_rescalings_and_rotations_of_small_photos() {
+    use edgemark_eval::random::Family;
+    assert_evaluation_trials_found(&[
+        (
+            "astronaut.png",
+            Family::ScreenshotJpeg,
+            1,
+            "resize-bilinear-0.3401x0.3401+jpeg420-q78",
+        ),
+        (
+            "squirrel_cls.jpg",
+            Family::Reshare,
+            3,
+            "resize-0.4403x0.4403+jpeg420-q72",
+        ),
+        (
+            "graf1.png",
+            Family::CropRotateJpeg,
+            2,
+            "crop-0.461x0.6021@0.7617,0.4288-min256+rotate--25.53-black+jpeg420-q58",
+        ),
+        (
+            "chelsea.png",
+            Family::RotateInscribed,
+            1,
+            "rotate--29.92-inscribed",
+        ),
+    ]);
+}
+
 #[test]
 fn v3_payload_round_trips_and_bad_payloads_are_refused() {
     let s = EdgemarkV3::new().unwrap();

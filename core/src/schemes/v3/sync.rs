@@ -22,7 +22,7 @@
 //! fair coins and the detector's p-value stays exact.
 
 use super::fft;
-use super::pattern::{layout, Bin, TILE};
+use super::pattern::{layout, TILE};
 use super::polar;
 use rustfft::num_complex::Complex32;
 use std::borrow::Cow;
@@ -866,6 +866,22 @@ const _: () = assert!(TILE.is_power_of_two() && TILE >= 2);
 
 /// Folds the whitened image into one tile along `lattice`.
 pub(crate) fn fold(white: &[f32], w: usize, h: usize, lattice: &Lattice) -> Vec<f32> {
+    fold_with(white, w, h, lattice, Splat::Bilinear)
+}
+
+/// How [`fold_with`] spreads a pixel over the tile.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Splat {
+    /// Over the four tile pixels around its position, bilinearly ([`fold`]).
+    Bilinear,
+    /// Onto the nearest tile pixel: a quarter of the scattered writes, for ranking many poses
+    /// ([`sweep`]'s). Its position error of at most half a tile pixel costs under 2 % of the
+    /// mark at the highest synchronization frequency (12.5 cycles a tile).
+    Nearest,
+}
+
+/// [`fold`] with either [`Splat`].
+fn fold_with(white: &[f32], w: usize, h: usize, lattice: &Lattice, splat: Splat) -> Vec<f32> {
     let n = TILE;
     let t = n as f64;
     let det = lattice.det() as f64;
@@ -880,9 +896,11 @@ pub(crate) fn fold(white: &[f32], w: usize, h: usize, lattice: &Lattice) -> Vec<
     let ic = -t * lattice.v1[1] as f64 / det;
     let id = t * lattice.v1[0] as f64 / det;
     // Tile coordinates in fixed point (FRAC fractional bits, wrapping at one period); a step's
-    // rounding error (2^-FRAC-1) stays far below a pixel over a row.
+    // rounding error (2^-FRAC-1) stays far below a pixel over a row. The nearest splat rounds
+    // by starting half a tile pixel on.
     let one = (1u64 << FRAC) as f64;
-    let fixed = |u: f64| ((u.rem_euclid(t) * one).round() as u64 & 0xFFFF_FFFF) as u32;
+    let half = if splat == Splat::Nearest { 0.5 } else { 0.0 };
+    let fixed = |u: f64| (((u + half).rem_euclid(t) * one).round() as u64 & 0xFFFF_FFFF) as u32;
     let step = |d: f64| ((d * one).round() as i64) as u32;
     let (su, sv) = (step(ia), step(ic));
     let mask = (1u32 << FRAC) - 1;
@@ -895,30 +913,43 @@ pub(crate) fn fold(white: &[f32], w: usize, h: usize, lattice: &Lattice) -> Vec<
         let dx0 = x0 as f64 - cx;
         let mut u = fixed(ia * dx0 + ib * dy);
         let mut v = fixed(ic * dx0 + id * dy);
-        let row = &white[y * w..(y + 1) * w];
-        for &val in &row[x0..x0 + rw] {
-            let i0 = (u >> FRAC) as usize;
-            let j0 = (v >> FRAC) as usize;
-            let au = (u & mask) as f32 * inv;
-            let av = (v & mask) as f32 * inv;
-            let i1 = (i0 + 1) & (n - 1);
-            let j1 = (j0 + 1) & (n - 1);
-            let w00 = (1.0 - au) * (1.0 - av);
-            let w10 = au * (1.0 - av);
-            let w01 = (1.0 - au) * av;
-            let w11 = au * av;
-            for (k, wt) in [
-                (j0 * n + i0, w00),
-                (j0 * n + i1, w10),
-                (j1 * n + i0, w01),
-                (j1 * n + i1, w11),
-            ] {
-                let a = &mut acc[k];
-                a[0] += wt * val;
-                a[1] += wt;
+        let row = &white[y * w + x0..y * w + x0 + rw];
+        match splat {
+            Splat::Nearest => {
+                for &val in row {
+                    let a = &mut acc[(v >> FRAC) as usize * n + (u >> FRAC) as usize];
+                    a[0] += val;
+                    a[1] += 1.0;
+                    u = u.wrapping_add(su);
+                    v = v.wrapping_add(sv);
+                }
             }
-            u = u.wrapping_add(su);
-            v = v.wrapping_add(sv);
+            Splat::Bilinear => {
+                for &val in row {
+                    let i0 = (u >> FRAC) as usize;
+                    let j0 = (v >> FRAC) as usize;
+                    let au = (u & mask) as f32 * inv;
+                    let av = (v & mask) as f32 * inv;
+                    let i1 = (i0 + 1) & (n - 1);
+                    let j1 = (j0 + 1) & (n - 1);
+                    let w00 = (1.0 - au) * (1.0 - av);
+                    let w10 = au * (1.0 - av);
+                    let w01 = (1.0 - au) * av;
+                    let w11 = au * av;
+                    for (k, wt) in [
+                        (j0 * n + i0, w00),
+                        (j0 * n + i1, w10),
+                        (j1 * n + i0, w01),
+                        (j1 * n + i1, w11),
+                    ] {
+                        let a = &mut acc[k];
+                        a[0] += wt * val;
+                        a[1] += wt;
+                    }
+                    u = u.wrapping_add(su);
+                    v = v.wrapping_add(sv);
+                }
+            }
         }
     }
     let mut sum: Vec<f32> = acc
@@ -930,40 +961,74 @@ pub(crate) fn fold(white: &[f32], w: usize, h: usize, lattice: &Lattice) -> Vec<
     sum
 }
 
-/// The tile turned by `q` quarter turns: `g'(x, y) = g(-y, x)` once.
-fn turn(tile: &[f32], q: u8) -> Vec<f32> {
-    let n = TILE;
-    let mut cur = tile.to_vec();
-    for _ in 0..q {
-        let mut next = vec![0.0f32; n * n];
-        for y in 0..n {
-            for x in 0..n {
-                next[y * n + x] = cur[x * n + (n - y) % n];
-            }
-        }
-        cur = next;
-    }
-    cur
-}
-
 /// Largest magnitude of one synchronization frequency in [`read_tile`]'s correlation, in
 /// noise amplitudes (root mean square of the unused frequencies): with 48 frequencies, a
 /// mark at the clip everywhere gives z at most 39.2 (192 / sqrt(24)), one frequency alone at
 /// most 0.82 (4 / sqrt(24)).
 const SYNC_CLIP: f32 = 4.0;
 
-/// Finds the phase (circular shift) and quarter turn of a folded tile and reads its bits.
+/// Side of the grid on which [`read_tile`] first searches the synchronization's correlation:
+/// every synchronization frequency is under `SHIFT_GRID / 2` cycles a tile, so the correlation
+/// at every `TILE / SHIFT_GRID`-th shift is exactly the inverse transform of the frequencies
+/// folded modulo `SHIFT_GRID` (no two of them meet): a 64x64 inverse transform instead of a
+/// 128x128 one. The best whole shift is then looked for, summed directly, next to the grid's
+/// [`SHIFT_REFINE`] best points.
+const SHIFT_GRID: usize = 64;
+/// Points of [`SHIFT_GRID`]'s grid next to which [`read_tile`] looks for the best whole
+/// shift: a peak between grid points shows on the grid lower than it is, and next to the
+/// grid's best point alone a weak right peak (z 4.8) lost to a false one (4.7) in one of the
+/// 3325 trials of the table; with 8 the table's readings are those of the whole 128x128
+/// correlation.
+const SHIFT_REFINE: usize = 8;
+
+/// Indices of the `k` largest real parts of `v`, largest first.
+fn top_indices(v: &[Complex32], k: usize) -> Vec<usize> {
+    let mut top: Vec<(f32, usize)> = Vec::with_capacity(k + 1);
+    for (i, c) in v.iter().enumerate() {
+        if top.len() < k || c.re > top[top.len() - 1].0 {
+            let at = top.partition_point(|t| t.0 >= c.re);
+            top.insert(at, (c.re, i));
+            top.truncate(k);
+        }
+    }
+    top.into_iter().map(|t| t.1).collect()
+}
+
+/// Finds the phase (circular shift) and quarter turn of a folded tile and reads its bits. One
+/// transform of the tile serves the four quarter turns (a turn permutes its frequencies).
 pub(crate) fn read_tile(tile: &[f32]) -> (f32, u8, Vec<f32>) {
+    static PLANS: OnceLock<(fft::Fft2, fft::Fft2)> = OnceLock::new();
+    let (forward, coarse) = PLANS.get_or_init(|| {
+        (
+            fft::Fft2::new(TILE, TILE, false),
+            fft::Fft2::new(SHIFT_GRID, SHIFT_GRID, true),
+        )
+    });
     let n = TILE;
+    let m = SHIFT_GRID;
     let l = layout();
-    let mut best: Option<(f32, u8, [f32; 2], Vec<Complex32>)> = None;
+    let mut g: Vec<Complex32> = tile.iter().map(|&v| Complex32::new(v, 0.0)).collect();
+    forward.run(&mut g);
+    // The tile turned by `q` quarter turns (`t'(x, y) = t(-y, x)` each) has the transform
+    // `G'(u, v) = G(-v, u)` each: one transform serves all four.
+    let turned = |q: u8, ku: i32, kv: i32| {
+        let (u, v) = match q & 3 {
+            0 => (ku, kv),
+            1 => (-kv, ku),
+            2 => (-ku, -kv),
+            _ => (kv, -ku),
+        };
+        fft::bin(v, n) * n + fft::bin(u, n)
+    };
+    let unit = unit_roots();
+    let zero = Complex32::new(0.0, 0.0);
+    let mut best: Option<(f32, u8, [f32; 2])> = None;
     for q in 0..4u8 {
-        let g = fft::forward_real(&turn(tile, q), n, n);
         // Noise of one frequency: the unused in-band frequencies' power.
         let spare_power = l
             .spare
             .iter()
-            .map(|&(ku, kv)| g[fft::bin(kv, n) * n + fft::bin(ku, n)].norm_sqr())
+            .map(|&(ku, kv)| g[turned(q, ku, kv)].norm_sqr())
             .sum::<f32>()
             / l.spare.len().max(1) as f32;
         // Each synchronization frequency counts at most SYNC_CLIP noise amplitudes, so one
@@ -971,26 +1036,49 @@ pub(crate) fn read_tile(tile: &[f32]) -> (f32, u8, Vec<f32>) {
         // that the fold happens to put on a synchronization frequency cannot make a strong
         // synchronization on its own; noise alone almost never reaches the clip.
         let clip = SYNC_CLIP * spare_power.sqrt();
-        let mut h = vec![Complex32::new(0.0, 0.0); n * n];
-        for b in &l.sync {
-            let k = idx(b);
-            let m = g[k].norm();
-            let gain = if m > clip { clip / m } else { 1.0 };
-            h[k] = g[k] * Complex32::from_polar(gain, -b.phase);
+        let coef: Vec<(i32, i32, Complex32)> = l
+            .sync
+            .iter()
+            .map(|b| {
+                let v = g[turned(q, b.ku, b.kv)];
+                let mag = v.norm();
+                let gain = if mag > clip { clip / mag } else { 1.0 };
+                (b.ku, b.kv, v * Complex32::from_polar(gain, -b.phase))
+            })
+            .collect();
+        let mut h = vec![zero; m * m];
+        for &(ku, kv, c) in &coef {
+            h[fft::bin(kv, m) * m + fft::bin(ku, m)] += c;
         }
-        fft::Fft2::new(n, n, true).run(&mut h);
-        let c: Vec<f32> = h.iter().map(|v| v.re).collect();
+        coarse.run(&mut h);
+        // The correlation at any whole shift, summed directly.
+        let at = |x: i32, y: i32| -> f32 {
+            coef.iter()
+                .map(|&(ku, kv, c)| {
+                    let e = unit[(ku * x + kv * y).rem_euclid(n as i32) as usize];
+                    c.re * e.re - c.im * e.im
+                })
+                .sum()
+        };
+        // The best whole shift is next to one of the grid's best few (a peak between grid
+        // points shows there lower than it is).
+        let step = (n / m) as i32;
+        let (mut px, mut py, mut vmax) = (0, 0, f32::NEG_INFINITY);
+        for i in top_indices(&h, SHIFT_REFINE) {
+            let (cx, cy) = (step * (i % m) as i32, step * (i / m) as i32);
+            for y in cy - step + 1..cy + step {
+                for x in cx - step + 1..cx + step {
+                    let v = at(x, y);
+                    if v > vmax {
+                        (px, py, vmax) = (x, y, v);
+                    }
+                }
+            }
+        }
         // Noise of one correlation value.
         let sd = (0.5 * l.sync.len() as f32 * spare_power).sqrt();
-        let (imax, &vmax) = c
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .unwrap_or((0, &0.0));
         let z = if sd > 0.0 { vmax / sd } else { 0.0 };
         if best.as_ref().is_none_or(|b| z > b.0) {
-            let (px, py) = ((imax % n) as i32, (imax / n) as i32);
-            let at = |x: i32, y: i32| c[fft::bin(y, n) * n + fft::bin(x, n)];
             let sub = |m: f32, c0: f32, p: f32| {
                 let d = m - 2.0 * c0 + p;
                 if d < 0.0 {
@@ -1001,10 +1089,10 @@ pub(crate) fn read_tile(tile: &[f32]) -> (f32, u8, Vec<f32>) {
             };
             let sx = px as f32 + sub(at(px - 1, py), vmax, at(px + 1, py));
             let sy = py as f32 + sub(at(px, py - 1), vmax, at(px, py + 1));
-            best = Some((z, q, [sx, sy], g));
+            best = Some((z, q, [sx, sy]));
         }
     }
-    let Some((z, q, shift, g)) = best else {
+    let Some((z, q, shift)) = best else {
         return (0.0, 0, vec![0.0; l.data.len()]);
     };
     // Bits: undo the shift, project on each bit's phase; the quadrature part is pure noise.
@@ -1013,7 +1101,7 @@ pub(crate) fn read_tile(tile: &[f32]) -> (f32, u8, Vec<f32>) {
         .iter()
         .map(|b| {
             let ph = 2.0 * PI * (b.ku as f32 * shift[0] + b.kv as f32 * shift[1]) / n as f32;
-            let v = g[idx(b)] * Complex32::from_polar(1.0, ph - b.phase);
+            let v = g[turned(q, b.ku, b.kv)] * Complex32::from_polar(1.0, ph - b.phase);
             (v.re, v.im * v.im)
         })
         .unzip();
@@ -1032,6 +1120,16 @@ pub(crate) fn read_tile(tile: &[f32]) -> (f32, u8, Vec<f32>) {
         })
         .collect();
     (z, q, soft)
+}
+
+/// `exp(2 pi i k / TILE)` for every `k` in `0..TILE`.
+fn unit_roots() -> &'static [Complex32] {
+    static ROOTS: OnceLock<Vec<Complex32>> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        (0..TILE)
+            .map(|k| Complex32::from_polar(1.0, 2.0 * PI * k as f32 / TILE as f32))
+            .collect()
+    })
 }
 
 /// Data frequencies whose quadrature power is each bit's noise in [`read_tile`] (itself
@@ -1063,10 +1161,6 @@ fn noise_neighbours() -> &'static [Vec<usize>] {
             })
             .collect()
     })
-}
-
-fn idx(b: &Bin) -> usize {
-    fft::bin(b.kv, TILE) * TILE + fft::bin(b.ku, TILE)
 }
 
 /// One resolution the reader searches: a plane, its pixel size in units of the reader's
@@ -1119,8 +1213,81 @@ const COARSE_SMALL: usize = 16;
 const COARSE_WIDE: usize = 48;
 /// See [`COARSE_WIDE`].
 const FOLD_WIDE: usize = 24;
+/// Largest photograph (in pixels) whose reader also folds [`sweep`]'s poses: the trials it
+/// rescued were all 143-688 px a side, and each pose costs a fold of the whole image (with
+/// the nearest splat 0.29 ms at 512x512 on one core, plus 0.13 ms to synchronize it).
+const SWEEP_MAX_PIXELS: usize = 512 * 512;
+/// Readings of [`sweep`]'s poses returned (the strongest synchronizations among them), on top
+/// of the spectrum's [`READ_SMALL`]: kept apart so that the sweep's many false poses cannot
+/// push out a spectral candidate that reads the mark (sharing the 12 lost 3 trials of the
+/// table, 4 of their own none).
+const SWEEP_READ: usize = 4;
+/// How far neighbouring poses of [`sweep`] move the image's corners (from its centre), in
+/// pixels: the fold stays coherent at the highest synchronization frequency (12.5 cycles a
+/// tile, a period of about 10 pixels at scale 1) within about a quarter cycle, so a pose at
+/// most half a step from the true one loses little (a 2 % scale error on a 369x385 image took
+/// the synchronization from 7.0 to 4.8).
+const SWEEP_STEP: f32 = 4.0;
+/// Fewest periods the shorter side of the image holds at the largest scale [`sweep`] folds.
+const SWEEP_MIN_PERIODS: f32 = 1.5;
+/// Largest rotation [`sweep`] folds, either way (the quarter turns come on top, in
+/// [`read_tile`]).
+const SWEEP_TURN_DEGREES: f32 = 30.0;
+
+/// Poses a small photograph's reader folds besides the spectrum's candidates: the two
+/// one-parameter families of geometry that images meet most, each swept end to end at a step
+/// of [`SWEEP_STEP`] pixels at the corners: shrinking without rotation (thumbnails,
+/// re-shares, screenshots at any device pixel ratio; every scale from the smallest the reader
+/// covers up to 1, or until the shorter side holds only [`SWEEP_MIN_PERIODS`] periods) and
+/// rotation without rescaling (straightening, scans; within [`SWEEP_TURN_DEGREES`] either
+/// way). Enlargements are left to the spectrum: an image enlarged to at most
+/// [`SWEEP_MAX_PIXELS`] came from one under about 170 px.
+///
+/// Why: on an image a few periods across, the power spectrum the candidates come from does
+/// not show the mark (each frequency's mark is under its noise), while the fold adds the mark
+/// up coherently with its known phases: in session 29's held-out misses (174-385 px) the
+/// right pose was among none of the 48 coarse poses refined, and its fold read 97-122 of 127
+/// bits. A grid over scale and rotation together needs thousands of poses at this step, and
+/// among them false synchronizations reach the true one's (measured, docs/robustness.md);
+/// the two lines need about 70-200. The choice among the sweep's readings is by
+/// synchronization strength, never by the data bits, so the p-value's correction stays the
+/// count of readings returned.
+fn sweep(w: usize, h: usize) -> Vec<Lattice> {
+    let (w, h) = (w as f32, h as f32);
+    let step = SWEEP_STEP / (0.5 * (w * w + h * h).sqrt());
+    let top = (w.min(h) / (SWEEP_MIN_PERIODS * TILE as f32)).min(1.0);
+    let mut poses = Vec::new();
+    let mut log_scale = SCALE_MIN.ln();
+    while log_scale <= top.ln() {
+        let s = log_scale.exp();
+        poses.push(
+            Pose {
+                sx: s,
+                sy: s,
+                theta: 0.0,
+            }
+            .lattice(),
+        );
+        log_scale += step;
+    }
+    let turns = (SWEEP_TURN_DEGREES.to_radians() / step).ceil() as i32;
+    for a in (-turns..=turns).filter(|&a| a != 0) {
+        let theta = a as f32 * step;
+        poses.push(
+            Pose {
+                sx: 1.0,
+                sy: 1.0,
+                theta,
+            }
+            .lattice(),
+        );
+    }
+    poses
+}
+
 /// Most readings one [`read`] returns without `wide`: the identity and the candidates of
-/// either kind of image (with `wide`, one more: the identity read with the unit weighting).
+/// either kind of image (with `wide`, one more: the identity read with the unit weighting, and
+/// on a small photograph the [`SWEEP_READ`] of [`sweep`]).
 pub(crate) const MAX_READS: usize = 1 + if READ_SMALL > READ[0] + READ[1] {
     READ_SMALL
 } else {
@@ -1205,9 +1372,11 @@ pub(crate) struct Reads {
 /// `wide` (only without `decisive`, which it is ignored with) folds more candidates on a
 /// small image ([`FOLD_WIDE`] of [`COARSE_WIDE`]) and returns the identity and the
 /// [`READ_SMALL`] strongest synchronizations among the others, chosen by spectral power and
-/// synchronization, never by the data bits' signs; and, on a photograph, it reads the
+/// synchronization, never by the data bits' signs; on a small image (one level, at most
+/// [`SWEEP_MAX_PIXELS`]) it also folds [`sweep`]'s poses, after the others, and returns the
+/// [`SWEEP_READ`] strongest synchronizations among them; and, on a photograph, it reads the
 /// identity a second time with the unit weighting ([`Weight::Unit`]) unless its first
-/// reading is already certain: at most [`MAX_READS`]` + 1` readings.
+/// reading is already certain: at most [`MAX_READS`]` + 1 + `[`SWEEP_READ`] readings.
 pub(crate) fn read(
     p: &Plane,
     whitening: Whitening,
@@ -1276,24 +1445,49 @@ pub(crate) fn read(
     // Candidates near the identity stay too: a refined lattice at scale 1.008 registers a
     // large image's fold better than the identity does.
     cands.insert(0, (0.0, 0, identity));
-    // (candidate index, level, reading): the identity is candidate 0.
+    // (candidate index, level, reading): the identity is candidate 0, the sweep's readings
+    // are `SWEPT`.
+    const SWEPT: usize = usize::MAX;
     let mut reads: Vec<(usize, usize, Read)> = Vec::new();
     let mut stopped_on_bits = false;
-    'cands: for (ci, (_, li, l)) in cands.into_iter().enumerate() {
-        let level = &levels[li];
-        // Whitening suited to the lattice's scale, to the nearest power of two; scales whose
-        // whitenings have the same radii share one.
+    let mut ended = false;
+    // The whitening of level `li` suited to a lattice's scale, to the nearest power of two
+    // (scales whose whitenings have the same radii share one), as an index into `whitened`.
+    let mut white_for = |li: usize, l: &Lattice, whitened: &mut Vec<(usize, Radii, Vec<f32>)>| {
         let radii = Radii::for_scale(2f32.powi(l.scale().log2().round() as i32));
-        let white = match whitened
+        match whitened
             .iter()
             .position(|(i, r, _)| *i == li && *r == radii)
         {
-            Some(i) => &whitened[i].2,
+            Some(i) => i,
             None => {
-                whitened.push((li, radii, whiten(li, &level.plane, radii)));
-                &whitened[whitened.len() - 1].2
+                whitened.push((li, radii, whiten(li, &levels[li].plane, radii)));
+                whitened.len() - 1
             }
-        };
+        }
+    };
+    // The reading of a folded tile (none when the fold is empty), its lattice in the input's
+    // pixels.
+    let read_at = |tile: &[f32], li: usize, l: &Lattice, view: Option<String>| {
+        if tile.iter().all(|v| v.abs() < 1e-7) {
+            return None;
+        }
+        let k = factor * levels[li].factor;
+        let (z, q, soft) = read_tile(tile);
+        Some(Read {
+            soft,
+            z,
+            lattice: Lattice {
+                v1: [l.v1[0] * k, l.v1[1] * k],
+                v2: [l.v2[0] * k, l.v2[1] * k],
+            },
+            quarter_turns: q,
+            view,
+        })
+    };
+    'cands: for (ci, (_, li, l)) in cands.into_iter().enumerate() {
+        let level = &levels[li];
+        let wi = white_for(li, &l, &mut whitened);
         // The identity of a photograph read wide is read a second time with the unit
         // weighting (`Weight::Unit`), which finds marks the matched weighting reads at noise
         // level on busy photos; both readings are returned and corrected for (the second is
@@ -1303,48 +1497,64 @@ pub(crate) fn read(
         } else {
             1
         };
-        let k = factor * level.factor;
         for pass in 0..passes {
             let white: Cow<'_, [f32]> = if pass == 0 {
-                Cow::Borrowed(white)
+                Cow::Borrowed(&whitened[wi].2)
             } else {
-                Cow::Owned(whiten_weighted(&level.plane, radii, Weight::Unit))
+                Cow::Owned(whiten_weighted(&level.plane, whitened[wi].1, Weight::Unit))
             };
             let tile = fold(&white, level.plane.w, level.plane.h, &l);
-            if tile.iter().all(|v| v.abs() < 1e-7) {
+            let view = (pass == 1).then(|| "unit whitening".to_string());
+            let Some(read) = read_at(&tile, li, &l, view) else {
                 continue;
-            }
-            let (z, q, soft) = read_tile(&tile);
-            let read = Read {
-                soft,
-                z,
-                lattice: Lattice {
-                    v1: [l.v1[0] * k, l.v1[1] * k],
-                    v2: [l.v2[0] * k, l.v2[1] * k],
-                },
-                quarter_turns: q,
-                view: (pass == 1).then(|| "unit whitening".to_string()),
             };
+            let z = read.z;
             reads.push((ci, li, read));
             // A synchronization this strong is never seen without the mark: stop searching.
             if z >= certain_z {
+                ended = true;
                 break 'cands;
             }
             if decisive.is_some_and(|d| reads.last().is_some_and(|(_, _, r)| d(r))) {
                 stopped_on_bits = true;
+                ended = true;
                 break 'cands;
+            }
+        }
+    }
+    // A small photograph's sweep (see [`sweep`]) when nothing before it was certain: every
+    // pose folded with the nearest splat and ranked by its synchronization, the
+    // `SWEEP_READ` strongest folded again bilinearly and read.
+    let plane = &levels[0].plane;
+    if wide && !ended && levels.len() == 1 && plane.w * plane.h <= SWEEP_MAX_PIXELS {
+        let mut ranked: Vec<(f32, Lattice)> = Vec::new();
+        for l in sweep(plane.w, plane.h) {
+            let wi = white_for(0, &l, &mut whitened);
+            let tile = fold_with(&whitened[wi].2, plane.w, plane.h, &l, Splat::Nearest);
+            let (z, _, _) = read_tile(&tile);
+            ranked.push((z, l));
+            if z >= certain_z {
+                break;
+            }
+        }
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (_, l) in ranked.into_iter().take(SWEEP_READ) {
+            let wi = white_for(0, &l, &mut whitened);
+            let tile = fold(&whitened[wi].2, plane.w, plane.h, &l);
+            if let Some(read) = read_at(&tile, 0, &l, None) {
+                reads.push((SWEPT, 0, read));
             }
         }
     }
     // Strongest synchronization first; then, per level, the identity (both its readings) and
     // the `read` strongest of the others (all of them unless the level folded more than it
-    // returns).
+    // returns), and the sweep's.
     reads.sort_by(|a, b| b.2.z.total_cmp(&a.2.z));
     let mut returned = vec![0usize; levels.len()];
     let reads = reads
         .into_iter()
         .filter(|(ci, li, _)| {
-            if *ci == 0 {
+            if *ci == 0 || *ci == SWEPT {
                 return true;
             }
             returned[*li] += 1;
@@ -1597,6 +1807,109 @@ mod tests {
         (0..TILE * TILE)
             .map(|i| (rng.unit() - 0.5) * 12f32.sqrt() + extra(i % TILE, i / TILE))
             .collect()
+    }
+
+    /// [`read_tile`]'s synchronization (a 64x64 grid, then whole shifts next to its best
+    /// points; one transform for the four quarter turns) is the strongest of the whole
+    /// correlation: every whole shift of every turned tile, as the reader computed it before
+    /// (a 128x128 inverse transform of each turned tile's).
+    #[test]
+    fn read_tile_finds_the_strongest_shift_of_the_whole_correlation() {
+        let l = layout();
+        let n = TILE;
+        let code: Vec<bool> = (0..l.data.len()).map(|i| i % 5 < 2).collect();
+        let mark = super::super::pattern::tile(&code);
+        let whole = |tile: &[f32]| {
+            let mut best = f32::MIN;
+            let mut cur = tile.to_vec();
+            for _ in 0..4 {
+                let g = fft::forward_real(&cur, n, n);
+                let spare = l
+                    .spare
+                    .iter()
+                    .map(|&(u, v)| g[fft::bin(v, n) * n + fft::bin(u, n)].norm_sqr())
+                    .sum::<f32>()
+                    / l.spare.len() as f32;
+                let clip = SYNC_CLIP * spare.sqrt();
+                let mut h = vec![Complex32::new(0.0, 0.0); n * n];
+                for b in &l.sync {
+                    let k = fft::bin(b.kv, n) * n + fft::bin(b.ku, n);
+                    let gain = (clip / g[k].norm()).min(1.0);
+                    h[k] = g[k] * Complex32::from_polar(gain, -b.phase);
+                }
+                fft::Fft2::new(n, n, true).run(&mut h);
+                let top = h.iter().map(|c| c.re).fold(f32::MIN, f32::max);
+                best = best.max(top / (0.5 * l.sync.len() as f32 * spare).sqrt());
+                // Turned once more: t'(x, y) = t(-y, x).
+                cur = (0..n * n)
+                    .map(|i| cur[(i % n) * n + (n - i / n) % n])
+                    .collect();
+            }
+            best
+        };
+        for seed in 0..16u64 {
+            let (dx, dy) = ((seed * 37 + 5) as usize % n, (seed * 91 + 17) as usize % n);
+            // From noise alone to a synchronization of about 8.
+            let a = 0.06 * (seed % 4) as f32;
+            let tile = noisy_tile(seed, |x, y| a * mark[((y + dy) % n) * n + (x + dx) % n]);
+            let (z, _, _) = read_tile(&tile);
+            let best = whole(&tile);
+            assert!(
+                (z - best).abs() <= 1e-3 * best.abs().max(1.0),
+                "seed {seed}: read_tile z {z}, the whole correlation's {best}"
+            );
+        }
+    }
+
+    /// Neighbouring poses of [`sweep`] move every corner of the image by at most
+    /// [`SWEEP_STEP`] pixels, and the sweep spans its scales and rotations.
+    #[test]
+    fn the_sweep_moves_the_corners_by_at_most_its_step() {
+        let (w, h) = (360usize, 288usize);
+        let poses = sweep(w, h);
+        let corners = [
+            (-180.0f32, -144.0f32),
+            (180.0, -144.0),
+            (-180.0, 144.0),
+            (180.0, 144.0),
+        ];
+        // Where the tile point under image offset `c` at pose `a` lies at pose `b`, and how far
+        // that is from `c`.
+        let moved = |a: &Lattice, b: &Lattice, (cx, cy): (f32, f32)| {
+            let det = a.det();
+            let u = (a.v2[1] * cx - a.v2[0] * cy) / det;
+            let v = (-a.v1[1] * cx + a.v1[0] * cy) / det;
+            let (x, y) = (b.v1[0] * u + b.v2[0] * v, b.v1[1] * u + b.v2[1] * v);
+            ((x - cx).powi(2) + (y - cy).powi(2)).sqrt()
+        };
+        let mut lines = 0;
+        for pair in poses.windows(2) {
+            let far = corners
+                .iter()
+                .map(|&c| moved(&pair[0], &pair[1], c))
+                .fold(0.0f32, f32::max);
+            if far > 1.5 * SWEEP_STEP {
+                // From the rescalings to the rotations, or across the skipped identity.
+                lines += 1;
+                continue;
+            }
+            assert!(
+                far <= SWEEP_STEP * 1.01,
+                "{pair:?}: a corner moves {far} px"
+            );
+        }
+        assert!(lines <= 2, "{lines} jumps");
+        let scales: Vec<f32> = poses.iter().map(|p| p.scale()).collect();
+        let angles: Vec<f32> = poses.iter().map(|p| p.angle()).collect();
+        let top = 288.0 / (SWEEP_MIN_PERIODS * TILE as f32);
+        assert!((scales[0] - SCALE_MIN).abs() < 1e-4);
+        assert!(scales.iter().any(|&s| s > top * 0.98 && s <= top));
+        // A larger image's rescalings stop at scale 1.
+        let big = sweep(500, 500);
+        let largest = big.iter().map(|p| p.scale()).fold(0.0f32, f32::max);
+        assert!(largest > 0.98 && largest < 1.0 + 1e-4, "{largest}");
+        assert!(angles.iter().fold(0.0f32, |m, a| m.max(*a)) >= SWEEP_TURN_DEGREES);
+        assert!(angles.iter().fold(0.0f32, |m, a| m.min(*a)) <= -SWEEP_TURN_DEGREES);
     }
 
     /// One strong periodic component of the content (a camera's moire fringes, lines of text)
