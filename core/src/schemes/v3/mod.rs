@@ -148,13 +148,13 @@ impl EdgemarkV3 {
     }
 
     /// Reads the image's geometry and soft code bits: the candidate geometries the reader
-    /// returns (at most 8, or 14 on images under 900 px, 18 up to 512x512: the identity,
-    /// read with two weightings of the whitening, and the 6 candidates of a large image's two
-    /// levels or the 12 strongest synchronizations of the 24 a small image folds, and on the
-    /// smallest the 4 strongest of the sweep's rescalings and rotations), strongest
-    /// synchronization first. All are scored and the detector corrects the p-value for their number: on small
-    /// or busy images the strongest synchronization is not always the right geometry, whose
-    /// bits still decode.
+    /// returns (at most 8, or 14 on images under 900 px, 18 on those of at most 512 x 512
+    /// pixels in all: the identity, read with two weightings of the whitening, and the 6
+    /// candidates of a large image's two levels or the 12 strongest synchronizations of the 24
+    /// a small image folds, and on the smallest the 4 strongest of the sweep's rescalings and
+    /// rotations), strongest synchronization first. All are scored and the detector corrects
+    /// the p-value for their number: on small or busy images the strongest synchronization is
+    /// not always the right geometry, whose bits still decode.
     fn read(&self, image: &Image) -> Result<Vec<sync::Read>> {
         let plane = self.plane(image)?;
         let reads = if self.tag == SCREEN_VERSION {

@@ -9,9 +9,11 @@
 //! 2. **Fold.** For each candidate lattice (plus the identity), every pixel of the whitened,
 //!    contrast-normalized image is mapped back to tile coordinates and accumulated into one
 //!    `TILE x TILE` tile: the mark adds up coherently, content averages out. A crop only
-//!    shifts the folded tile circularly.
+//!    shifts the folded tile circularly. A small photograph's reader also folds a sweep of
+//!    rescalings and rotations ([`sweep`]).
 //! 3. **Phase.** The folded tile's spectrum is correlated with the known synchronization
-//!    frequencies at every circular shift and the four quarter turns; the strongest peak wins,
+//!    frequencies over the circular shifts (on a 64x64 grid, then at whole shifts next to its
+//!    best points) and the four quarter turns; the strongest peak wins,
 //!    measured in standard deviations of the noise (`z`, from the unused in-band frequencies).
 //!    Each frequency counts at most a few noise amplitudes, so one strong periodic component
 //!    of the content cannot synchronize a wrong lattice on its own.
@@ -129,7 +131,8 @@ pub(crate) struct Read {
     pub quarter_turns: u8,
     /// The view of the image read when it was not the whole image as given (a keystone or a
     /// window of a camera photo of a screen), or `"unit whitening"` for the identity's second
-    /// reading of a photograph ([`read`]), for the reading's description.
+    /// reading of a photograph ([`read`]), or `"sweep"` for a pose of [`sweep`], for the
+    /// reading's description.
     pub view: Option<String>,
 }
 
@@ -968,10 +971,10 @@ fn fold_with(white: &[f32], w: usize, h: usize, lattice: &Lattice, splat: Splat)
 const SYNC_CLIP: f32 = 4.0;
 
 /// Side of the grid on which [`read_tile`] first searches the synchronization's correlation:
-/// every synchronization frequency is under `SHIFT_GRID / 2` cycles a tile, so the correlation
-/// at every `TILE / SHIFT_GRID`-th shift is exactly the inverse transform of the frequencies
-/// folded modulo `SHIFT_GRID` (no two of them meet): a 64x64 inverse transform instead of a
-/// 128x128 one. The best whole shift is then looked for, summed directly, next to the grid's
+/// the correlation at every `TILE / SHIFT_GRID`-th shift is exactly the inverse transform of
+/// the frequencies folded modulo `SHIFT_GRID` (every synchronization frequency is under
+/// `SHIFT_GRID / 2` cycles a tile, so each keeps a bin of its own): a 64x64 inverse transform
+/// instead of a 128x128 one. The best whole shift is then looked for, summed directly, next to the grid's
 /// [`SHIFT_REFINE`] best points.
 const SHIFT_GRID: usize = 64;
 /// Points of [`SHIFT_GRID`]'s grid next to which [`read_tile`] looks for the best whole
@@ -980,6 +983,7 @@ const SHIFT_GRID: usize = 64;
 /// 3325 trials of the table; with 8 the table's readings are those of the whole 128x128
 /// correlation.
 const SHIFT_REFINE: usize = 8;
+const _: () = assert!(SHIFT_REFINE >= 1 && TILE.is_multiple_of(SHIFT_GRID));
 
 /// Indices of the `k` largest real parts of `v`, largest first.
 fn top_indices(v: &[Complex32], k: usize) -> Vec<usize> {
@@ -1219,14 +1223,17 @@ const FOLD_WIDE: usize = 24;
 const SWEEP_MAX_PIXELS: usize = 512 * 512;
 /// Readings of [`sweep`]'s poses returned (the strongest synchronizations among them), on top
 /// of the spectrum's [`READ_SMALL`]: kept apart so that the sweep's many false poses cannot
-/// push out a spectral candidate that reads the mark (sharing the 12 lost 3 trials of the
-/// table, 4 of their own none).
+/// push out a spectral candidate that reads the mark (sharing the 12 lost 2 trials of the
+/// table to that, 4 of their own none).
 const SWEEP_READ: usize = 4;
 /// How far neighbouring poses of [`sweep`] move the image's corners (from its centre), in
 /// pixels: the fold stays coherent at the highest synchronization frequency (12.5 cycles a
 /// tile, a period of about 10 pixels at scale 1) within about a quarter cycle, so a pose at
 /// most half a step from the true one loses little (a 2 % scale error on a 369x385 image took
-/// the synchronization from 7.0 to 4.8).
+/// the synchronization from 7.0 to 4.8). A rescaling's step moves them a little more (by
+/// `exp(step) - 1` of their distance, `step` this over it: 3 % more at 96x96); measured so
+/// (rescaling steps of exactly 4 pixels found one trial fewer of the table, 3141: on these
+/// small images which trials a sweep meets near their true pose varies with its grid).
 const SWEEP_STEP: f32 = 4.0;
 /// Fewest periods the shorter side of the image holds at the largest scale [`sweep`] folds.
 const SWEEP_MIN_PERIODS: f32 = 1.5;
@@ -1238,23 +1245,28 @@ const SWEEP_TURN_DEGREES: f32 = 30.0;
 /// one-parameter families of geometry that images meet most, each swept end to end at a step
 /// of [`SWEEP_STEP`] pixels at the corners: shrinking without rotation (thumbnails,
 /// re-shares, screenshots at any device pixel ratio; every scale from the smallest the reader
-/// covers up to 1, or until the shorter side holds only [`SWEEP_MIN_PERIODS`] periods) and
+/// covers, 0.28, up to 1, or until the shorter side holds only [`SWEEP_MIN_PERIODS`] periods)
+/// and
 /// rotation without rescaling (straightening, scans; within [`SWEEP_TURN_DEGREES`] either
 /// way). Enlargements are left to the spectrum: an image enlarged to at most
 /// [`SWEEP_MAX_PIXELS`] came from one under about 170 px.
 ///
 /// Why: on an image a few periods across, the power spectrum the candidates come from does
 /// not show the mark (each frequency's mark is under its noise), while the fold adds the mark
-/// up coherently with its known phases: in session 29's held-out misses (174-385 px) the
+/// up coherently with its known phases: in the held-out misses diagnosed in session 28
+/// (174-385 px) the
 /// right pose was among none of the 48 coarse poses refined, and its fold read 97-122 of 127
 /// bits. A grid over scale and rotation together needs thousands of poses at this step, and
 /// among them false synchronizations reach the true one's (measured, docs/robustness.md);
-/// the two lines need about 70-200. The choice among the sweep's readings is by
+/// the two lines need about 30-300 (28 at 96x96, 212 at 512x512, 308 at 256x1024). The choice among the sweep's readings is by
 /// synchronization strength, never by the data bits, so the p-value's correction stays the
 /// count of readings returned.
 fn sweep(w: usize, h: usize) -> Vec<Lattice> {
     let (w, h) = (w as f32, h as f32);
-    let step = SWEEP_STEP / (0.5 * (w * w + h * h).sqrt());
+    // A rotation by `step` radians moves the corners, `reach` pixels from the centre, by
+    // SWEEP_STEP pixels; a rescaling by `exp(step)` by a little more (3 % at 96x96).
+    let reach = 0.5 * (w * w + h * h).sqrt();
+    let step = SWEEP_STEP / reach;
     let top = (w.min(h) / (SWEEP_MIN_PERIODS * TILE as f32)).min(1.0);
     let mut poses = Vec::new();
     let mut log_scale = SCALE_MIN.ln();
@@ -1541,7 +1553,7 @@ pub(crate) fn read(
         for (_, l) in ranked.into_iter().take(SWEEP_READ) {
             let wi = white_for(0, &l, &mut whitened);
             let tile = fold(&whitened[wi].2, plane.w, plane.h, &l);
-            if let Some(read) = read_at(&tile, 0, &l, None) {
+            if let Some(read) = read_at(&tile, 0, &l, Some("sweep".to_string())) {
                 reads.push((SWEPT, 0, read));
             }
         }
@@ -1779,26 +1791,43 @@ mod tests {
                 let (dx, dy) = (x as f32 - w as f32 / 2.0, y as f32 - h as f32 / 2.0);
                 // Inverse of A = diag(sx, sy) R(theta), in tile pixels.
                 let (ex, ey) = (dx / pose.sx, dy / pose.sy);
-                let u = (c * ex + s * ey).rem_euclid(TILE as f32) as usize % TILE;
-                let v = (-s * ex + c * ey).rem_euclid(TILE as f32) as usize % TILE;
+                // The nearest tile pixel (rounded, so that the image has no half-pixel shift).
+                let u = (c * ex + s * ey + 0.5).rem_euclid(TILE as f32) as usize % TILE;
+                let v = (-s * ex + c * ey + 0.5).rem_euclid(TILE as f32) as usize % TILE;
                 img[y * w + x] = tile[v * TILE + u];
             }
         }
         let mean = tile.iter().sum::<f32>() / tile.len() as f32;
         let centred: Vec<f32> = tile.iter().map(|v| v - mean).collect();
         let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        let corr = |l: &Lattice| {
-            let folded = fold(&img, w, h, l);
-            let dot: f32 = folded.iter().zip(&centred).map(|(a, b)| a * b).sum();
-            dot / (norm(&folded) * norm(&centred))
-        };
-        let right = corr(&l);
-        assert!(
-            right > 0.9,
-            "correlation of the folded tile with the tile: {right}"
-        );
-        let wrong = corr(&Pose { theta: 0.0, ..pose }.lattice());
-        assert!(wrong < 0.3, "folded along a lattice 7 degrees off: {wrong}");
+        for splat in [Splat::Bilinear, Splat::Nearest] {
+            let corr = |l: &Lattice| {
+                let folded = fold_with(&img, w, h, l, splat);
+                let dot: f32 = folded.iter().zip(&centred).map(|(a, b)| a * b).sum();
+                dot / (norm(&folded) * norm(&centred))
+            };
+            let right = corr(&l);
+            assert!(
+                right > 0.9,
+                "correlation of the folded tile with the tile: {right}"
+            );
+            let wrong = corr(&Pose { theta: 0.0, ..pose }.lattice());
+            assert!(wrong < 0.3, "folded along a lattice 7 degrees off: {wrong}");
+            // No shift of a tile pixel: the tile moved by one pixel correlates less.
+            let folded = fold_with(&img, w, h, &l, splat);
+            let at = |dx: usize, dy: usize| -> f32 {
+                (0..TILE * TILE)
+                    .map(|i| {
+                        let (x, y) = (i % TILE, i / TILE);
+                        folded[i] * centred[((y + dy) % TILE) * TILE + (x + dx) % TILE]
+                    })
+                    .sum()
+            };
+            let here = at(0, 0);
+            for (dx, dy) in [(1, 0), (TILE - 1, 0), (0, 1), (0, TILE - 1)] {
+                assert!(at(dx, dy) < here, "{dx},{dy}: shifted fold");
+            }
+        }
     }
 
     /// A folded tile of unit noise plus `extra`.
@@ -1859,20 +1888,31 @@ mod tests {
                 "seed {seed}: read_tile z {z}, the whole correlation's {best}"
             );
         }
+        // A marked tile turned `t` times reads after the `(4 - t) % 4` turns that undo it,
+        // with every bit right, wherever it is shifted.
+        for t in 0..4usize {
+            let (dx, dy) = (13 + 29 * t, 70 + 17 * t);
+            let mut tile = noisy_tile(40 + t as u64, |x, y| {
+                0.3 * mark[((y + dy) % n) * n + (x + dx) % n]
+            });
+            for _ in 0..t {
+                // t'(x, y) = t(-y, x)
+                tile = (0..n * n)
+                    .map(|i| tile[(i % n) * n + (n - i / n) % n])
+                    .collect();
+            }
+            let (z, q, soft) = read_tile(&tile);
+            assert!(z > 8.0, "turned {t}: z {z}");
+            assert_eq!(q as usize, (4 - t) % 4, "turned {t}");
+            let read: Vec<bool> = soft.iter().map(|&v| v > 0.0).collect();
+            assert_eq!(read, code, "turned {t}");
+        }
     }
 
     /// Neighbouring poses of [`sweep`] move every corner of the image by at most
     /// [`SWEEP_STEP`] pixels, and the sweep spans its scales and rotations.
     #[test]
     fn the_sweep_moves_the_corners_by_at_most_its_step() {
-        let (w, h) = (360usize, 288usize);
-        let poses = sweep(w, h);
-        let corners = [
-            (-180.0f32, -144.0f32),
-            (180.0, -144.0),
-            (-180.0, 144.0),
-            (180.0, 144.0),
-        ];
         // Where the tile point under image offset `c` at pose `a` lies at pose `b`, and how far
         // that is from `c`.
         let moved = |a: &Lattice, b: &Lattice, (cx, cy): (f32, f32)| {
@@ -1882,34 +1922,56 @@ mod tests {
             let (x, y) = (b.v1[0] * u + b.v2[0] * v, b.v1[1] * u + b.v2[1] * v);
             ((x - cx).powi(2) + (y - cy).powi(2)).sqrt()
         };
-        let mut lines = 0;
-        for pair in poses.windows(2) {
-            let far = corners
-                .iter()
-                .map(|&c| moved(&pair[0], &pair[1], c))
-                .fold(0.0f32, f32::max);
-            if far > 1.5 * SWEEP_STEP {
-                // From the rescalings to the rotations, or across the skipped identity.
-                lines += 1;
-                continue;
+        // (width, height, the largest scale the rescalings reach)
+        for (w, h, top) in [
+            (
+                240usize,
+                160usize,
+                160.0 / (SWEEP_MIN_PERIODS * TILE as f32),
+            ),
+            (500, 500, 1.0),
+            (96, 96, 96.0 / (SWEEP_MIN_PERIODS * TILE as f32)),
+        ] {
+            let poses = sweep(w, h);
+            let (hw, hh) = (w as f32 / 2.0, h as f32 / 2.0);
+            let corners = [(-hw, -hh), (hw, -hh), (-hw, hh), (hw, hh)];
+            // A rotation's step moves the corners by SWEEP_STEP, a rescaling's by up to
+            // `reach (exp(step) - 1) <= SWEEP_STEP (1 + step)`.
+            let reach = (hw * hw + hh * hh).sqrt();
+            let bound = SWEEP_STEP * (1.0 + SWEEP_STEP / reach) * 1.0001;
+            let mut jumps = 0;
+            for pair in poses.windows(2) {
+                let far = corners
+                    .iter()
+                    .map(|&c| moved(&pair[0], &pair[1], c))
+                    .fold(0.0f32, f32::max);
+                if far > 1.5 * SWEEP_STEP {
+                    // From the rescalings to the rotations, and across the identity.
+                    jumps += 1;
+                    continue;
+                }
+                assert!(far <= bound, "{w}x{h} {pair:?}: corners move {far} px");
             }
+            assert!(jumps <= 2, "{w}x{h}: {jumps} jumps");
+            let rescalings: Vec<f32> = poses
+                .iter()
+                .filter(|p| p.angle() == 0.0)
+                .map(|p| p.scale())
+                .collect();
+            let first = rescalings.first().copied().unwrap_or(0.0);
+            let last = rescalings.last().copied().unwrap_or(0.0);
+            assert!((first - SCALE_MIN).abs() < 1e-4, "{w}x{h}: from {first}");
             assert!(
-                far <= SWEEP_STEP * 1.01,
-                "{pair:?}: a corner moves {far} px"
+                last <= top * 1.0001 && last > top * 0.95,
+                "{w}x{h}: up to {last}"
+            );
+            let angles: Vec<f32> = poses.iter().map(|p| p.angle()).collect();
+            let widest = angles.iter().fold(0.0f32, |m, a| m.max(a.abs()));
+            assert!(
+                widest >= SWEEP_TURN_DEGREES,
+                "{w}x{h}: rotations to {widest}"
             );
         }
-        assert!(lines <= 2, "{lines} jumps");
-        let scales: Vec<f32> = poses.iter().map(|p| p.scale()).collect();
-        let angles: Vec<f32> = poses.iter().map(|p| p.angle()).collect();
-        let top = 288.0 / (SWEEP_MIN_PERIODS * TILE as f32);
-        assert!((scales[0] - SCALE_MIN).abs() < 1e-4);
-        assert!(scales.iter().any(|&s| s > top * 0.98 && s <= top));
-        // A larger image's rescalings stop at scale 1.
-        let big = sweep(500, 500);
-        let largest = big.iter().map(|p| p.scale()).fold(0.0f32, f32::max);
-        assert!(largest > 0.98 && largest < 1.0 + 1e-4, "{largest}");
-        assert!(angles.iter().fold(0.0f32, |m, a| m.max(*a)) >= SWEEP_TURN_DEGREES);
-        assert!(angles.iter().fold(0.0f32, |m, a| m.min(*a)) <= -SWEEP_TURN_DEGREES);
     }
 
     /// One strong periodic component of the content (a camera's moire fringes, lines of text)
