@@ -4,7 +4,8 @@
 //! compact plan of our own ([`compact_plan`]) builds each transform from four of rustfft's
 //! algorithms only: the planner links every butterfly up to 32 plus Rader's, Good-Thomas and
 //! RadixN: 46 KB of the gzipped classical npm package (423,169 -> 377,143 bytes) for sizes v3
-//! rarely meets, at 5-8 % of v3's time in Chromium (wasm/README.md).
+//! rarely meets, at 5-8 % of v3's time in Chromium (wasm/README.md). Radix 3 runs over the
+//! 9-point butterfly, not the 27-point one `Radix3::new` would link (another 9 KB gzipped).
 
 use rustfft::num_complex::Complex32;
 use rustfft::{Fft, FftDirection};
@@ -27,12 +28,12 @@ fn plan(len: usize, direction: FftDirection) -> Arc<dyn Fft<f32>> {
 /// power-of-two transform, joined by mixed-radix steps.
 #[cfg(any(target_arch = "wasm32", test))]
 fn compact_plan(len: usize, direction: FftDirection) -> Arc<dyn Fft<f32>> {
-    use rustfft::algorithm::butterflies::{Butterfly1, Butterfly5};
+    use rustfft::algorithm::butterflies::{Butterfly1, Butterfly3, Butterfly5, Butterfly9};
     use rustfft::algorithm::{BluesteinsAlgorithm, MixedRadix, Radix3, Radix4};
     let len = len.max(1);
     let twos = len.trailing_zeros();
     let mut rest = len >> twos;
-    let mut threes = 1;
+    let mut threes = 1usize;
     while rest.is_multiple_of(3) {
         rest /= 3;
         threes *= 3;
@@ -41,8 +42,15 @@ fn compact_plan(len: usize, direction: FftDirection) -> Arc<dyn Fft<f32>> {
     if twos > 0 {
         parts.push(Arc::new(Radix4::new(1 << twos, direction)));
     }
-    if threes > 1 {
-        parts.push(Arc::new(Radix3::new(threes, direction)));
+    // Radix 3 on a 9-point butterfly, never `Radix3::new`: its 27-point base links 44 KB of
+    // code (about 9 KB of the gzipped npm package) for images with 27 in a side.
+    match threes {
+        1 => {}
+        3 => parts.push(Arc::new(Butterfly3::new(direction))),
+        _ => parts.push(Arc::new(Radix3::new_with_base(
+            threes.ilog(3) - 2,
+            Arc::new(Butterfly9::new(direction)),
+        ))),
     }
     while rest.is_multiple_of(5) {
         rest /= 5;
@@ -180,7 +188,7 @@ mod tests {
         for len in [
             1usize, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 15, 16, 25, 27, 30, 31, 45, 64, 81, 96, 98,
             100, 125, 128, 150, 181, 192, 243, 256, 360, 362, 480, 500, 510, 512, 686, 768, 1000,
-            1022, 1024, 1366, 2048,
+            1022, 1024, 1080, 1366, 2048, 2187,
         ] {
             for direction in [FftDirection::Forward, FftDirection::Inverse] {
                 let data: Vec<Complex32> = (0..len)

@@ -985,13 +985,13 @@ const SHIFT_GRID: usize = 64;
 const SHIFT_REFINE: usize = 8;
 const _: () = assert!(SHIFT_REFINE >= 1 && TILE.is_multiple_of(SHIFT_GRID));
 
-/// Indices of the `k` largest real parts of `v`, largest first.
-fn top_indices(v: &[Complex32], k: usize) -> Vec<usize> {
+/// Indices of the `k` largest of `values`, largest first (of equal ones the earlier first).
+fn top_indices(values: impl IntoIterator<Item = f32>, k: usize) -> Vec<usize> {
     let mut top: Vec<(f32, usize)> = Vec::with_capacity(k + 1);
-    for (i, c) in v.iter().enumerate() {
-        if top.len() < k || c.re > top[top.len() - 1].0 {
-            let at = top.partition_point(|t| t.0 >= c.re);
-            top.insert(at, (c.re, i));
+    for (i, v) in values.into_iter().enumerate() {
+        if top.len() < k || v > top[top.len() - 1].0 {
+            let at = top.partition_point(|t| t.0 >= v);
+            top.insert(at, (v, i));
             top.truncate(k);
         }
     }
@@ -1068,7 +1068,7 @@ pub(crate) fn read_tile(tile: &[f32]) -> (f32, u8, Vec<f32>) {
         // points shows there lower than it is).
         let step = (n / m) as i32;
         let (mut px, mut py, mut vmax) = (0, 0, f32::NEG_INFINITY);
-        for i in top_indices(&h, SHIFT_REFINE) {
+        for i in top_indices(h.iter().map(|c| c.re), SHIFT_REFINE) {
             let (cx, cy) = (step * (i % m) as i32, step * (i / m) as i32);
             for y in cy - step + 1..cy + step {
                 for x in cx - step + 1..cx + step {
@@ -1539,18 +1539,20 @@ pub(crate) fn read(
     // `SWEEP_READ` strongest folded again bilinearly and read.
     let plane = &levels[0].plane;
     if wide && !ended && levels.len() == 1 && plane.w * plane.h <= SWEEP_MAX_PIXELS {
-        let mut ranked: Vec<(f32, Lattice)> = Vec::new();
-        for l in sweep(plane.w, plane.h) {
-            let wi = white_for(0, &l, &mut whitened);
-            let tile = fold_with(&whitened[wi].2, plane.w, plane.h, &l, Splat::Nearest);
+        let poses = sweep(plane.w, plane.h);
+        let mut zs: Vec<f32> = Vec::with_capacity(poses.len());
+        for l in &poses {
+            let wi = white_for(0, l, &mut whitened);
+            let tile = fold_with(&whitened[wi].2, plane.w, plane.h, l, Splat::Nearest);
             let (z, _, _) = read_tile(&tile);
-            ranked.push((z, l));
+            zs.push(z);
             if z >= certain_z {
                 break;
             }
         }
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-        for (_, l) in ranked.into_iter().take(SWEEP_READ) {
+        // `top_indices`, not a sort: each sort of a new element type links ~5 KB of wasm.
+        for i in top_indices(zs, SWEEP_READ) {
+            let l = poses[i];
             let wi = white_for(0, &l, &mut whitened);
             let tile = fold(&whitened[wi].2, plane.w, plane.h, &l);
             if let Some(read) = read_at(&tile, 0, &l, Some("sweep".to_string())) {
