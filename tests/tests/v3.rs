@@ -315,7 +315,7 @@ fn v3_weighs_each_bit_by_how_sure_it_is() {
 /// Held-out evaluation trials the reader missed until it swept a small photograph's
 /// rescalings and rotations (`sync::sweep`): a screenshot and a re-share shrunk to 174-236 px,
 /// and 284-385 px images rotated by 26-30 degrees, whose right pose the spectrum's candidates
-/// did not offer (the fold at that pose reads 97-111 of 127 bits). Each fails without the
+/// did not offer (the fold at that pose reads 95-111 of 127 bits). Each fails without the
 /// sweep (p 1, 69-77 bits).
 #[test]
 fn v3_sweeps_the_rescalings_and_rotations_of_small_photos() {

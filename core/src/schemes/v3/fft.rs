@@ -42,8 +42,9 @@ fn compact_plan(len: usize, direction: FftDirection) -> Arc<dyn Fft<f32>> {
     if twos > 0 {
         parts.push(Arc::new(Radix4::new(1 << twos, direction)));
     }
-    // Radix 3 on a 9-point butterfly, never `Radix3::new`: its 27-point base links 44 KB of
-    // code (about 9 KB of the gzipped npm package) for images with 27 in a side.
+    // Radix 3 on a 9-point butterfly, never `Radix3::new`, which links its 27-point base
+    // (44 KB of code, about 9 KB of the gzipped npm package) whatever the length; lengths
+    // with 27 in them take one radix-3 pass more.
     match threes {
         1 => {}
         3 => parts.push(Arc::new(Butterfly3::new(direction))),

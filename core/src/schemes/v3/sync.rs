@@ -974,8 +974,8 @@ const SYNC_CLIP: f32 = 4.0;
 /// the correlation at every `TILE / SHIFT_GRID`-th shift is exactly the inverse transform of
 /// the frequencies folded modulo `SHIFT_GRID` (every synchronization frequency is under
 /// `SHIFT_GRID / 2` cycles a tile, so each keeps a bin of its own): a 64x64 inverse transform
-/// instead of a 128x128 one. The best whole shift is then looked for, summed directly, next to the grid's
-/// [`SHIFT_REFINE`] best points.
+/// instead of a 128x128 one. The best whole shift is then looked for, summed directly, next
+/// to the grid's [`SHIFT_REFINE`] best points.
 const SHIFT_GRID: usize = 64;
 /// Points of [`SHIFT_GRID`]'s grid next to which [`read_tile`] looks for the best whole
 /// shift: a peak between grid points shows on the grid lower than it is, and next to the
@@ -989,7 +989,7 @@ const _: () = assert!(SHIFT_REFINE >= 1 && TILE.is_multiple_of(SHIFT_GRID));
 fn top_indices(values: impl IntoIterator<Item = f32>, k: usize) -> Vec<usize> {
     let mut top: Vec<(f32, usize)> = Vec::with_capacity(k + 1);
     for (i, v) in values.into_iter().enumerate() {
-        if top.len() < k || v > top[top.len() - 1].0 {
+        if top.len() < k || top.last().is_some_and(|t| v > t.0) {
             let at = top.partition_point(|t| t.0 >= v);
             top.insert(at, (v, i));
             top.truncate(k);
@@ -1246,21 +1246,20 @@ const SWEEP_TURN_DEGREES: f32 = 30.0;
 /// of [`SWEEP_STEP`] pixels at the corners: shrinking without rotation (thumbnails,
 /// re-shares, screenshots at any device pixel ratio; every scale from the smallest the reader
 /// covers, 0.28, up to 1, or until the shorter side holds only [`SWEEP_MIN_PERIODS`] periods)
-/// and
-/// rotation without rescaling (straightening, scans; within [`SWEEP_TURN_DEGREES`] either
-/// way). Enlargements are left to the spectrum: an image enlarged to at most
+/// and rotation without rescaling (straightening, scans; within [`SWEEP_TURN_DEGREES`]
+/// either way). Enlargements are left to the spectrum: an image enlarged to at most
 /// [`SWEEP_MAX_PIXELS`] came from one under about 170 px.
 ///
 /// Why: on an image a few periods across, the power spectrum the candidates come from does
 /// not show the mark (each frequency's mark is under its noise), while the fold adds the mark
 /// up coherently with its known phases: in the held-out misses diagnosed in session 28
-/// (174-385 px) the
-/// right pose was among none of the 48 coarse poses refined, and its fold read 97-122 of 127
-/// bits. A grid over scale and rotation together needs thousands of poses at this step, and
-/// among them false synchronizations reach the true one's (measured, docs/robustness.md);
-/// the two lines need about 30-300 (28 at 96x96, 212 at 512x512, 308 at 256x1024). The choice among the sweep's readings is by
-/// synchronization strength, never by the data bits, so the p-value's correction stays the
-/// count of readings returned.
+/// (174-385 px) the right pose was among none of the 48 coarse poses refined, and its fold
+/// read 97-122 of 127 bits. A grid over scale and rotation together needs thousands of poses
+/// at this step, and among them false synchronizations reach the true one's (measured,
+/// docs/robustness.md); the two lines need 28-556 (28 at 96x96, 212 at 512x512, 308 at
+/// 256x1024, 556 at 96x2730). The choice among the sweep's readings is by synchronization
+/// strength, never by the data bits, so the p-value's correction stays the count of readings
+/// returned.
 fn sweep(w: usize, h: usize) -> Vec<Lattice> {
     let (w, h) = (w as f32, h as f32);
     // A rotation by `step` radians moves the corners, `reach` pixels from the centre, by
@@ -1833,6 +1832,19 @@ mod tests {
     }
 
     /// A folded tile of unit noise plus `extra`.
+    #[test]
+    fn top_indices_are_a_stable_descending_sort_cut_short() {
+        let v = [1.0f32, 5.0, 3.0, 5.0, -2.0, 3.0, 0.5];
+        let mut sorted: Vec<usize> = (0..v.len()).collect();
+        sorted.sort_by(|&a, &b| v[b].total_cmp(&v[a]));
+        for k in 0..=v.len() + 2 {
+            let want: Vec<usize> = sorted.iter().copied().take(k).collect();
+            assert_eq!(top_indices(v, k), want, "k = {k}");
+        }
+        assert_eq!(top_indices(v, 3), vec![1, 3, 2]);
+        assert!(top_indices(std::iter::empty(), 4).is_empty());
+    }
+
     fn noisy_tile(seed: u64, extra: impl Fn(usize, usize) -> f32) -> Vec<f32> {
         let mut rng = super::super::pattern::SplitMix::new(seed);
         (0..TILE * TILE)
