@@ -1831,7 +1831,6 @@ mod tests {
         }
     }
 
-    /// A folded tile of unit noise plus `extra`.
     #[test]
     fn top_indices_are_a_stable_descending_sort_cut_short() {
         let v = [1.0f32, 5.0, 3.0, 5.0, -2.0, 3.0, 0.5];
@@ -1845,6 +1844,7 @@ mod tests {
         assert!(top_indices(std::iter::empty(), 4).is_empty());
     }
 
+    /// A folded tile of unit noise plus `extra`.
     fn noisy_tile(seed: u64, extra: impl Fn(usize, usize) -> f32) -> Vec<f32> {
         let mut rng = super::super::pattern::SplitMix::new(seed);
         (0..TILE * TILE)
