@@ -911,7 +911,7 @@ fn fold_with(white: &[f32], w: usize, h: usize, lattice: &Lattice, splat: Splat)
     let (rw, rh) = (w.min(FOLD_REGION), h.min(FOLD_REGION));
     let (x0, y0) = ((w - rw) / 2, (h - rh) / 2);
     let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
-    if splat == Splat::Nearest && ib == 0.0 && ic == 0.0 {
+    if splat == Splat::Nearest && ib == 0.0 && ic == 0.0 && rw > 0 {
         // An axis-aligned lattice (the sweep's rescalings): every row lands on one tile row
         // and its pixels on the same tile columns as every other row's, so the rows landing
         // on each tile row are summed first (whole rows: vectorized) and their columns spread
