@@ -18,6 +18,7 @@
 //!   accept a random word with `e` corrections is `2^(32-127) V(127, e)` (version tag
 //!   included), which is the p-value.
 
+mod align;
 mod fft;
 mod pattern;
 mod polar;
@@ -416,9 +417,11 @@ const SCREEN_MAX_READINGS: usize = (2 + KEYSTONES.len() + WINDOWS.len()) * sync:
 /// [`KEYSTONES`] (screen whitening) and the four corner windows (photo whitening), for
 /// perspective (these three only with `camera`): a camera at an angle changes the scale
 /// across the image, which one lattice cannot follow, but a keystone undoes most of it and
-/// each window is closer to an affine view. Whether to go on depends on the synchronization
-/// frequencies, which the data bits do not choose, so the readings' count (each one try in
-/// the p-value) is not chosen by the bits it corrects for; and, when `decisive` is given, on
+/// each window is closer to an affine view. An image whose edges lie on its pixel rows and
+/// columns alike ([`align`]) is a screenshot, not a camera photo, and gets no camera views.
+/// Whether to go on depends on that and on the synchronization frequencies, neither of which the data bits
+/// choose, so the readings' count (each one try in the p-value) is not chosen by the bits it
+/// corrects for; and, when `decisive` is given, on
 /// whether a reading is already decisive on its bits (a page of dense text under an overlay
 /// synchronizes below [`SCREEN_CERTAIN_Z`] but decodes at once), checked after every
 /// reading ([`sync::read`]): then `stopped_on_bits` is set and the caller corrects for every
@@ -435,7 +438,8 @@ fn read_screen(
     let read =
         |p: &sync::Plane, w: sync::Whitening| sync::read(p, w, SCREEN_CERTAIN_Z, decisive, false);
     let mut screen = read(plane, sync::Whitening::Screen);
-    if !camera || screen.stopped_on_bits {
+    let certain = |reads: &[sync::Read]| reads.iter().any(|r| r.z >= SCREEN_CERTAIN_Z);
+    if !camera || screen.stopped_on_bits || certain(&screen.reads) {
         return screen;
     }
     let (ww, wh) = (
@@ -447,11 +451,16 @@ fn read_screen(
     } else {
         &[]
     };
+    // A camera photo's lines are not on the pixel grid (see `align`): an image whose rows
+    // and columns both are is read as the screenshot it is.
+    if align::Alignment::of(plane).on_the_pixel_grid() {
+        return screen;
+    }
     let views = std::iter::once(View::Photo)
         .chain(KEYSTONES.iter().map(|&(a, b)| View::Keystone(a, b)))
         .chain(windows.iter().map(|&(fx, fy)| View::Window(fx, fy)));
     for view in views {
-        if screen.reads.iter().any(|r| r.z >= SCREEN_CERTAIN_Z) {
+        if certain(&screen.reads) {
             break;
         }
         let (seen, name) = match view {
@@ -603,6 +612,23 @@ mod tests {
         // The clean image does not decode.
         let r = &s.decode(&img).unwrap()[0];
         assert!(s.decode_payload(r).is_none());
+    }
+
+    #[test]
+    fn a_clean_page_on_the_pixel_grid_gets_no_camera_views() {
+        let page = align::test_page(480, 320);
+        let keystones = |reads: &sync::Reads| {
+            reads
+                .reads
+                .iter()
+                .filter(|r| r.view.as_deref().is_some_and(|v| v.starts_with("keystone")))
+                .count()
+        };
+        let seen = read_screen(&page, true, None);
+        assert_eq!(keystones(&seen), 0);
+        assert!(seen.reads.len() <= sync::MAX_READS, "{}", seen.reads.len());
+        // Seen by a camera turned sideways, the same page gets them.
+        assert!(keystones(&read_screen(&page.keystone(0.1, 0.0), true, None)) > 0);
     }
 
     #[test]
