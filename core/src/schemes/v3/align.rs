@@ -27,13 +27,21 @@ use super::sync::Plane;
 
 /// Ratio from which rows (or columns) count as aligned.
 pub(crate) const ALIGNED: f32 = 2.0;
-/// Strips each profile is summed in: a drifting line moves by whole pixels from strip to
-/// strip.
+/// Strips each profile is summed in: a drifting line's offset is rounded to whole pixels in
+/// each strip.
 const STRIPS: usize = 32;
 /// How far the drifting lines move across the image, in pixels, either way.
-const DRIFTS: [f32; 2] = [8.0, 16.0];
-/// Profile entries left out at each end: the largest drift moves a line by 8 either way.
+const DRIFTS: [usize; 2] = [8, 16];
+/// Profile entries left out at each end: the largest drift moves a line by half of it either
+/// way from the centre.
 const MARGIN: usize = 9;
+const _: () = assert!(MARGIN > DRIFTS[1] / 2);
+/// Shorter side (pixels) under which nothing counts as aligned. The drifts are in pixels, so a
+/// camera's tilt moves a small image's lines by fewer of them: the evaluation's camera photos
+/// (shorter sides 480-1200 px) above, but made of the pages at 0.5x and 0.35x (shorter sides
+/// 170-596 px, 128 photos each), include photos turned by 2-2.4 degrees with a rows' ratio
+/// up to 5.5, and one photo each aligned both ways (292 and 198 px high).
+const SMALLEST: usize = 480;
 
 /// How exactly an image's edges lie along its rows and columns (see the module's notes).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -43,10 +51,10 @@ pub(crate) struct Alignment {
 }
 
 impl Alignment {
-    /// The ratios of `p` (both 1, nothing aligned, on a plane too small to tell).
+    /// The ratios of `p` (both 1, nothing aligned, on a plane under [`SMALLEST`] a side).
     pub(crate) fn of(p: &Plane) -> Alignment {
         let (w, h) = (p.w, p.h);
-        if w.min(h) < STRIPS.max(2 * MARGIN + 2) {
+        if w.min(h) < SMALLEST.max(STRIPS).max(2 * MARGIN + 2) || p.v.len() != w * h {
             return Alignment {
                 rows: 1.0,
                 columns: 1.0,
@@ -81,7 +89,8 @@ impl Alignment {
 /// Energy of the straight profile over that of the strongest drifting one, for `n` lines
 /// whose strip `k`'s difference to the next line is `diff(k, i)`.
 fn ratio(n: usize, diff: impl Fn(usize, usize) -> f32) -> f32 {
-    let energy = |drift: f32| -> f64 {
+    let energy = |drift: usize, sign: f32| -> f64 {
+        let drift = sign * drift as f32;
         let shifts: Vec<isize> = (0..STRIPS)
             .map(|k| (drift * ((k as f32 + 0.5) / STRIPS as f32 - 0.5)).round() as isize)
             .collect();
@@ -96,16 +105,16 @@ fn ratio(n: usize, diff: impl Fn(usize, usize) -> f32) -> f32 {
             })
             .sum()
     };
-    let straight = energy(0.0);
+    let straight = energy(0, 1.0);
     let drifting = DRIFTS
         .iter()
-        .flat_map(|&d| [energy(d), energy(-d)])
+        .flat_map(|&d| [energy(d, 1.0), energy(d, -1.0)])
         .fold(0.0, f64::max);
     ((straight + 1e-9) / (drifting + 1e-9)) as f32
 }
 
 /// A page of "text" for tests: dark bars of varying length on white, in lines, with a few
-/// vertical rules, drawn on the pixel grid, plus a little noise.
+/// vertical rules, drawn on the pixel grid, plus a little noise (at least 64x48 pixels).
 #[cfg(test)]
 pub(crate) fn test_page(w: usize, h: usize) -> Plane {
     let mut v = vec![240f32; w * h];
@@ -182,32 +191,30 @@ mod tests {
     }
 
     #[test]
-    fn flat_noisy_and_tiny_planes_are_not_aligned() {
+    fn flat_noisy_and_small_planes_are_not_aligned() {
         let flat = Plane {
-            w: 300,
-            h: 200,
-            v: vec![128.0; 300 * 200],
+            w: 600,
+            h: 500,
+            v: vec![128.0; 600 * 500],
         };
         let a = Alignment::of(&flat);
         assert!(a.rows < ALIGNED && a.columns < ALIGNED, "{a:?}");
         let mut seed = 3u64;
-        let noise: Vec<f32> = (0..300 * 200)
+        let noise: Vec<f32> = (0..600 * 500)
             .map(|_| {
                 seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
                 (seed >> 40) as f32 / (1u64 << 24) as f32 * 255.0
             })
             .collect();
         let a = Alignment::of(&Plane {
-            w: 300,
-            h: 200,
+            w: 600,
+            h: 500,
             v: noise,
         });
         assert!(a.rows < ALIGNED && a.columns < ALIGNED, "{a:?}");
-        let tiny = Plane {
-            w: 20,
-            h: 20,
-            v: vec![0.0; 400],
-        };
-        assert_eq!(Alignment::of(&tiny).rows, 1.0);
+        // Under `SMALLEST` a side, not measured: even a page on the pixel grid.
+        let small = Alignment::of(&test_page(960, SMALLEST - 1));
+        assert_eq!((small.rows, small.columns), (1.0, 1.0));
+        assert!(Alignment::of(&test_page(960, SMALLEST)).on_the_pixel_grid());
     }
 }

@@ -616,7 +616,7 @@ mod tests {
 
     #[test]
     fn a_clean_page_on_the_pixel_grid_gets_no_camera_views() {
-        let page = align::test_page(480, 320);
+        let page = align::test_page(768, 480);
         let keystones = |reads: &sync::Reads| {
             reads
                 .reads
@@ -624,11 +624,16 @@ mod tests {
                 .filter(|r| r.view.as_deref().is_some_and(|v| v.starts_with("keystone")))
                 .count()
         };
+        // Read exactly as a screenshot: the screen view alone.
         let seen = read_screen(&page, true, None);
         assert_eq!(keystones(&seen), 0);
-        assert!(seen.reads.len() <= sync::MAX_READS, "{}", seen.reads.len());
-        // Seen by a camera turned sideways, the same page gets them.
+        let screen = read_screen(&page, false, None);
+        assert_eq!(seen.reads.len(), screen.reads.len());
+        // Seen by a camera turned sideways, the same page gets the camera views; so does a
+        // page too small to tell.
         assert!(keystones(&read_screen(&page.keystone(0.1, 0.0), true, None)) > 0);
+        let small = align::test_page(480, 320);
+        assert!(keystones(&read_screen(&small, true, None)) > 0);
     }
 
     #[test]
