@@ -417,12 +417,12 @@ const SCREEN_MAX_READINGS: usize = (2 + KEYSTONES.len() + WINDOWS.len()) * sync:
 /// [`KEYSTONES`] (screen whitening) and the four corner windows (photo whitening), for
 /// perspective (these three only with `camera`): a camera at an angle changes the scale
 /// across the image, which one lattice cannot follow, but a keystone undoes most of it and
-/// each window is closer to an affine view. An image whose edges lie on its pixel rows and
-/// columns alike ([`align`]) is a screenshot, not a camera photo, and gets no camera views.
-/// Whether to go on depends on that and on the synchronization frequencies, neither of which the data bits
-/// choose, so the readings' count (each one try in the p-value) is not chosen by the bits it
-/// corrects for; and, when `decisive` is given, on
-/// whether a reading is already decisive on its bits (a page of dense text under an overlay
+/// each window is closer to an affine view. An image of 480 px or more a side whose edges lie
+/// on its pixel rows and columns alike ([`align`]) is a screenshot, not a camera photo, and
+/// gets no camera views. Whether to go on depends on that and on the synchronization
+/// frequencies, neither of which the data bits choose, so the readings' count (each one try
+/// in the p-value) is not chosen by the bits it corrects for; and, when `decisive` is given,
+/// on whether a reading is already decisive on its bits (a page of dense text under an overlay
 /// synchronizes below [`SCREEN_CERTAIN_Z`] but decodes at once), checked after every
 /// reading ([`sync::read`]): then `stopped_on_bits` is set and the caller corrects for every
 /// reading the views could have given ([`SCREEN_MAX_READINGS`], or the screen view's
