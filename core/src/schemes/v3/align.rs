@@ -118,13 +118,8 @@ fn ratio(n: usize, diff: impl Fn(usize, usize) -> f32) -> f32 {
 #[cfg(test)]
 pub(crate) fn test_page(w: usize, h: usize) -> Plane {
     let mut v = vec![240f32; w * h];
-    let mut seed = 7u64;
-    let mut next = || {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 33) as usize
-    };
+    let mut rng = super::pattern::SplitMix::new(7);
+    let mut next = || (rng.next_u64() >> 33) as usize;
     for line in (20..h - 20).step_by(18) {
         let mut x = 30;
         while x < w - 60 {
@@ -199,13 +194,8 @@ mod tests {
         };
         let a = Alignment::of(&flat);
         assert!(a.rows < ALIGNED && a.columns < ALIGNED, "{a:?}");
-        let mut seed = 3u64;
-        let noise: Vec<f32> = (0..600 * 500)
-            .map(|_| {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-                (seed >> 40) as f32 / (1u64 << 24) as f32 * 255.0
-            })
-            .collect();
+        let mut rng = crate::schemes::v3::pattern::SplitMix::new(3);
+        let noise: Vec<f32> = (0..600 * 500).map(|_| rng.unit() * 255.0).collect();
         let a = Alignment::of(&Plane {
             w: 600,
             h: 500,
